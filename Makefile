@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# On an arm64 KVM host: `make` builds s2probe.ko against the running kernel,
+# `make -C bench` the guest module. In the lab (any x86_64 Debian machine):
+# `make check` runs every test, `make demo` the end-to-end scenario.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C tests/unit clean
+	rm -rf build
+
+unit:
+	$(MAKE) -C tests/unit check
+
+check:
+	scripts/check
+
+demo:
+	scripts/demo $(if $(KERNEL),--kernel $(KERNEL))
+
+.PHONY: all modules clean unit check demo

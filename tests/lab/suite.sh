@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Inside L1: run every tests/lab/t-*.sh, in order. Results: S2TEST: lines.
+set -u
+cpu=max
+only=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--cpu) cpu=$2; shift ;;
+	--only) only=$2; shift ;;
+	-h | --help)
+		echo "usage: suite.sh [--cpu max|a72] [--only PATTERN]: run the lab tests in L1"
+		exit 0 ;;
+	*) echo "suite.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+export LAB_CPU=$cpu
+here=$(dirname "$0")
+for t in "$here"/t-*.sh; do
+	case "$t" in *"$only"*) ;; *) continue ;; esac
+	echo "=== $(basename "$t") at $(cut -d' ' -f1 /proc/uptime)s"
+	bash "$t" || echo "S2TEST: FAIL $(basename "$t" .sh): script exited with $?"
+done

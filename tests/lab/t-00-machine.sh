@@ -1,0 +1,12 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The emulated host is what the test expects: KVM up, VHE/nVHE, S2FWB.
+. "$(dirname "$0")/lib.sh"
+
+expect_eq kvm-present yes "$(machine kvm)"
+case "$LAB_CPU" in
+max) expect_eq kvm-mode VHE "$(machine kvm_mode)"; expect_eq s2fwb yes "$(machine s2fwb)" ;;
+a72) expect_eq kvm-mode nVHE "$(machine kvm_mode)"; expect_eq s2fwb no "$(machine s2fwb)" ;;
+esac
+check ivshmem-bar ivshmem_dev
+echo "boot_to_shell_s=$(machine boot_to_shell_s)"

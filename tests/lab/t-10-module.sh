@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# s2probe.ko and s2bench.ko load and unload cleanly; s2probe's top level.
+. "$(dirname "$0")/lib.sh"
+
+check s2probe-insmod insmod $BUILD/s2probe.ko
+check s2probe-debugfs test -r $DBG/vms
+hdr=$(head -n 1 $DBG/vms)
+expect_eq s2probe-vms-header "# name pid fd comm ipa_bits start_level granule fwb mode memslots" "$hdr"
+expect_eq s2probe-no-vms 1 "$(wc -l <$DBG/vms)"
+check s2probe-rmmod rmmod s2probe
+check s2probe-gone test ! -e $DBG
+# A bad module parameter is refused, not ignored.
+if insmod $BUILD/s2probe.ko no_such_param=1 2>/dev/null; then
+	rmmod s2probe
+	not_ok s2probe-bad-param "an unknown parameter was accepted"
+else
+	ok s2probe-bad-param
+fi
+# The guest bench module loads without a target and does nothing until told.
+check s2bench-insmod insmod $BUILD/s2bench.ko
+check s2bench-debugfs test -e /sys/kernel/debug/s2bench/run
+check s2bench-rmmod rmmod s2bench
+dmesg_clean module-dmesg-clean
