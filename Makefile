@@ -23,6 +23,6 @@ check:
 	scripts/check
 
 demo:
-	scripts/demo $(if $(KERNEL),--kernel $(KERNEL))
+	scripts/demo $(foreach k,$(KERNEL),--kernel $(k))
 
 .PHONY: all modules clean unit check demo
