@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A Linux guest (L2) under KVM: s2probe's views are consistent with its memory
+# map, and s2probe survives concurrent readers, filter abuse, the VM exiting
+# mid-read and unloading while a file is open.
+. "$(dirname "$0")/lib.sh"
+
+log=/tmp/l2-guest.log
+: >$log
+$LAB/bin/lab-l2 --mem 512M --console $log --out /tmp/l2-guest --timeout 300 -- \
+	bash -c 'echo "S2GUEST: ready" >/dev/console; sleep 200' >/dev/null 2>&1 &
+l2=$!
+if ! wait_for $log 'S2GUEST: ready' 150; then
+	not_ok guest-boot "the L2 guest did not reach its shell: $(tail -n 3 $log | tr '\n' ' ')"
+	kill $l2 2>/dev/null
+	exit 0
+fi
+ok guest-boot
+echo "l2_boot_to_shell_s=$(grep -m1 'S2LAB: l2 shell at' $log | sed 's/.*at \([0-9.]*\)s.*/\1/')"
+qpid=$(pgrep -x qemu-system-aar | head -n 1)
+load_s2probe
+vm=$(awk -v p="$qpid" '$2 == p { print $1 }' $DBG/vms)
+if [ -z "$vm" ]; then
+	not_ok guest-listed "qemu pid $qpid not in vms: $(cat $DBG/vms | tr '\n' '|')"
+	kill $l2
+	exit 0
+fi
+ok guest-listed
+V=$DBG/$vm
+line=$(awk -v p="$qpid" '$2 == p' $DBG/vms)
+echo "vms: $line"
+set -- $line
+expect_eq vms-fd "${vm#*-}" "$3"
+expect_eq vms-granule 4K "$7"
+case "$LAB_CPU" in
+max) expect_eq vms-fwb fwb=on "$8"; expect_eq vms-mode VHE "$9" ;;
+a72) expect_eq vms-fwb fwb=off "$8"; expect_eq vms-mode nVHE "$9" ;;
+esac
+[ "${10}" -ge 1 ] 2>/dev/null && ok vms-memslots || not_ok vms-memslots "memslots '${10}'"
+
+cat $V/ranges >/tmp/ranges
+cat $V/pages >/tmp/pages
+cat $V/summary >/tmp/summary
+cat $V/effective >/tmp/effective
+head -n 5 /tmp/ranges
+cat /tmp/summary
+[ -s /tmp/ranges ] && ok ranges-nonempty || not_ok ranges-nonempty "empty"
+# QEMU's virt machine: RAM (512 MiB here) at IPA 0x40000000, anonymous memory.
+bad=$(awk '{
+	split($1, r, "-"); s = strtonum(r[1]); e = strtonum(r[2])
+	ram = (s >= 0x40000000 && e <= 0x60000000)
+	if (ram && $5 != "NORMAL_WB") print "RAM range not NORMAL_WB: " $0
+	if (ram && $0 !~ / (anon|anon-thp)( |$)/) print "RAM range not anonymous: " $0
+	if (!ram && $5 == "NORMAL_WB" && $0 ~ / anon/) print "anon outside RAM: " $0
+}' /tmp/ranges | head -n 2)
+[ -z "$bad" ] && ok ranges-ram-normal-wb || not_ok ranges-ram-normal-wb "$bad"
+# The guest kernel's text and data are mapped: some RAM is there.
+awk '$5 == "NORMAL_WB"' /tmp/ranges | grep -q . && ok ranges-has-ram || not_ok ranges-has-ram "no NORMAL_WB range"
+# Ranges are sorted, disjoint and their sizes add up to the summary.
+chk=$(awk 'BEGIN { last = 0 } {
+	split($1, r, "-"); s = strtonum(r[1]); e = strtonum(r[2])
+	if (s < last || e <= s) print "overlap/order at " $1
+	last = e; total += e - s
+} END { print "total=" total }' /tmp/ranges)
+expect_eq ranges-ordered "" "$(echo "$chk" | grep -v '^total=')"
+expect_eq summary-bytes "$(echo "$chk" | sed -n 's/^total=//p')" "$(sed -n 's/^bytes=//p' /tmp/summary)"
+expect_eq summary-leaves "$(wc -l </tmp/pages)" "$(sed -n 's/^leaves=//p' /tmp/summary)"
+expect_eq summary-vm "$vm" "$(sed -n 's/^vm=//p' /tmp/summary)"
+# Every RAM page descriptor carries the stage-2 Normal-WB encoding:
+# FWB: MemAttr 0b0110 (bits [5:2] = 0x18), no FWB: 0b1111 (0x3c).
+case "$LAB_CPU" in max) want=0x18 ;; *) want=0x3c ;; esac
+bad=$(awk -v w="$want" '$0 ~ / NORMAL_WB / {
+	d = $4; sub("desc=", "", d); if (and(strtonum(d), 0x3c) != strtonum(w)) print $0 }' /tmp/pages | head -n 1)
+[ -z "$bad" ] && ok pages-memattr-bits || not_ok pages-memattr-bits "$bad"
+# effective: a Normal-WB stage 2 leaves every stage-1 type as it is (FWB forces WB).
+e=$(awk '$2 == "s2=NORMAL_WB"' /tmp/effective | head -n 1)
+case "$LAB_CPU" in
+max) expect_eq effective-fwb-forces-wb "NORMAL_NC:NORMAL_WB DEVICE_nGnRE:NORMAL_WB" \
+	"$(echo "$e" | tr ' ' '\n' | grep -E '^(NORMAL_NC|DEVICE_nGnRE):' | tr '\n' ' ' | sed 's/ $//')" ;;
+a72) expect_eq effective-s1-wins "NORMAL_NC:NORMAL_NC DEVICE_nGnRE:DEVICE_nGnRE" \
+	"$(echo "$e" | tr ' ' '\n' | grep -E '^(NORMAL_NC|DEVICE_nGnRE):' | tr '\n' ' ' | sed 's/ $//')" ;;
+esac
+# head -1 returns at once and equals the first line of a full read.
+expect_eq ranges-head "$(head -n 1 /tmp/ranges)" "$(head -n 1 $V/ranges)"
+
+# --- filter: strict validation, 1000 random writes, effect on the views.
+expect_eq filter-default all "$(cat $V/filter)"
+bad=0
+for w in "" "1" "1 2 3" "abc 0x1000" "0x1000 xyz" "0x1000 0" "-1 0x1000" \
+	"0xffffffffffffffff 2" "0x10000000000000000 1" "0x40000000 0x1000 " \
+	"$(printf '%0200d' 1) 1"; do
+	if printf '%s' "$w" >$V/filter 2>/dev/null; then
+		[ "$w" = "0x40000000 0x1000 " ] && continue
+		echo "accepted bad filter '$w'"
+		bad=$((bad + 1))
+	fi
+done
+expect_eq filter-rejects-bad 0 "$bad"
+expect_eq filter-unchanged-after-bad all "$(cat $V/filter)"
+echo all >$V/filter
+i=0
+acc=0
+while [ $i -lt 1000 ]; do
+	w=$(head -c 24 /dev/urandom | tr -dc '0-9a-fx -' | head -c 20)
+	printf '%s' "$w" >$V/filter 2>/dev/null && acc=$((acc + 1))
+	i=$((i + 1))
+done
+f=$(cat $V/filter)
+case "$f" in all | 0x*" "0x*) ok filter-random-1000 ;; *) not_ok filter-random-1000 "filter reads '$f'" ;; esac
+echo "filter: $acc of 1000 random writes accepted"
+echo "0x40000000 0x200000" >$V/filter
+expect_eq filter-readback "0x40000000 0x200000" "$(cat $V/filter | sed 's/0x0*\([0-9a-f]\)/0x\1/g')"
+out=$(awk '{ split($1, r, "-"); if (strtonum(r[1]) < 0x40000000 || strtonum(r[2]) > 0x40200000) print }' $V/ranges | head -n 1)
+expect_eq filter-applies "" "$out"
+echo clear >$V/filter
+expect_eq filter-clear all "$(cat $V/filter)"
+
+# --- two readers at once, each a full read.
+cat $V/pages >/tmp/p1 &
+cat $V/pages >/tmp/p2 &
+wait %2 %3 2>/dev/null
+wait
+[ -s /tmp/p1 ] && [ -s /tmp/p2 ] && ok two-readers || not_ok two-readers "a reader got nothing"
+
+# --- unload while a file is open: refused or safe, never a crash.
+exec 3<$V/ranges
+read -r first <&3
+if rmmod s2probe 2>/dev/null; then
+	echo "rmmod with an open file succeeded"
+	cat <&3 >/dev/null 2>&1
+	exec 3<&-
+	load_s2probe
+else
+	exec 3<&-
+	echo "rmmod with an open file refused (module in use)"
+fi
+check unload-after-close sh -c 'rmmod s2probe && insmod /job/lab/build/s2probe.ko'
+
+# --- the VM exits mid-read: the open file keeps working or fails cleanly.
+vm=$(awk -v p="$qpid" '$2 == p { print $1 }' $DBG/vms)
+V=$DBG/$vm
+exec 3<$V/ranges
+read -r first <&3
+kill $qpid
+wait $l2 2>/dev/null
+rest=$(cat <&3 2>&1 | wc -l)
+exec 3<&-
+ok "read-while-vm-exits"
+echo "read $rest more lines after the VM was killed"
+cat $DBG/vms >/dev/null
+[ ! -e "$V" ] && ok vm-dir-removed || not_ok vm-dir-removed "$V still there after rescan"
+if cat $V/ranges >/dev/null 2>&1; then
+	not_ok gone-vm-enoent "reading a destroyed VM succeeded"
+else
+	ok gone-vm-enoent
+fi
+unload_s2probe
+dmesg_clean guest-dmesg-clean

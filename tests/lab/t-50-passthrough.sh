@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The passthrough scenario: a vfio-pci BAR in an L2 guest. Stage 2 maps it
+# Normal-NC from 6.9 on (VM_ALLOW_ANY_UNCACHED), Device-nGnRE before; the
+# guest bench reports sane, consistent figures (no timing thresholds).
+. "$(dirname "$0")/lib.sh"
+
+S=/tmp/scenario
+if ! $LAB/bin/lab-scenario --out $S --batches 20 --hold 10 >/tmp/scenario.log 2>&1; then
+	not_ok scenario-ran "$(tail -n 3 /tmp/scenario.log | tr '\n' ' ')"
+	exit 0
+fi
+ok scenario-ran
+kv() {
+	sed -n "s/^$2=//p" "$1" | head -n 1
+}
+bdf=$(kv $S/facts.txt l1_bar_bdf)
+rel=$(uname -r)
+case "$rel" in
+6.1.*) want=DEVICE_nGnRE; wantwc=DEVICE_nGnRE ;;
+*) want=NORMAL_NC; wantwc=NORMAL_NC ;;
+esac
+bar=$(grep " pci=$bdf bar=2" $S/host-ranges.txt)
+echo "BAR ranges: $bar"
+[ -n "$bar" ] && ok bar-range-found || not_ok bar-range-found "no range with pci=$bdf bar=2"
+got=$(echo "$bar" | awk '{ print $5 }' | sort -u | tr '\n' ' ' | sed 's/ $//')
+expect_eq bar-stage2-type "$want" "$got"
+got=$(echo "$bar" | awk '{ print $4, $3 }' | sort -u | tr '\n' ' ' | sed 's/ $//')
+expect_eq bar-page-mapped "L3 map=4K" "$got"
+r1=$(echo "$bar" | head -n 1 | cut -d' ' -f1)
+eff=$(grep -F "$r1 " $S/host-effective.txt | tr ' ' '\n' | sed -n 's/^NORMAL_NC://p')
+expect_eq bar-effective-wc "$wantwc" "$eff"
+eff=$(grep -F "$r1 " $S/host-effective.txt | tr ' ' '\n' | sed -n 's/^DEVICE_nGnRE://p')
+expect_eq bar-effective-device DEVICE_nGnRE "$eff"
+# The guest's RAM is still Normal-WB in the same VM.
+awk '$5 == "NORMAL_WB"' $S/host-ranges.txt | grep -q anon && ok guest-ram-wb || not_ok guest-ram-wb "no anon NORMAL_WB range"
+
+# Bench figures: present, positive, ordered, ratio consistent.
+B=$S/guest/s2bench.txt
+bad=""
+for p in doorbell8 bf64 stream; do
+	for c in issue drained; do
+		for m in wc dev; do
+			k=$p.$m.$c
+			mn=$(kv $B $k.ns_min); md=$(kv $B $k.ns_median); p99=$(kv $B $k.ns_p99)
+			ops=$(kv $B $k.ops_per_s)
+			awk -v a="$mn" -v b="$md" -v c="$p99" -v o="$ops" \
+				'BEGIN { exit !(a > 0 && a <= b && b <= c && o > 0) }' ||
+				bad="$bad $k($mn/$md/$p99/$ops)"
+		done
+		r=$(kv $B ratio.$p.$c)
+		w=$(kv $B $p.wc.$c.ns_median); d=$(kv $B $p.dev.$c.ns_median)
+		awk -v r="$r" -v w="$w" -v d="$d" \
+			'BEGIN { x = d / w; exit !(r > 0 && (r - x < 0.02 * x + 0.01) && (x - r < 0.02 * x + 0.01)) }' ||
+			bad="$bad ratio.$p.$c($r vs $d/$w)"
+	done
+done
+expect_eq bench-figures-sane "" "$bad"
+expect_eq bench-target "$(kv $S/guest/facts.txt guest_bar_bdf)" "$(kv $B target)"
+dmesg_clean passthrough-dmesg-clean
