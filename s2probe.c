@@ -1,0 +1,1161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * s2probe - show the stage-2 memory attributes KVM gives every running VM.
+ *
+ * /sys/kernel/debug/s2probe/
+ *   vms          "# name pid fd comm ipa_bits start_level granule fwb mode memslots"
+ *                then one line per VM, e.g.
+ *                "1234-11 1234 11 qemu-system-aar 40 1 4K fwb=on VHE 3".
+ *                Opening it rescans the VMs (there is no VM notifier).
+ *   <pid>-<fd>/  one directory per VM, named as in /sys/kernel/debug/kvm/:
+ *     ranges     consecutive leaves with the same attributes, one line each:
+ *                0x<start>-0x<end> <size> map=<leaf size> L<level> <MEMATTR>
+ *                <RW|R-|-W|--> <x|pxn|xn|uxn> <NSH|OSH|ISH|VTCR> <AF|--> <C|->
+ *                slot=<id|-> hva=0x<hva|-> <backing>
+ *                backing: anon, anon-thp, hugetlb, file:<path>, pfnmap, io,
+ *                none (no memslot), gone (the VMM's mm has exited), each
+ *                followed by " pci=<BDF> bar=<n>" when the page is in a PCI
+ *                BAR and " wc" for a sysfs resourceN_wc mapping.
+ *     pages      one line per leaf: 0x<ipa> L<level> map=<size> desc=0x<raw>
+ *                pa=0x<pa> <MEMATTR> <ap> <xn> <sh> <AF|--> <C|-> sw=0x<n>
+ *     summary    key=value: vm, fwb, granule, ipa_bits, leaves, bytes,
+ *                bytes.<MEMATTR>, leaves.<MEMATTR>, leaves.map.<size>,
+ *                bytes.map.<size>
+ *     effective  0x<start>-0x<end> s2=<MEMATTR> <S1TYPE>:<RESULT>... : what
+ *                each stage-1 type becomes in that range (Arm ARM rules)
+ *     filter     "START LEN" limits the views to [START, START+LEN);
+ *                "all" or "clear" resets; reads "0x<start> 0x<len>" or "all"
+ *
+ * Locking: a walk never writes a descriptor. It runs under the read side of
+ * kvm->mmu_lock (a shared walk where KVM has them), inside kvm->srcu, for at
+ * most S2P_MAX_VISITS entries or S2P_BATCH leaves; then the lock is dropped
+ * and the backing VMAs are looked up (mmap_read_lock may sleep), so memory
+ * use does not grow with the VM and a partial read walks only what it shows.
+ * An open per-VM file holds a VM reference (kvm_get_kvm_safe()).
+ *
+ * kvm_pgtable_walk() and kvm_vm_ioctl() are not exported: they are found
+ * once at load through kallsyms_lookup_name(), itself located with a kprobe.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
+#include <linux/kprobes.h>
+#include <linux/kref.h>
+#include <linux/kvm_host.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
+#include <asm/kvm_pgtable.h>
+#include <asm/virt.h>
+
+#include "s2probe.h"
+
+/* ---- Compat: every kernel-version difference lives here ---- */
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+/* 6.1: visitor gets (addr, end, level, ptep, flag, arg); no shared walks. */
+#define S2P_WALK_FLAGS		KVM_PGTABLE_WALK_LEAF
+#define S2P_VISITOR_ARGS	u64 v_addr, u64 v_end, u32 v_level, kvm_pte_t *v_ptep, \
+				enum kvm_pgtable_walk_flags v_flag, void * const v_arg
+#define S2P_V_ADDR		v_addr
+#define S2P_V_LEVEL		((int)v_level)
+#define S2P_V_PTE		READ_ONCE(*v_ptep)
+#define S2P_V_ARG		v_arg
+#define S2P_V_UNUSED		((void)v_end, (void)v_flag)
+#else
+/* 6.3+: a visit context; the walk may run in parallel with faults (RCU). */
+#define S2P_WALK_FLAGS		(KVM_PGTABLE_WALK_LEAF | KVM_PGTABLE_WALK_SHARED)
+#define S2P_VISITOR_ARGS	const struct kvm_pgtable_visit_ctx *ctx, \
+				enum kvm_pgtable_walk_flags visit
+#define S2P_V_ADDR		ctx->addr
+#define S2P_V_LEVEL		((int)ctx->level)
+#define S2P_V_PTE		ctx->old
+#define S2P_V_ARG		ctx->arg
+#define S2P_V_UNUSED		((void)visit)
+#endif
+
+/* VTCR_EL2.DS: 52-bit addresses with 4K/16K pages (FEAT_LPA2). */
+#define S2P_VTCR_DS		BIT_ULL(32)
+
+static bool s2p_vm_fwb(struct kvm *kvm)
+{
+	if (!cpus_have_final_cap(ARM64_HAS_STAGE2_FWB))
+		return false;
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
+	return !(kvm->arch.mmu.pgt->flags & KVM_PGTABLE_S2_NOFWB);
+#else
+	return true;
+#endif
+}
+
+static bool s2p_vm_lpa2(struct kvm *kvm)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+	return false;
+#else
+	return kvm->arch.mmu.vtcr & S2P_VTCR_DS;
+#endif
+}
+
+/* ---- Kernel internals found at load ---- */
+
+typedef int (*s2p_walk_fn)(struct kvm_pgtable *pgt, u64 addr, u64 size,
+			   struct kvm_pgtable_walker *walker);
+
+static s2p_walk_fn s2p_pgtable_walk;
+static const void *s2p_vm_ioctl;	/* identifies KVM VM files */
+
+static unsigned long s2p_lookup(const char *name)
+{
+	static unsigned long (*lookup)(const char *name);
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+
+	if (!lookup) {
+		if (register_kprobe(&kp) < 0)
+			return 0;
+		lookup = (void *)kp.addr;
+		unregister_kprobe(&kp);
+		if (!lookup)
+			return 0;
+	}
+	return lookup(name);
+}
+
+static int s2p_resolve(void)
+{
+	static const char * const names[] = { "kvm_pgtable_walk", "kvm_vm_ioctl" };
+	unsigned long addr[ARRAY_SIZE(names)];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		addr[i] = s2p_lookup(names[i]);
+		if (!addr[i]) {
+			pr_err("cannot resolve kernel symbol '%s': this kernel needs CONFIG_KALLSYMS and CONFIG_KPROBES, and KVM built in; s2probe cannot work here\n",
+			       names[i]);
+			return -ENOENT;
+		}
+	}
+	s2p_pgtable_walk = (s2p_walk_fn)addr[0];
+	s2p_vm_ioctl = (const void *)addr[1];
+	return 0;
+}
+
+/* ---- VMs ---- */
+
+struct s2p_vm {
+	struct list_head node;
+	struct kref ref;
+	struct kvm *kvm;	/* identity only: no reference is held */
+	pid_t pid;
+	unsigned int fd;
+	char name[32];
+	char comm[TASK_COMM_LEN];
+	struct dentry *dir;
+	struct mutex filter_lock;	/* protects fstart, flen */
+	u64 fstart, flen;		/* flen 0: no filter */
+	bool seen;
+};
+
+static LIST_HEAD(s2p_vms);
+static DEFINE_MUTEX(s2p_vms_lock);	/* protects s2p_vms and the directories */
+static struct dentry *s2p_root;
+static bool s2p_protected;
+
+static void s2p_vm_free(struct kref *ref)
+{
+	kfree(container_of(ref, struct s2p_vm, ref));
+}
+
+static void s2p_vm_put(struct s2p_vm *vm)
+{
+	kref_put(&vm->ref, s2p_vm_free);
+}
+
+static bool s2p_is_vm_file(struct file *file)
+{
+	return file->f_op && (const void *)file->f_op->unlocked_ioctl == s2p_vm_ioctl;
+}
+
+/* One VM file found while scanning; holds a VM reference. */
+struct s2p_found {
+	struct kvm *kvm;
+	pid_t pid;
+	unsigned int fd;
+	char comm[TASK_COMM_LEN];
+};
+
+struct s2p_scan {
+	struct s2p_found *found;
+	unsigned int nr, max;
+	struct task_struct *task;
+	/* for s2p_vm_get_kvm(): the one fd and VM wanted */
+	unsigned int want_fd;
+	struct kvm *want_kvm;
+	struct kvm *got;
+};
+
+static int s2p_scan_fd(const void *p, struct file *file, unsigned int fd)
+{
+	struct s2p_scan *s = (struct s2p_scan *)p;
+	struct kvm *kvm;
+	unsigned int i;
+
+	if (!s2p_is_vm_file(file))
+		return 0;
+	kvm = file->private_data;
+	for (i = 0; i < s->nr; i++)
+		if (s->found[i].kvm == kvm)
+			return 0;
+	if (s->nr == s->max)
+		return 1;
+	if (!kvm_get_kvm_safe(kvm))
+		return 0;
+	s->found[s->nr].kvm = kvm;
+	s->found[s->nr].pid = task_tgid_nr(s->task);
+	s->found[s->nr].fd = fd;
+	get_task_comm(s->found[s->nr].comm, s->task);
+	s->nr++;
+	return 0;
+}
+
+/* Every VM file of every process (threads share the table: leaders only). */
+static void s2p_scan_all(struct s2p_scan *s)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	for_each_process(t) {
+		task_lock(t);
+		s->task = t;
+		if (t->files)
+			iterate_fd(t->files, 0, s2p_scan_fd, s);
+		task_unlock(t);
+		if (s->nr == s->max)
+			break;
+	}
+	rcu_read_unlock();
+}
+
+static void s2p_scan_release(struct s2p_scan *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++)
+		kvm_put_kvm(s->found[i].kvm);
+	s->nr = 0;
+}
+
+/* KVM's own debugfs name for this VM ("<pid>-<fd>" at creation), if any. */
+static void s2p_vm_name(struct s2p_found *f, char *buf, size_t len)
+{
+	struct dentry *d = f->kvm->debugfs_dentry;
+
+	if (!IS_ERR_OR_NULL(d))
+		snprintf(buf, len, "%pd", d);
+	else
+		snprintf(buf, len, "%d-%u", f->pid, f->fd);
+}
+
+static const struct file_operations s2p_ranges_fops, s2p_pages_fops,
+	s2p_summary_fops, s2p_effective_fops, s2p_filter_fops;
+
+static void s2p_vm_add(struct s2p_found *f)
+{
+	struct s2p_vm *vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+
+	if (!vm)
+		return;
+	kref_init(&vm->ref);
+	mutex_init(&vm->filter_lock);
+	vm->kvm = f->kvm;
+	vm->pid = f->pid;
+	vm->fd = f->fd;
+	vm->seen = true;
+	strscpy(vm->comm, f->comm, sizeof(vm->comm));
+	s2p_vm_name(f, vm->name, sizeof(vm->name));
+	vm->dir = debugfs_create_dir(vm->name, s2p_root);
+	if (IS_ERR(vm->dir)) {
+		pr_warn("cannot create debugfs directory %s\n", vm->name);
+		kfree(vm);
+		return;
+	}
+	debugfs_create_file("ranges", 0400, vm->dir, vm, &s2p_ranges_fops);
+	debugfs_create_file("pages", 0400, vm->dir, vm, &s2p_pages_fops);
+	debugfs_create_file("summary", 0400, vm->dir, vm, &s2p_summary_fops);
+	debugfs_create_file("effective", 0400, vm->dir, vm, &s2p_effective_fops);
+	debugfs_create_file("filter", 0600, vm->dir, vm, &s2p_filter_fops);
+	list_add_tail(&vm->node, &s2p_vms);
+}
+
+static void s2p_vm_remove(struct s2p_vm *vm)
+{
+	list_del(&vm->node);
+	debugfs_remove_recursive(vm->dir);
+	s2p_vm_put(vm);
+}
+
+#define S2P_MAX_VMS	256
+
+/* Bring the directories in line with the running VMs. */
+static int s2p_rescan(struct s2p_scan *s)
+{
+	struct s2p_vm *vm, *tmp;
+	unsigned int i;
+
+	s->max = S2P_MAX_VMS;
+	s->nr = 0;
+	s->found = kcalloc(s->max, sizeof(*s->found), GFP_KERNEL);
+	if (!s->found)
+		return -ENOMEM;
+	s2p_scan_all(s);
+	mutex_lock(&s2p_vms_lock);
+	list_for_each_entry(vm, &s2p_vms, node)
+		vm->seen = false;
+	for (i = 0; i < s->nr; i++) {
+		bool known = false;
+
+		list_for_each_entry(vm, &s2p_vms, node) {
+			if (vm->kvm == s->found[i].kvm && vm->pid == s->found[i].pid &&
+			    vm->fd == s->found[i].fd) {
+				vm->seen = true;
+				known = true;
+			}
+		}
+		if (!known)
+			s2p_vm_add(&s->found[i]);
+	}
+	list_for_each_entry_safe(vm, tmp, &s2p_vms, node)
+		if (!vm->seen)
+			s2p_vm_remove(vm);
+	mutex_unlock(&s2p_vms_lock);
+	if (s->nr == s->max)
+		pr_warn("more than %u VMs: only the first are shown\n", s->max);
+	return 0;
+}
+
+static int s2p_find_fd(const void *p, struct file *file, unsigned int fd)
+{
+	struct s2p_scan *s = (struct s2p_scan *)p;
+
+	if (fd != s->want_fd)
+		return 1;	/* iterate_fd started at want_fd: it is not open */
+	if (s2p_is_vm_file(file) && file->private_data == s->want_kvm &&
+	    kvm_get_kvm_safe(s->want_kvm))
+		s->got = s->want_kvm;
+	return 1;
+}
+
+/* A reference to the VM behind @vm, if that VM still exists. */
+static struct kvm *s2p_vm_get_kvm(struct s2p_vm *vm)
+{
+	struct s2p_scan s = { .want_fd = vm->fd, .want_kvm = vm->kvm };
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(find_pid_ns(vm->pid, &init_pid_ns), PIDTYPE_TGID);
+	if (t) {
+		task_lock(t);
+		if (t->files)
+			iterate_fd(t->files, vm->fd, s2p_find_fd, &s);
+		task_unlock(t);
+	}
+	rcu_read_unlock();
+	return s.got;
+}
+
+/* ---- The walk ---- */
+
+enum s2p_view { S2P_RANGES, S2P_PAGES, S2P_SUMMARY, S2P_EFFECTIVE };
+
+enum s2p_backing {
+	S2P_B_NONE, S2P_B_ANON, S2P_B_THP, S2P_B_HUGETLB, S2P_B_FILE,
+	S2P_B_PFNMAP, S2P_B_IO, S2P_B_GONE,
+};
+
+static const char * const s2p_backing_names[] = {
+	[S2P_B_NONE] = "none", [S2P_B_ANON] = "anon", [S2P_B_THP] = "anon-thp",
+	[S2P_B_HUGETLB] = "hugetlb", [S2P_B_FILE] = "file", [S2P_B_PFNMAP] = "pfnmap",
+	[S2P_B_IO] = "io", [S2P_B_GONE] = "gone",
+};
+
+#define S2P_PATH_MAX	96
+
+/* One leaf, or with S2P_RANGES/EFFECTIVE a run of alike leaves. */
+struct s2p_rec {
+	u64 ipa, size, pa, hva;
+	struct s2p_leaf leaf;
+	u8 backing;
+	short slot;		/* -1: no memslot */
+	short bar;		/* -1: not a PCI BAR */
+	bool wc;
+	char bdf[16];
+	char path[S2P_PATH_MAX];
+};
+
+#define S2P_BATCH	32	/* leaves collected per lock hold */
+#define S2P_MAX_VISITS	512	/* entries visited per lock hold */
+
+struct s2p_iter {
+	struct s2p_vm *vm;
+	struct kvm *kvm;
+	enum s2p_view view;
+	bool fwb, lpa2;
+	u64 start, end;		/* the window walked */
+	u64 cursor;		/* next IPA to walk */
+	bool walked;		/* cursor reached end */
+	/* leaves of the current lock hold */
+	struct s2p_rec leaves[S2P_BATCH];
+	unsigned int nleaves, visits;
+	/* records handed to seq_file: recs[0] is at position base */
+	struct s2p_rec recs[S2P_BATCH];
+	unsigned int nrecs;
+	loff_t base;
+	struct s2p_rec pend;	/* a range still growing */
+	bool have_pend;
+	char *pathbuf;
+};
+
+static int s2p_visit(S2P_VISITOR_ARGS)
+{
+	struct s2p_iter *it = S2P_V_ARG;
+	int level = S2P_V_LEVEL;
+	u64 size = s2p_level_size(PAGE_SHIFT, level);
+	u64 ipa = S2P_V_ADDR & ~(size - 1);
+	struct s2p_rec *r;
+
+	S2P_V_UNUSED;
+	it->visits++;
+	it->cursor = ipa + size;
+	r = &it->leaves[it->nleaves];
+	if (!s2p_leaf_decode(S2P_V_PTE, level, PAGE_SHIFT, it->lpa2, &r->leaf)) {
+		r->ipa = ipa;
+		r->size = size;
+		r->pa = r->leaf.oa;
+		it->nleaves++;
+	}
+	if (it->nleaves == S2P_BATCH || it->visits >= S2P_MAX_VISITS)
+		return -E2BIG;	/* end of this lock hold */
+	return 0;
+}
+
+static void s2p_slot_of(struct kvm *kvm, struct s2p_rec *r)
+{
+	struct kvm_memslots *slots = kvm_memslots(kvm);
+	struct kvm_memory_slot *ms;
+	gfn_t gfn = r->ipa >> PAGE_SHIFT;
+	int bkt;
+
+	r->slot = -1;
+	r->hva = 0;
+	kvm_for_each_memslot(ms, bkt, slots) {
+		if (gfn >= ms->base_gfn && gfn < ms->base_gfn + ms->npages) {
+			r->slot = ms->id;
+			r->hva = ms->userspace_addr + ((gfn - ms->base_gfn) << PAGE_SHIFT);
+			return;
+		}
+	}
+}
+
+/* Walk on from it->cursor: fill it->leaves under the MMU lock, bounded. */
+static int s2p_walk_chunk(struct s2p_iter *it)
+{
+	struct kvm_pgtable_walker walker = {
+		.cb = s2p_visit,
+		.arg = it,
+		.flags = S2P_WALK_FLAGS,
+	};
+	struct kvm *kvm = it->kvm;
+	unsigned int i;
+	int idx, ret;
+
+	it->nleaves = 0;
+	it->visits = 0;
+	idx = srcu_read_lock(&kvm->srcu);
+	read_lock(&kvm->mmu_lock);
+	ret = s2p_pgtable_walk(kvm->arch.mmu.pgt, it->cursor, it->end - it->cursor, &walker);
+	read_unlock(&kvm->mmu_lock);
+	if (ret != -E2BIG && ret) {
+		srcu_read_unlock(&kvm->srcu, idx);
+		return ret;
+	}
+	if (!ret || it->cursor >= it->end)
+		it->walked = true;
+	for (i = 0; i < it->nleaves; i++)
+		s2p_slot_of(kvm, &it->leaves[i]);
+	srcu_read_unlock(&kvm->srcu, idx);
+	return 0;
+}
+
+/* The PCI BAR holding physical address @pa, if any. */
+static void s2p_pci_of(struct s2p_rec *r)
+{
+	struct pci_dev *pdev = NULL;
+	int bar;
+
+	r->bar = -1;
+	while ((pdev = pci_get_device(PCI_ANY_ID, PCI_ANY_ID, pdev))) {
+		for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+			struct resource *res = &pdev->resource[bar];
+
+			if (!(res->flags & IORESOURCE_MEM) || !res->start)
+				continue;
+			if (r->pa >= res->start && r->pa <= res->end) {
+				r->bar = bar;
+				strscpy(r->bdf, pci_name(pdev), sizeof(r->bdf));
+				pci_dev_put(pdev);
+				return;
+			}
+		}
+	}
+}
+
+static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct s2p_rec *r)
+{
+	r->path[0] = '\0';
+	r->wc = false;
+	if (is_vm_hugetlb_page(vma)) {
+		r->backing = S2P_B_HUGETLB;
+	} else if (vma->vm_flags & (VM_PFNMAP | VM_IO)) {
+		r->backing = (vma->vm_flags & VM_PFNMAP) ? S2P_B_PFNMAP : S2P_B_IO;
+	} else if (vma_is_anonymous(vma) || !vma->vm_file) {
+		r->backing = r->leaf.size > PAGE_SIZE ? S2P_B_THP : S2P_B_ANON;
+		return;
+	} else {
+		r->backing = S2P_B_FILE;
+	}
+	if (vma->vm_file) {
+		char *p = d_path(&vma->vm_file->f_path, it->pathbuf, PATH_MAX);
+
+		if (!IS_ERR(p)) {
+			size_t n = strlen(p);
+
+			r->wc = n > 3 && !strcmp(p + n - 3, "_wc");
+			/* keep the end of long paths: it names the file */
+			strscpy(r->path, n < S2P_PATH_MAX ? p : p + n - (S2P_PATH_MAX - 1),
+				S2P_PATH_MAX);
+		}
+	}
+}
+
+/* After the lock is dropped: what backs each leaf in the host. */
+static void s2p_resolve_backing(struct s2p_iter *it)
+{
+	struct mm_struct *mm = it->kvm->mm;
+	unsigned int i;
+	bool have_mm = mm && mmget_not_zero(mm);
+
+	if (have_mm)
+		mmap_read_lock(mm);
+	for (i = 0; i < it->nleaves; i++) {
+		struct s2p_rec *r = &it->leaves[i];
+		struct vm_area_struct *vma;
+
+		r->bar = -1;
+		r->path[0] = '\0';
+		r->wc = false;
+		if (r->slot < 0) {
+			r->backing = S2P_B_NONE;
+			continue;
+		}
+		if (!have_mm) {
+			r->backing = S2P_B_GONE;
+			continue;
+		}
+		vma = vma_lookup(mm, r->hva);
+		if (!vma) {
+			r->backing = S2P_B_GONE;
+			continue;
+		}
+		s2p_vma_kind(it, vma, r);
+	}
+	if (have_mm) {
+		mmap_read_unlock(mm);
+		mmput(mm);
+	}
+	for (i = 0; i < it->nleaves; i++) {
+		struct s2p_rec *r = &it->leaves[i];
+
+		if (r->backing == S2P_B_PFNMAP || r->backing == S2P_B_IO ||
+		    r->backing == S2P_B_FILE)
+			s2p_pci_of(r);
+	}
+}
+
+static bool s2p_same_range(const struct s2p_rec *a, const struct s2p_rec *b)
+{
+	const struct s2p_leaf *x = &a->leaf, *y = &b->leaf;
+
+	return a->ipa + a->size == b->ipa && a->pa + a->size == b->pa &&
+	       x->memattr == y->memattr && x->s2ap == y->s2ap && x->xn == y->xn &&
+	       x->sh == y->sh && x->af == y->af && x->contig == y->contig &&
+	       x->level == y->level && a->slot == b->slot &&
+	       (a->slot < 0 || a->hva + a->size == b->hva) &&
+	       a->backing == b->backing && a->bar == b->bar && a->wc == b->wc &&
+	       !strcmp(a->bdf, b->bdf) && !strcmp(a->path, b->path);
+}
+
+/* Clip a leaf to the window being shown. */
+static void s2p_clip(struct s2p_iter *it, struct s2p_rec *r)
+{
+	u64 end = r->ipa + r->size;
+
+	if (r->ipa < it->start) {
+		r->pa += it->start - r->ipa;
+		if (r->slot >= 0)
+			r->hva += it->start - r->ipa;
+		r->ipa = it->start;
+	}
+	if (end > it->end)
+		end = it->end;
+	r->size = end - r->ipa;
+}
+
+/* Produce the next records for seq_file; sets nrecs (0 at the end). */
+static int s2p_refill(struct s2p_iter *it)
+{
+	bool coalesce = it->view == S2P_RANGES || it->view == S2P_EFFECTIVE;
+	unsigned int i;
+	int ret;
+
+	it->nrecs = 0;
+	while (!it->nrecs) {
+		if (it->walked) {
+			if (coalesce && it->have_pend) {
+				it->recs[it->nrecs++] = it->pend;
+				it->have_pend = false;
+			}
+			return 0;
+		}
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = s2p_walk_chunk(it);
+		if (ret)
+			return ret;
+		s2p_resolve_backing(it);
+		for (i = 0; i < it->nleaves; i++) {
+			struct s2p_rec *r = &it->leaves[i];
+
+			if (!coalesce) {
+				it->recs[it->nrecs++] = *r;
+				continue;
+			}
+			s2p_clip(it, r);
+			if (it->have_pend && s2p_same_range(&it->pend, r)) {
+				it->pend.size += r->size;
+				continue;
+			}
+			if (it->have_pend)
+				it->recs[it->nrecs++] = it->pend;
+			it->pend = *r;
+			it->have_pend = true;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+static void s2p_restart(struct s2p_iter *it)
+{
+	it->cursor = it->start;
+	it->walked = it->start >= it->end;
+	it->nrecs = 0;
+	it->base = 0;
+	it->have_pend = false;
+}
+
+static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
+{
+	struct s2p_iter *it = m->private;
+	int ret;
+
+	if (*pos < it->base)
+		s2p_restart(it);
+	while (*pos >= it->base + it->nrecs) {
+		it->base += it->nrecs;
+		ret = s2p_refill(it);
+		if (ret)
+			return ERR_PTR(ret);
+		if (!it->nrecs)
+			return NULL;
+	}
+	return &it->recs[*pos - it->base];
+}
+
+static void *s2p_seq_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return s2p_seq_start(m, pos);
+}
+
+static void s2p_seq_stop(struct seq_file *m, void *v)
+{
+}
+
+static void s2p_show_attrs(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
+{
+	char name[S2P_MT_NAME_MAX];
+	const struct s2p_leaf *l = &r->leaf;
+
+	seq_printf(m, " %s %s %s %s %s %s",
+		   s2p_memattr_name(l->memattr, it->fwb, name, sizeof(name)),
+		   s2p_s2ap_name(l->s2ap), s2p_xn_name(l->xn), s2p_sh_name(l->sh),
+		   l->af ? "AF" : "--", l->contig ? "C" : "-");
+}
+
+static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
+{
+	char size[S2P_SIZE_NAME_MAX], map[S2P_SIZE_NAME_MAX];
+
+	seq_printf(m, "0x%016llx-0x%016llx %s map=%s L%d", r->ipa, r->ipa + r->size,
+		   s2p_size_name(r->size, size, sizeof(size)),
+		   s2p_size_name(r->leaf.size, map, sizeof(map)), r->leaf.level);
+	s2p_show_attrs(m, it, r);
+	if (r->slot >= 0)
+		seq_printf(m, " slot=%d hva=0x%llx", r->slot, r->hva);
+	else
+		seq_puts(m, " slot=- hva=-");
+	if (r->backing == S2P_B_FILE && r->path[0])
+		seq_printf(m, " file:%s", r->path);
+	else
+		seq_printf(m, " %s", s2p_backing_names[r->backing]);
+	if (r->bar >= 0)
+		seq_printf(m, " pci=%s bar=%d", r->bdf, r->bar);
+	if (r->wc)
+		seq_puts(m, " wc");
+	seq_putc(m, '\n');
+}
+
+static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
+{
+	char map[S2P_SIZE_NAME_MAX];
+
+	seq_printf(m, "0x%016llx L%d map=%s desc=0x%016llx pa=0x%llx", r->ipa, r->leaf.level,
+		   s2p_size_name(r->leaf.size, map, sizeof(map)), r->leaf.raw, r->pa);
+	s2p_show_attrs(m, it, r);
+	seq_printf(m, " sw=0x%x\n", r->leaf.sw);
+}
+
+static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
+			       const struct s2p_rec *r)
+{
+	char name[S2P_MT_NAME_MAX];
+	struct s2p_mt s1, res;
+	unsigned int i;
+
+	seq_printf(m, "0x%016llx-0x%016llx s2=%s", r->ipa, r->ipa + r->size,
+		   s2p_memattr_name(r->leaf.memattr, it->fwb, name, sizeof(name)));
+	for (i = 0; i < S2P_NR_S1_TYPES; i++) {
+		s2p_s1_mair(s2p_s1_types[i].mair, &s1);
+		s2p_combine(&s1, r->leaf.memattr, it->fwb, &res);
+		seq_printf(m, " %s:%s", s2p_s1_types[i].name,
+			   s2p_mt_name(&res, name, sizeof(name)));
+	}
+	seq_putc(m, '\n');
+}
+
+static int s2p_seq_show(struct seq_file *m, void *v)
+{
+	struct s2p_iter *it = m->private;
+
+	switch (it->view) {
+	case S2P_PAGES:
+		s2p_show_page(m, it, v);
+		break;
+	case S2P_EFFECTIVE:
+		s2p_show_effective(m, it, v);
+		break;
+	default:
+		s2p_show_range(m, it, v);
+		break;
+	}
+	return 0;
+}
+
+static const struct seq_operations s2p_seq_ops = {
+	.start = s2p_seq_start,
+	.next = s2p_seq_next,
+	.stop = s2p_seq_stop,
+	.show = s2p_seq_show,
+};
+
+/* ---- Per-VM files ---- */
+
+static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view view)
+{
+	struct s2p_vm *vm = inode->i_private;
+	struct kvm *kvm;
+
+	if (s2p_protected) {
+		pr_info("KVM runs in protected mode (pKVM): the host cannot read guest stage-2 tables\n");
+		return -EOPNOTSUPP;
+	}
+	kvm = s2p_vm_get_kvm(vm);
+	if (!kvm)
+		return -ENOENT;	/* the VM is gone; reading vms rescans */
+	it->pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!it->pathbuf) {
+		kvm_put_kvm(kvm);
+		return -ENOMEM;
+	}
+	kref_get(&vm->ref);
+	it->vm = vm;
+	it->kvm = kvm;
+	it->view = view;
+	it->fwb = s2p_vm_fwb(kvm);
+	it->lpa2 = s2p_vm_lpa2(kvm);
+	it->start = 0;
+	it->end = 1ULL << kvm->arch.mmu.pgt->ia_bits;
+	mutex_lock(&vm->filter_lock);
+	if (vm->flen) {
+		it->start = min(vm->fstart, it->end);
+		it->end = min(vm->fstart + vm->flen, it->end);
+	}
+	mutex_unlock(&vm->filter_lock);
+	s2p_restart(it);
+	return 0;
+}
+
+static void s2p_iter_fini(struct s2p_iter *it)
+{
+	kfree(it->pathbuf);
+	kvm_put_kvm(it->kvm);
+	s2p_vm_put(it->vm);
+}
+
+static int s2p_open_view(struct inode *inode, struct file *file, enum s2p_view view)
+{
+	struct s2p_iter *it;
+	int ret;
+
+	it = __seq_open_private(file, &s2p_seq_ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	ret = s2p_iter_init(it, inode, view);
+	if (ret)
+		seq_release_private(inode, file);
+	return ret;
+}
+
+static int s2p_release_view(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	s2p_iter_fini(m->private);
+	return seq_release_private(inode, file);
+}
+
+static int s2p_ranges_open(struct inode *inode, struct file *file)
+{
+	return s2p_open_view(inode, file, S2P_RANGES);
+}
+
+static int s2p_pages_open(struct inode *inode, struct file *file)
+{
+	return s2p_open_view(inode, file, S2P_PAGES);
+}
+
+static int s2p_effective_open(struct inode *inode, struct file *file)
+{
+	return s2p_open_view(inode, file, S2P_EFFECTIVE);
+}
+
+#define S2P_VIEW_FOPS(view)					\
+static const struct file_operations s2p_##view##_fops = {	\
+	.owner = THIS_MODULE,					\
+	.open = s2p_##view##_open,				\
+	.read = seq_read,					\
+	.llseek = seq_lseek,					\
+	.release = s2p_release_view,				\
+}
+
+S2P_VIEW_FOPS(ranges);
+S2P_VIEW_FOPS(pages);
+S2P_VIEW_FOPS(effective);
+
+/* summary: one walk over the window, counted per memattr and leaf size. */
+#define S2P_NR_MEMATTR	16
+#define S2P_NR_LEVELS	5	/* -1..3 */
+
+struct s2p_counts {
+	u64 leaves, bytes;
+	u64 mt_leaves[S2P_NR_MEMATTR], mt_bytes[S2P_NR_MEMATTR];
+	u64 lv_leaves[S2P_NR_LEVELS], lv_bytes[S2P_NR_LEVELS];
+};
+
+static int s2p_summary_show(struct seq_file *m, void *v)
+{
+	struct s2p_iter *it = m->private;
+	struct s2p_counts *c;
+	char name[S2P_MT_NAME_MAX];
+	unsigned int i;
+	int ret = 0;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	s2p_restart(it);
+	while (!it->walked) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto out;
+		}
+		ret = s2p_walk_chunk(it);
+		if (ret)
+			goto out;
+		for (i = 0; i < it->nleaves; i++) {
+			struct s2p_rec *r = &it->leaves[i];
+
+			c->leaves++;
+			c->bytes += r->size;
+			c->mt_leaves[r->leaf.memattr]++;
+			c->mt_bytes[r->leaf.memattr] += r->size;
+			c->lv_leaves[r->leaf.level + 1]++;
+			c->lv_bytes[r->leaf.level + 1] += r->size;
+		}
+		cond_resched();
+	}
+	seq_printf(m, "vm=%s\nfwb=%d\ngranule=%s\nipa_bits=%u\nleaves=%llu\nbytes=%llu\n",
+		   it->vm->name, it->fwb, s2p_size_name(PAGE_SIZE, name, sizeof(name)),
+		   it->kvm->arch.mmu.pgt->ia_bits, c->leaves, c->bytes);
+	for (i = 0; i < S2P_NR_MEMATTR; i++) {
+		if (!c->mt_leaves[i])
+			continue;
+		s2p_memattr_name(i, it->fwb, name, sizeof(name));
+		seq_printf(m, "bytes.%s=%llu\nleaves.%s=%llu\n", name, c->mt_bytes[i],
+			   name, c->mt_leaves[i]);
+	}
+	for (i = 0; i < S2P_NR_LEVELS; i++) {
+		if (!c->lv_leaves[i])
+			continue;
+		s2p_size_name(s2p_level_size(PAGE_SHIFT, (int)i - 1), name, sizeof(name));
+		seq_printf(m, "leaves.map.%s=%llu\nbytes.map.%s=%llu\n", name,
+			   c->lv_leaves[i], name, c->lv_bytes[i]);
+	}
+out:
+	kfree(c);
+	return ret;
+}
+
+static int s2p_summary_open(struct inode *inode, struct file *file)
+{
+	struct s2p_iter *it = kzalloc(sizeof(*it), GFP_KERNEL);
+	int ret;
+
+	if (!it)
+		return -ENOMEM;
+	ret = s2p_iter_init(it, inode, S2P_SUMMARY);
+	if (ret)
+		goto err;
+	ret = single_open(file, s2p_summary_show, it);
+	if (!ret)
+		return 0;
+	s2p_iter_fini(it);
+err:
+	kfree(it);
+	return ret;
+}
+
+static int s2p_summary_release(struct inode *inode, struct file *file)
+{
+	struct s2p_iter *it = ((struct seq_file *)file->private_data)->private;
+
+	s2p_iter_fini(it);
+	kfree(it);
+	return single_release(inode, file);
+}
+
+static const struct file_operations s2p_summary_fops = {
+	.owner = THIS_MODULE,
+	.open = s2p_summary_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = s2p_summary_release,
+};
+
+/* filter: "START LEN", "all" or "clear". */
+#define S2P_FILTER_MAX	64
+
+static int s2p_parse_filter(char *buf, u64 ipa_limit, u64 *start, u64 *len)
+{
+	char *a, *b, *p = strim(buf);
+
+	if (!strcmp(p, "all") || !strcmp(p, "clear")) {
+		*start = 0;
+		*len = 0;
+		return 0;
+	}
+	a = strsep(&p, " \t");
+	if (!p)
+		return -EINVAL;
+	p = skip_spaces(p);
+	b = strsep(&p, " \t");
+	if (p || !*a || !*b)
+		return -EINVAL;
+	if (kstrtoull(a, 0, start) || kstrtoull(b, 0, len) || !*len)
+		return -EINVAL;
+	if (*start + *len < *start || *start + *len > ipa_limit)
+		return -EINVAL;
+	return 0;
+}
+
+static ssize_t s2p_filter_write(struct file *file, const char __user *ubuf, size_t count,
+				loff_t *ppos)
+{
+	struct s2p_vm *vm = file->private_data;
+	char buf[S2P_FILTER_MAX];
+	struct kvm *kvm;
+	u64 start, len, limit;
+	int ret;
+
+	if (!count || count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	kvm = s2p_vm_get_kvm(vm);
+	if (!kvm)
+		return -ENOENT;
+	limit = 1ULL << kvm->arch.mmu.pgt->ia_bits;
+	kvm_put_kvm(kvm);
+	ret = s2p_parse_filter(buf, limit, &start, &len);
+	if (ret)
+		return ret;
+	mutex_lock(&vm->filter_lock);
+	vm->fstart = start;
+	vm->flen = len;
+	mutex_unlock(&vm->filter_lock);
+	return count;
+}
+
+static ssize_t s2p_filter_read(struct file *file, char __user *ubuf, size_t count,
+			       loff_t *ppos)
+{
+	struct s2p_vm *vm = file->private_data;
+	char buf[48];
+	int n;
+
+	mutex_lock(&vm->filter_lock);
+	if (vm->flen)
+		n = scnprintf(buf, sizeof(buf), "0x%llx 0x%llx\n", vm->fstart, vm->flen);
+	else
+		n = scnprintf(buf, sizeof(buf), "all\n");
+	mutex_unlock(&vm->filter_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static const struct file_operations s2p_filter_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = s2p_filter_read,
+	.write = s2p_filter_write,
+	.llseek = default_llseek,
+};
+
+/* ---- vms ---- */
+
+static void s2p_show_vm(struct seq_file *m, struct s2p_found *f)
+{
+	struct kvm *kvm = f->kvm;
+	struct kvm_pgtable *pgt = kvm->arch.mmu.pgt;
+	struct kvm_memslots *slots;
+	struct kvm_memory_slot *ms;
+	char name[32], gran[S2P_SIZE_NAME_MAX];
+	int bkt, idx, nslots = 0;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	slots = kvm_memslots(kvm);
+	kvm_for_each_memslot(ms, bkt, slots)
+		nslots++;
+	srcu_read_unlock(&kvm->srcu, idx);
+	s2p_vm_name(f, name, sizeof(name));
+	if (!pgt) {
+		seq_printf(m, "%s %d %u %s - - - - - %d\n", name, f->pid, f->fd, f->comm, nslots);
+		return;
+	}
+	seq_printf(m, "%s %d %u %s %u %d %s fwb=%s %s %d\n", name, f->pid, f->fd, f->comm,
+		   pgt->ia_bits, (int)pgt->start_level,
+		   s2p_size_name(PAGE_SIZE, gran, sizeof(gran)),
+		   s2p_vm_fwb(kvm) ? "on" : "off",
+		   is_kernel_in_hyp_mode() ? "VHE" : "nVHE", nslots);
+}
+
+static int s2p_vms_show(struct seq_file *m, void *v)
+{
+	struct s2p_scan s = {};
+	unsigned int i;
+	int ret;
+
+	seq_puts(m, "# name pid fd comm ipa_bits start_level granule fwb mode memslots\n");
+	if (s2p_protected)
+		seq_puts(m, "# pKVM: the host cannot read guest stage-2 tables\n");
+	ret = s2p_rescan(&s);
+	if (ret)
+		return ret;
+	if (!s2p_protected)
+		for (i = 0; i < s.nr; i++)
+			s2p_show_vm(m, &s.found[i]);
+	s2p_scan_release(&s);
+	kfree(s.found);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(s2p_vms);
+
+/* ---- Module ---- */
+
+static void s2p_remove_all(void)
+{
+	struct s2p_vm *vm, *tmp;
+
+	mutex_lock(&s2p_vms_lock);
+	list_for_each_entry_safe(vm, tmp, &s2p_vms, node)
+		s2p_vm_remove(vm);
+	mutex_unlock(&s2p_vms_lock);
+}
+
+static int __init s2p_init(void)
+{
+	struct s2p_scan s = {};
+	int ret;
+
+	ret = s2p_resolve();
+	if (ret)
+		return ret;
+	s2p_protected = is_protected_kvm_enabled();
+	if (s2p_protected)
+		pr_info("KVM runs in protected mode (pKVM): guest stage-2 tables are not visible to the host; only the VM list is shown\n");
+	s2p_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	if (IS_ERR(s2p_root)) {
+		pr_err("cannot create /sys/kernel/debug/%s: is debugfs enabled?\n", KBUILD_MODNAME);
+		return PTR_ERR(s2p_root);
+	}
+	debugfs_create_file("vms", 0400, s2p_root, NULL, &s2p_vms_fops);
+	ret = s2p_rescan(&s);
+	if (!ret) {
+		s2p_scan_release(&s);
+		kfree(s.found);
+	}
+	return 0;
+}
+
+static void __exit s2p_exit(void)
+{
+	s2p_remove_all();
+	debugfs_remove_recursive(s2p_root);
+}
+
+module_init(s2p_init);
+module_exit(s2p_exit);
+MODULE_DESCRIPTION("Show the stage-2 memory attributes of every KVM guest page");
+MODULE_LICENSE("GPL");
