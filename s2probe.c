@@ -64,7 +64,10 @@
 
 /* ---- Compat: every kernel-version difference lives here ---- */
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+/* Kernel older than major.minor? */
+#define S2P_BEFORE(major, minor) (KERNEL_VERSION(major, minor, 0) > LINUX_VERSION_CODE)
+
+#if S2P_BEFORE(6, 3)
 /* 6.1: visitor gets (addr, end, level, ptep, flag, arg); no shared walks. */
 #define S2P_WALK_FLAGS		KVM_PGTABLE_WALK_LEAF
 #define S2P_VISITOR_ARGS	u64 v_addr, u64 v_end, u32 v_level, kvm_pte_t *v_ptep, \
@@ -93,7 +96,7 @@ static bool s2p_vm_fwb(struct kvm *kvm)
 {
 	if (!cpus_have_final_cap(ARM64_HAS_STAGE2_FWB))
 		return false;
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
+#if S2P_BEFORE(6, 17)
 	return !(kvm->arch.mmu.pgt->flags & KVM_PGTABLE_S2_NOFWB);
 #else
 	return true;
@@ -102,7 +105,7 @@ static bool s2p_vm_fwb(struct kvm *kvm)
 
 static bool s2p_vm_lpa2(struct kvm *kvm)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#if S2P_BEFORE(6, 9)
 	return false;
 #else
 	return kvm->arch.mmu.vtcr & S2P_VTCR_DS;
@@ -525,16 +528,18 @@ static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct
 {
 	r->path[0] = '\0';
 	r->wc = false;
+	r->backing = S2P_B_NONE;
 	if (is_vm_hugetlb_page(vma)) {
 		r->backing = S2P_B_HUGETLB;
 	} else if (vma->vm_flags & (VM_PFNMAP | VM_IO)) {
 		r->backing = (vma->vm_flags & VM_PFNMAP) ? S2P_B_PFNMAP : S2P_B_IO;
 	} else if (vma_is_anonymous(vma) || !vma->vm_file) {
+		/* KVM maps anonymous memory with a block only when THP backs it */
 		r->backing = r->leaf.size > PAGE_SIZE ? S2P_B_THP : S2P_B_ANON;
 		return;
-	} else {
-		r->backing = S2P_B_FILE;
 	}
+	if (r->backing == S2P_B_NONE)
+		r->backing = S2P_B_FILE;
 	if (vma->vm_file) {
 		char *p = d_path(&vma->vm_file->f_path, it->pathbuf, PATH_MAX);
 
@@ -757,9 +762,11 @@ static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
 	seq_printf(m, "0x%016llx-0x%016llx s2=%s", r->ipa, r->ipa + r->size,
 		   s2p_memattr_name(r->leaf.memattr, it->fwb, name, sizeof(name)));
 	for (i = 0; i < S2P_NR_S1_TYPES; i++) {
-		s2p_s1_mair(s2p_s1_types[i].mair, &s1);
+		const struct s2p_s1_type *t = s2p_s1_type(i);
+
+		s2p_s1_mair(t->mair, &s1);
 		s2p_combine(&s1, r->leaf.memattr, it->fwb, &res);
-		seq_printf(m, " %s:%s", s2p_s1_types[i].name,
+		seq_printf(m, " %s:%s", t->name,
 			   s2p_mt_name(&res, name, sizeof(name)));
 	}
 	seq_putc(m, '\n');

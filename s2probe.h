@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * s2probe.h - pure decoding of arm64 stage-2 descriptors and of the memory
+ * Pure decoding of arm64 stage-2 descriptors and of the memory
  * type a guest access ends up with (stage 1 combined with stage 2).
  *
  * No kernel-only types and no state: s2probe.c uses these functions in the
@@ -15,39 +15,41 @@
 #define S2PROBE_H
 
 #ifdef __KERNEL__
-#include <linux/compiler.h>
 #include <linux/kernel.h>
 #include <linux/types.h>
-#define S2P_UNUSED __maybe_unused
 #else
+#include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
-typedef uint8_t u8;
-typedef int8_t s8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-#define S2P_UNUSED __attribute__((unused))
+typedef __u8 u8;
+typedef __s8 s8;
+typedef __u64 u64;
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
 #endif
 
 #define S2P_BIT(n)		(1ULL << (n))
 #define S2P_MASK(h, l)		((~0ULL >> (63 - (h))) & (~0ULL << (l)))
-#define S2P_GET(v, h, l)	(((v) & S2P_MASK(h, l)) >> (l))
+
+static inline u64 s2p_get(u64 v, unsigned int h, unsigned int l)
+{
+	return (v & S2P_MASK(h, l)) >> l;
+}
 
 /* Stage-2 block and page descriptor fields (Arm ARM D8.3). */
 #define S2P_D_VALID		S2P_BIT(0)
 #define S2P_D_TYPE		S2P_BIT(1)	/* level 3: page; else 1 = table */
-#define S2P_D_MEMATTR(d)	S2P_GET(d, 5, 2)
-#define S2P_D_S2AP(d)		S2P_GET(d, 7, 6)
-#define S2P_D_SH(d)		S2P_GET(d, 9, 8)
+#define S2P_D_MEMATTR(d)	s2p_get(d, 5, 2)
+#define S2P_D_S2AP(d)		s2p_get(d, 7, 6)
+#define S2P_D_SH(d)		s2p_get(d, 9, 8)
 #define S2P_D_AF		S2P_BIT(10)
 #define S2P_D_FNXS		S2P_BIT(11)
 #define S2P_D_DBM		S2P_BIT(51)
 #define S2P_D_CONTIG		S2P_BIT(52)
-#define S2P_D_XN(d)		S2P_GET(d, 54, 53)
-#define S2P_D_SW(d)		S2P_GET(d, 58, 55)
+#define S2P_D_XN(d)		s2p_get(d, 54, 53)
+#define S2P_D_SW(d)		s2p_get(d, 58, 55)
 
 /* Shareability values; S2P_SH_VTCR: with LPA2 (VTCR_EL2.DS=1) SH is in VTCR. */
 #define S2P_SH_NSH		0
@@ -121,7 +123,7 @@ static inline unsigned int s2p_cont_entries(unsigned int page_shift, int level)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(cont) / sizeof(cont[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cont); i++)
 		if (cont[i].page_shift == page_shift && cont[i].level == level)
 			return cont[i].entries;
 	return 0;
@@ -132,9 +134,9 @@ static inline u64 s2p_leaf_oa(u64 raw, unsigned int page_shift, int level, bool 
 	u64 oa = raw & S2P_MASK(47, s2p_level_shift(page_shift, level));
 
 	if (lpa2 && page_shift == 16)
-		oa |= S2P_GET(raw, 15, 12) << 48;	/* FEAT_LPA: OA[51:48] */
+		oa |= s2p_get(raw, 15, 12) << 48;	/* FEAT_LPA: OA[51:48] */
 	else if (lpa2)
-		oa |= (raw & S2P_MASK(49, 48)) | (S2P_GET(raw, 9, 8) << 50);
+		oa |= (raw & S2P_MASK(49, 48)) | (s2p_get(raw, 9, 8) << 50);
 	return oa;
 }
 
@@ -144,9 +146,10 @@ static inline int s2p_leaf_decode(u64 raw, int level, unsigned int page_shift, b
 {
 	if (!(raw & S2P_D_VALID) || level < -1 || level > 3 || !s2p_level_size(page_shift, 3))
 		return -1;
-	if (level == 3 ? !(raw & S2P_D_TYPE) : (raw & S2P_D_TYPE) ||
-	    !s2p_block_allowed(page_shift, level, lpa2))
-		return -1;
+	if (level == 3 && !(raw & S2P_D_TYPE))
+		return -1;	/* reserved encoding */
+	if (level < 3 && ((raw & S2P_D_TYPE) || !s2p_block_allowed(page_shift, level, lpa2)))
+		return -1;	/* a table, or a block the granule does not allow */
 	l->raw = raw;
 	l->level = level;
 	l->size = s2p_level_size(page_shift, level);
@@ -166,7 +169,7 @@ static inline int s2p_leaf_decode(u64 raw, int level, unsigned int page_shift, b
 /* ---- Memory types ---- */
 
 enum s2p_kind { S2P_DEVICE, S2P_NORMAL, S2P_AS_S1, S2P_RESERVED };
-enum s2p_dev { S2P_nGnRnE, S2P_nGnRE, S2P_nGRE, S2P_GRE };	/* strongest first */
+enum s2p_dev { S2P_NGNRNE, S2P_NGNRE, S2P_NGRE, S2P_GRE };	/* strongest first */
 enum s2p_cache { S2P_NC, S2P_WT, S2P_WB };			/* weakest first */
 
 struct s2p_mt {
@@ -299,10 +302,14 @@ static inline void s2p_combine_nofwb(const struct s2p_mt *s1, const struct s2p_m
 		out->tagged = s1->tagged && s2->inner == S2P_WB && s2->outer == S2P_WB;
 	}
 	if (out->kind == S2P_NORMAL) {
-		if (out->inner == S2P_NC)
-			out->ihint = 0, out->itrans = false;
-		if (out->outer == S2P_NC)
-			out->ohint = 0, out->otrans = false;
+		if (out->inner == S2P_NC) {
+			out->ihint = 0;
+			out->itrans = false;
+		}
+		if (out->outer == S2P_NC) {
+			out->ohint = 0;
+			out->otrans = false;
+		}
 	}
 }
 
@@ -373,14 +380,11 @@ static inline unsigned int s2p_combine_sh(unsigned int s1_sh, unsigned int s2_sh
 
 #define S2P_MT_NAME_MAX		24
 
-static const char * const s2p_dev_names[] S2P_UNUSED = {
-	"nGnRnE", "nGnRE", "nGRE", "GRE",
-};
-
-static const char * const s2p_cache_names[] S2P_UNUSED = { "NC", "WT", "WB" };
-
 static inline const char *s2p_mt_name(const struct s2p_mt *mt, char *buf, size_t len)
 {
+	static const char * const s2p_dev_names[] = { "nGnRnE", "nGnRE", "nGRE", "GRE" };
+	static const char * const s2p_cache_names[] = { "NC", "WT", "WB" };
+
 	switch (mt->kind) {
 	case S2P_DEVICE:
 		snprintf(buf, len, "DEVICE_%s", s2p_dev_names[mt->dev & 3]);
@@ -414,24 +418,26 @@ static inline const char *s2p_memattr_name(unsigned int memattr, bool fwb, char 
 	return s2p_mt_name(&mt, buf, len);
 }
 
-static const char * const s2p_s2ap_names[] S2P_UNUSED = { "--", "R-", "-W", "RW" };
-static const char * const s2p_xn_names[] S2P_UNUSED = { "x", "pxn", "xn", "uxn" };
-static const char * const s2p_sh_names[] S2P_UNUSED = { "NSH", "RES", "OSH", "ISH", "VTCR" };
-
 static inline const char *s2p_s2ap_name(unsigned int s2ap)
 {
-	return s2p_s2ap_names[s2ap & 3];
+	static const char * const names[] = { "--", "R-", "-W", "RW" };
+
+	return names[s2ap & 3];
 }
 
 /* XN[1:0]: x = executable at EL1 and EL0, pxn = not at EL1, uxn = not at EL0. */
 static inline const char *s2p_xn_name(unsigned int xn)
 {
-	return s2p_xn_names[xn & 3];
+	static const char * const names[] = { "x", "pxn", "xn", "uxn" };
+
+	return names[xn & 3];
 }
 
 static inline const char *s2p_sh_name(unsigned int sh)
 {
-	return sh <= S2P_SH_VTCR ? s2p_sh_names[sh] : "?";
+	static const char * const names[] = { "NSH", "RES", "OSH", "ISH", "VTCR" };
+
+	return sh < ARRAY_SIZE(names) ? names[sh] : "?";
 }
 
 #define S2P_SIZE_NAME_MAX	24
@@ -461,17 +467,22 @@ struct s2p_s1_type {
 	u8 mair;
 };
 
-static const struct s2p_s1_type s2p_s1_types[] S2P_UNUSED = {
-	{ "NORMAL_WB", 0xff },
-	{ "NORMAL_WT", 0xbb },
-	{ "NORMAL_NC", 0x44 },
-	{ "NORMAL_WB_TAGGED", 0xf0 },
-	{ "DEVICE_GRE", 0x0c },
-	{ "DEVICE_nGRE", 0x08 },
-	{ "DEVICE_nGnRE", 0x04 },
-	{ "DEVICE_nGnRnE", 0x00 },
-};
+#define S2P_NR_S1_TYPES	8
 
-#define S2P_NR_S1_TYPES	(sizeof(s2p_s1_types) / sizeof(s2p_s1_types[0]))
+static inline const struct s2p_s1_type *s2p_s1_type(unsigned int i)
+{
+	static const struct s2p_s1_type types[S2P_NR_S1_TYPES] = {
+		{ "NORMAL_WB", 0xff },
+		{ "NORMAL_WT", 0xbb },
+		{ "NORMAL_NC", 0x44 },
+		{ "NORMAL_WB_TAGGED", 0xf0 },
+		{ "DEVICE_GRE", 0x0c },
+		{ "DEVICE_nGRE", 0x08 },
+		{ "DEVICE_nGnRE", 0x04 },
+		{ "DEVICE_nGnRnE", 0x00 },
+	};
+
+	return i < S2P_NR_S1_TYPES ? &types[i] : NULL;
+}
 
 #endif /* S2PROBE_H */
