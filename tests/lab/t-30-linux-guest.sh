@@ -6,12 +6,27 @@
 . "$(dirname "$0")/lib.sh"
 
 log=/tmp/l2-guest.log
-: >$log
-$LAB/bin/lab-l2 --mem 512M --console $log --out /tmp/l2-guest --timeout 300 -- \
-	bash -c 'echo "S2GUEST: ready" >/dev/console; sleep 200' >/dev/null 2>&1 &
-l2=$!
-if ! wait_for $log 'S2GUEST: ready' 150; then
-	not_ok guest-boot "the L2 guest did not reach its shell: $(tail -n 3 $log | tr '\n' ' ')"
+# start_guest: an L2 Linux that holds still; returns 1 if it does not come up.
+start_guest() {
+	: >$log
+	$LAB/bin/lab-l2 --mem 512M --console $log --out /tmp/l2-guest --timeout 300 -- \
+		bash -c 'echo "S2GUEST: ready" >/dev/console; sleep 200' >/dev/null 2>&1 &
+	l2=$!
+	wait_for $log 'S2GUEST: ready' 150 && return 0
+	cp $log $OUT/t30-l2-console.log
+	kill $l2 2>/dev/null
+	wait $l2 2>/dev/null
+	return 1
+}
+# Nested KVM under TCG occasionally loses an L2 boot: one retry, reported.
+if ! start_guest; then
+	echo "note: first L2 boot failed ($(tail -n 2 $log | tr '\n' ' ')); retrying"
+	if ! start_guest; then
+		not_ok guest-boot "the L2 guest did not reach its shell: $(tail -n 3 $log | tr '\n' ' ')"
+		exit 0
+	fi
+fi
+ok guest-boot "the L2 guest did not reach its shell: $(tail -n 3 $log | tr '\n' ' ')"
 	kill $l2 2>/dev/null
 	exit 0
 fi
@@ -130,22 +145,22 @@ expect_eq filter-clear all "$(cat $V/filter)"
 
 # --- two readers at once, each a full read.
 cat $V/pages >/tmp/p1 &
+r1=$!
 cat $V/pages >/tmp/p2 &
-wait %2 %3 2>/dev/null
-wait
+r2=$!
+wait $r1 $r2
 [ -s /tmp/p1 ] && [ -s /tmp/p2 ] && ok two-readers || not_ok two-readers "a reader got nothing"
 
 # --- unload while a file is open: refused or safe, never a crash.
 exec 3<$V/ranges
 read -r first <&3
 if rmmod s2probe 2>/dev/null; then
-	echo "rmmod with an open file succeeded"
-	cat <&3 >/dev/null 2>&1
+	not_ok unload-while-open "rmmod succeeded with a file open"
 	exec 3<&-
 	load_s2probe
 else
+	ok unload-while-open
 	exec 3<&-
-	echo "rmmod with an open file refused (module in use)"
 fi
 check unload-after-close sh -c 'rmmod s2probe && insmod /job/lab/build/s2probe.ko'
 
