@@ -14,6 +14,7 @@ start_guest() {
 	l2=$!
 	wait_for $log 'S2GUEST: ready' 150 && return 0
 	cp $log $OUT/t30-l2-console.log
+	pkill -x qemu-system-aar
 	kill $l2 2>/dev/null
 	wait $l2 2>/dev/null
 	return 1
@@ -25,10 +26,6 @@ if ! start_guest; then
 		not_ok guest-boot "the L2 guest did not reach its shell: $(tail -n 3 $log | tr '\n' ' ')"
 		exit 0
 	fi
-fi
-ok guest-boot "the L2 guest did not reach its shell: $(tail -n 3 $log | tr '\n' ' ')"
-	kill $l2 2>/dev/null
-	exit 0
 fi
 ok guest-boot
 echo "l2_boot_to_shell_s=$(grep -m1 'S2LAB: l2 shell at' $log | sed 's/.*at \([0-9.]*\)s.*/\1/')"
