@@ -123,7 +123,15 @@ static const void *s2p_vm_ioctl;	/* identifies KVM VM files */
 static unsigned long s2p_lookup(const char *name)
 {
 	static unsigned long (*lookup)(const char *name);
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	/*
+	 * Registered disabled, the kprobe is never armed: only its address
+	 * lookup is used, and no kernel text is patched (arming would go
+	 * through stop_machine() on arm64, with vCPUs running).
+	 */
+	struct kprobe kp = {
+		.symbol_name = "kallsyms_lookup_name",
+		.flags = KPROBE_FLAG_DISABLED,
+	};
 
 	if (!lookup) {
 		if (register_kprobe(&kp) < 0)
