@@ -236,7 +236,8 @@ static int s2p_scan_fd(const void *p, struct file *file, unsigned int fd)
 	s->found[s->nr].kvm = kvm;
 	s->found[s->nr].pid = task_tgid_nr(s->task);
 	s->found[s->nr].fd = fd;
-	get_task_comm(s->found[s->nr].comm, s->task);
+	/* task_lock is held (it guards comm); 6.1's get_task_comm() would take it again */
+	strscpy_pad(s->found[s->nr].comm, s->task->comm, sizeof(s->found[s->nr].comm));
 	s->nr++;
 	return 0;
 }
