@@ -92,12 +92,12 @@
 /* VTCR_EL2.DS: 52-bit addresses with 4K/16K pages (FEAT_LPA2). */
 #define S2P_VTCR_DS		BIT_ULL(32)
 
-static bool s2p_vm_fwb(struct kvm *kvm)
+static bool s2p_pgt_fwb(struct kvm_pgtable *pgt)
 {
 	if (!cpus_have_final_cap(ARM64_HAS_STAGE2_FWB))
 		return false;
 #if S2P_BEFORE(6, 17)
-	return !(kvm->arch.mmu.pgt->flags & KVM_PGTABLE_S2_NOFWB);
+	return !(pgt->flags & KVM_PGTABLE_S2_NOFWB);
 #else
 	return true;
 #endif
@@ -110,6 +110,35 @@ static bool s2p_vm_lpa2(struct kvm *kvm)
 #else
 	return kvm->arch.mmu.vtcr & S2P_VTCR_DS;
 #endif
+}
+
+/* What s2probe needs to know of a VM's stage 2. */
+struct s2p_geom {
+	u32 ia_bits;
+	int start_level;
+	bool fwb, lpa2;
+};
+
+/*
+ * KVM frees the stage-2 tables and clears mmu.pgt when the VMM's mm goes
+ * away, even while a VM reference is held: read it only under mmu_lock.
+ */
+static int s2p_get_geom(struct kvm *kvm, struct s2p_geom *g)
+{
+	struct kvm_pgtable *pgt;
+	int ret = -ENOENT;
+
+	read_lock(&kvm->mmu_lock);
+	pgt = kvm->arch.mmu.pgt;
+	if (pgt) {
+		g->ia_bits = pgt->ia_bits;
+		g->start_level = pgt->start_level;
+		g->fwb = s2p_pgt_fwb(pgt);
+		g->lpa2 = s2p_vm_lpa2(kvm);
+		ret = 0;
+	}
+	read_unlock(&kvm->mmu_lock);
+	return ret;
 }
 
 /* ---- Kernel internals found at load ---- */
@@ -424,6 +453,7 @@ struct s2p_iter {
 	struct kvm *kvm;
 	enum s2p_view view;
 	bool fwb, lpa2;
+	u32 ia_bits;
 	u64 start, end;		/* the window walked */
 	u64 cursor;		/* next IPA to walk */
 	bool walked;		/* cursor reached end */
@@ -496,7 +526,11 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	it->visits = 0;
 	idx = srcu_read_lock(&kvm->srcu);
 	read_lock(&kvm->mmu_lock);
-	ret = s2p_pgtable_walk(kvm->arch.mmu.pgt, it->cursor, it->end - it->cursor, &walker);
+	if (kvm->arch.mmu.pgt)
+		ret = s2p_pgtable_walk(kvm->arch.mmu.pgt, it->cursor, it->end - it->cursor,
+				       &walker);
+	else
+		ret = -ENOENT;	/* torn down: the VMM has exited */
 	read_unlock(&kvm->mmu_lock);
 	if (ret != -E2BIG && ret) {
 		srcu_read_unlock(&kvm->srcu, idx);
@@ -811,6 +845,7 @@ static const struct seq_operations s2p_seq_ops = {
 static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view view)
 {
 	struct s2p_vm *vm = inode->i_private;
+	struct s2p_geom g;
 	struct kvm *kvm;
 
 	if (s2p_protected) {
@@ -820,6 +855,10 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	kvm = s2p_vm_get_kvm(vm);
 	if (!kvm)
 		return -ENOENT;	/* the VM is gone; reading vms rescans */
+	if (s2p_get_geom(kvm, &g)) {
+		kvm_put_kvm(kvm);
+		return -ENOENT;
+	}
 	it->pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!it->pathbuf) {
 		kvm_put_kvm(kvm);
@@ -829,10 +868,11 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->vm = vm;
 	it->kvm = kvm;
 	it->view = view;
-	it->fwb = s2p_vm_fwb(kvm);
-	it->lpa2 = s2p_vm_lpa2(kvm);
+	it->fwb = g.fwb;
+	it->lpa2 = g.lpa2;
+	it->ia_bits = g.ia_bits;
 	it->start = 0;
-	it->end = 1ULL << kvm->arch.mmu.pgt->ia_bits;
+	it->end = 1ULL << g.ia_bits;
 	mutex_lock(&vm->filter_lock);
 	if (vm->flen) {
 		it->start = min(vm->fstart, it->end);
@@ -944,7 +984,7 @@ static int s2p_summary_show(struct seq_file *m, void *v)
 	}
 	seq_printf(m, "vm=%s\nfwb=%d\ngranule=%s\nipa_bits=%u\nleaves=%llu\nbytes=%llu\n",
 		   it->vm->name, it->fwb, s2p_size_name(PAGE_SIZE, name, sizeof(name)),
-		   it->kvm->arch.mmu.pgt->ia_bits, c->leaves, c->bytes);
+		   it->ia_bits, c->leaves, c->bytes);
 	for (i = 0; i < S2P_NR_MEMATTR; i++) {
 		if (!c->mt_leaves[i])
 			continue;
@@ -1031,8 +1071,9 @@ static ssize_t s2p_filter_write(struct file *file, const char __user *ubuf, size
 {
 	struct s2p_vm *vm = file->private_data;
 	char buf[S2P_FILTER_MAX];
+	struct s2p_geom g;
 	struct kvm *kvm;
-	u64 start, len, limit;
+	u64 start, len;
 	int ret;
 
 	if (!count || count >= sizeof(buf))
@@ -1043,9 +1084,11 @@ static ssize_t s2p_filter_write(struct file *file, const char __user *ubuf, size
 	kvm = s2p_vm_get_kvm(vm);
 	if (!kvm)
 		return -ENOENT;
-	limit = 1ULL << kvm->arch.mmu.pgt->ia_bits;
+	ret = s2p_get_geom(kvm, &g);
 	kvm_put_kvm(kvm);
-	ret = s2p_parse_filter(buf, limit, &start, &len);
+	if (ret)
+		return ret;
+	ret = s2p_parse_filter(buf, 1ULL << g.ia_bits, &start, &len);
 	if (ret)
 		return ret;
 	mutex_lock(&vm->filter_lock);
@@ -1084,8 +1127,8 @@ static const struct file_operations s2p_filter_fops = {
 static void s2p_show_vm(struct seq_file *m, struct s2p_found *f)
 {
 	struct kvm *kvm = f->kvm;
-	struct kvm_pgtable *pgt = kvm->arch.mmu.pgt;
 	struct kvm_memslots *slots;
+	struct s2p_geom g;
 	struct kvm_memory_slot *ms;
 	char name[32], gran[S2P_SIZE_NAME_MAX];
 	int bkt, idx, nslots = 0;
@@ -1096,14 +1139,13 @@ static void s2p_show_vm(struct seq_file *m, struct s2p_found *f)
 		nslots++;
 	srcu_read_unlock(&kvm->srcu, idx);
 	s2p_vm_name(f, name, sizeof(name));
-	if (!pgt) {
+	if (s2p_get_geom(kvm, &g)) {
 		seq_printf(m, "%s %d %u %s - - - - - %d\n", name, f->pid, f->fd, f->comm, nslots);
 		return;
 	}
 	seq_printf(m, "%s %d %u %s %u %d %s fwb=%s %s %d\n", name, f->pid, f->fd, f->comm,
-		   pgt->ia_bits, (int)pgt->start_level,
-		   s2p_size_name(PAGE_SIZE, gran, sizeof(gran)),
-		   s2p_vm_fwb(kvm) ? "on" : "off",
+		   g.ia_bits, g.start_level, s2p_size_name(PAGE_SIZE, gran, sizeof(gran)),
+		   g.fwb ? "on" : "off",
 		   is_kernel_in_hyp_mode() ? "VHE" : "nVHE", nslots);
 }
 
