@@ -8,6 +8,7 @@
  *   doorbell8  doorbell record update, wmb(), one 64-bit store
  *   bf64       dma_wmb(), doorbell record, wmb(), 64-byte BlueFlame-style
  *              copy (8 single 64-bit stores), alternating register halves
+ *              (half = largest power of two <= window length, / 2)
  *   stream     64-bit stores walking the whole window, 64 bytes per op
  * Costs:
  *   issue      ops back to back, one wmb() (dsb st) closes the batch
@@ -47,12 +48,12 @@
 
 #define S2B_ALIGN		64
 #define S2B_MIN_LEN		128
-#define S2B_BF_REG_MAX		512	/* like mlx5's 1 << log_bf_reg_size */
 #define S2B_WQE_QWORDS		8	/* 64-byte WQE = 8 x 64-bit stores */
 #define S2B_WQE_BYTES		(S2B_WQE_QWORDS * 8)
 #define S2B_OPCODE_NOP		0x00
 #define S2B_BATCH_TARGET_NS	200000ULL	/* aimed batch length */
 #define S2B_BATCH_MAX		BIT(20)		/* ops per batch, upper bound */
+#define S2B_WARMUP_OPS		16	/* single-op batches before calibrating */
 #define S2B_DEF_BATCHES		200
 #define S2B_MAX_BATCHES		10000
 #define S2B_RESULTS_SIZE	(32 * 1024)
@@ -85,6 +86,8 @@ static u64 s2b_freq(void)
 {
 	return read_sysreg(cntfrq_el0);
 }
+
+static const char s2b_clock[] = "cntvct_el0";
 #elif defined(CONFIG_X86)
 static __always_inline u64 s2b_now(void)
 {
@@ -95,6 +98,8 @@ static u64 s2b_freq(void)
 {
 	return (u64)tsc_khz * 1000;
 }
+
+static const char s2b_clock[] = "tsc";
 #else
 static __always_inline u64 s2b_now(void)
 {
@@ -105,7 +110,21 @@ static u64 s2b_freq(void)
 {
 	return S2B_NS_PER_S;
 }
+
+static const char s2b_clock[] = "ktime";
 #endif
+
+/*
+ * x86 PAT keeps one memory type per physical range: a second ioremap of the
+ * window with another type silently gets the first one's (UC- for both), so
+ * there the window is mapped once per measured phase, and the drain read goes
+ * through the mapping under test.  arm64 (and the rest) can hold a Device and
+ * a Normal-NC alias at once; the drain read then always uses the Device one.
+ */
+static bool s2b_aliases_ok(void)
+{
+	return !IS_ENABLED(CONFIG_X86);
+}
 
 /* ---- module parameters: an optional target at load time ---- */
 static char *bdf;
@@ -125,7 +144,7 @@ module_param(force, bool, 0444);
 MODULE_PARM_DESC(force, "use the device even if a driver is bound to it");
 static unsigned int batches = S2B_DEF_BATCHES;
 module_param(batches, uint, 0644);
-MODULE_PARM_DESC(batches, "default number of timed batches for 'run'");
+MODULE_PARM_DESC(batches, "default number of timed batches (iterations) for 'run'");
 
 /* ---- state ---- */
 struct s2b_spec {
@@ -138,11 +157,13 @@ struct s2b_spec {
 
 struct s2b_target {
 	struct pci_dev *pdev;		/* NULL: no target; holds a reference */
+	struct s2b_spec spec;		/* what was asked for, to restore it */
 	unsigned int bar;
 	u64 offset, len;
+	resource_size_t phys;		/* window start */
 	bool force, region, enabled;
-	void __iomem *dev;		/* ioremap() */
-	void __iomem *wc;		/* ioremap_wc() */
+	void __iomem *dev;		/* ioremap(), if s2b_aliases_ok() */
+	void __iomem *wc;		/* ioremap_wc(), if s2b_aliases_ok() */
 };
 
 /* s2b_lock serialises target changes and runs. */
@@ -188,6 +209,23 @@ static void s2b_detach(void)
 	pci_dev_put(t->pdev);
 	memset(t, 0, sizeof(*t));
 	s2b_set_target_str();
+}
+
+/* Map the window both ways, or (x86) only check that it can be mapped. */
+static int s2b_map(struct s2b_target *t)
+{
+	void __iomem *p;
+
+	if (s2b_aliases_ok()) {
+		t->dev = ioremap(t->phys, t->len);
+		t->wc = ioremap_wc(t->phys, t->len);
+		return t->dev && t->wc ? 0 : -ENOMEM;
+	}
+	p = ioremap(t->phys, t->len);
+	if (!p)
+		return -ENOMEM;
+	iounmap(p);
+	return 0;
 }
 
 static int s2b_attach(const struct s2b_spec *sp)
@@ -252,6 +290,7 @@ static int s2b_attach(const struct s2b_spec *sp)
 	t->bar = sp->bar;
 	t->offset = sp->offset;
 	t->len = sp->len;
+	t->phys = start + sp->offset;
 	t->force = sp->force;
 
 	/* Hold the device lock so no driver binds while we claim the BAR. */
@@ -284,15 +323,14 @@ static int s2b_attach(const struct s2b_spec *sp)
 	}
 	t->enabled = true;
 
-	t->dev = ioremap(start + sp->offset, sp->len);
-	t->wc = ioremap_wc(start + sp->offset, sp->len);
-	if (!t->dev || !t->wc) {
+	ret = s2b_map(t);
+	if (ret) {
 		pr_err("cannot map %s BAR %u window 0x%llx+0x%llx\n",
 		       pci_name(pdev), sp->bar, sp->offset, sp->len);
-		ret = -ENOMEM;
 		goto unmap;
 	}
 	t->pdev = pdev;
+	t->spec = *sp;
 	pr_info("target %s BAR %u window 0x%llx+0x%llx (phys %pa)%s%s\n",
 		pci_name(pdev), t->bar, t->offset, t->len, &start,
 		drv ? " forced, driver " : "", drv ? drv : "");
@@ -384,7 +422,7 @@ struct s2b_mem {
 
 struct s2b_ctx {
 	void __iomem *map;		/* mapping under test */
-	void __iomem *rd;		/* device mapping, for the drain read */
+	void __iomem *rd;		/* drain read: dev mapping (x86: map) */
 	u64 len;
 	__be32 *dbrec;			/* doorbell record, in ordinary memory */
 	union s2b_wqe *wqe;		/* the WQE, in ordinary memory */
@@ -504,14 +542,19 @@ static u64 s2b_ticks_to_ns(u64 ticks, u64 freq)
  * Pick n so that one batch takes about S2B_BATCH_TARGET_NS (well below the
  * 1 ms preempt-off bound): double from 1 while a batch is under a quarter of
  * the target, then scale.  Each probing batch is at most about half the
- * target, so no preempt-off window here exceeds ~1 ms unless one op does.
+ * target, so no preempt-off window here exceeds ~1 ms unless one op does
+ * (a trapped access in a slow emulator), and then n stays 1.
  */
 static u32 s2b_calibrate(struct s2b_ctx *c, int pat, bool drain, u64 freq)
 {
 	u64 ns, ns2, n = 1;
+	int i;
 
-	/* warm up: TLB and cache misses */
-	s2b_batch(c, pat, drain, 16);
+	/* warm up (TLB and cache misses) in single ops: one may be slow */
+	for (i = 0; i < S2B_WARMUP_OPS; i++) {
+		s2b_batch(c, pat, drain, 1);
+		cond_resched();
+	}
 	for (;;) {
 		/* the faster of two, so one interrupt does not stop the doubling */
 		ns = s2b_ticks_to_ns(s2b_batch(c, pat, drain, n), freq);
@@ -690,6 +733,7 @@ static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, int p, i
 	snprintf(key, sizeof(key), "%s.%s.%s", s2b_pat_name[p], s2b_map_name[m],
 		 s2b_cost_name[k]);
 	s2b_out(b, "%s.batch=%u\n", key, r->batch);
+	s2b_out(b, "%s.ops=%llu\n", key, r->ops);
 	s2b_out(b, "%s.ns_min=", key);
 	s2b_out_c2(b, 0, r->ps_min / 10);
 	s2b_out(b, "\n%s.ns_median=", key);
@@ -710,14 +754,14 @@ static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, int p, i
 }
 
 static void s2b_format(struct s2b_buf *b, struct s2b_res res[][S2B_NR_MAP][S2B_NR_COST],
-		       u64 freq, unsigned int nb, bool pmu)
+		       u64 freq, unsigned int nb, bool pmu, unsigned int bf_half)
 {
 	struct s2b_target *t = &s2b_tgt;
 	u32 maxbatch = 0;
 	int p, m, k;
 
-	s2b_out(b, "s2bench: %s BAR %u window 0x%llx+0x%llx, counter %llu Hz, ",
-		pci_name(t->pdev), t->bar, t->offset, t->len, freq);
+	s2b_out(b, "s2bench: %s BAR %u window 0x%llx+0x%llx, counter %llu Hz (%s), ",
+		pci_name(t->pdev), t->bar, t->offset, t->len, freq, s2b_clock);
 	s2b_out(b, "%u batches of ~%llu us\n", nb, S2B_BATCH_TARGET_NS / 1000);
 	s2b_out(b, "%-9s %-3s %-7s %7s %11s %11s %11s %11s %11s %9s %9s\n",
 		"pattern", "map", "cost", "batch", "min_ns", "median_ns", "p99_ns",
@@ -736,12 +780,17 @@ static void s2b_format(struct s2b_buf *b, struct s2b_res res[][S2B_NR_MAP][S2B_N
 		}
 	s2b_out(b, "\n\n");
 
-	s2b_out(b, "target=%s bar=%u offset=0x%llx len=0x%llx\n",
+	s2b_out(b, "target=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\n",
 		pci_name(t->pdev), t->bar, t->offset, t->len);
+	s2b_out(b, "force=%d\n", t->force);
 	s2b_out(b, "cntfrq=%llu\n", freq);
+	s2b_out(b, "clock=%s\n", s2b_clock);
 	s2b_out(b, "batch=%u\n", maxbatch);
 	s2b_out(b, "batch_target_ns=%llu\n", S2B_BATCH_TARGET_NS);
+	s2b_out(b, "iterations=%u\n", nb);
 	s2b_out(b, "batches=%u\n", nb);
+	s2b_out(b, "bf_half=%u\n", bf_half);
+	s2b_out(b, "drain_read=%s\n", s2b_aliases_ok() ? "dev" : "same");
 	s2b_out(b, "pmu=%s\n", pmu ? "available" : "unavailable");
 	for (p = 0; p < S2B_NR_PAT; p++) {
 		s2b_out(b, "%s.bytes_per_op=%u\n", s2b_pat_name[p], s2b_pat_bytes[p]);
@@ -755,6 +804,41 @@ static void s2b_format(struct s2b_buf *b, struct s2b_res res[][S2B_NR_MAP][S2B_N
 			s2b_out_c2(b, 0, s2b_ratio_c(res, p, k));
 			s2b_out(b, "\n");
 		}
+}
+
+/*
+ * The BlueFlame register is the window rounded down to a power of two, split
+ * in two halves like mlx5's bf_buf_size = (1 << log_bf_reg_size) / 2.
+ */
+static unsigned int s2b_bf_half(u64 len)
+{
+	return rounddown_pow_of_two(len) / 2;
+}
+
+/* Set the mapping under test and the drain-read mapping for phase m. */
+static int s2b_phase_begin(struct s2b_target *t, int m, struct s2b_ctx *c)
+{
+	if (s2b_aliases_ok()) {
+		c->map = m == S2B_WC ? t->wc : t->dev;
+		c->rd = t->dev;
+		return 0;
+	}
+	c->map = m == S2B_WC ? ioremap_wc(t->phys, t->len) : ioremap(t->phys, t->len);
+	c->rd = c->map;
+	if (!c->map) {
+		pr_err("cannot map %s BAR %u window for the %s phase\n",
+		       pci_name(t->pdev), t->bar, s2b_map_name[m]);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void s2b_phase_end(struct s2b_target *t, struct s2b_ctx *c)
+{
+	if (!s2b_aliases_ok())
+		iounmap(c->map);
+	c->map = NULL;
+	c->rd = NULL;
 }
 
 /* Called with s2b_lock held and a target set. */
@@ -790,27 +874,31 @@ static int s2b_run(unsigned int nb)
 	pmu.cycles = s2b_pmu_open(PERF_COUNT_HW_CPU_CYCLES);
 	pmu.insns = s2b_pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
 
-	c.rd = t->dev;
 	c.len = t->len;
-	/* BlueFlame register: up to 512 bytes at the window start, two halves */
-	c.bf_half = min_t(u64, rounddown_pow_of_two(t->len), S2B_BF_REG_MAX) / 2;
+	c.bf_half = s2b_bf_half(t->len);
 	c.wqe->dw[1] = cpu_to_be32(1);	/* "qpn/ds": one 16-byte segment */
 
 	for (p = 0; p < S2B_NR_PAT; p++)
-		for (m = 0; m < S2B_NR_MAP; m++)
+		for (m = 0; m < S2B_NR_MAP; m++) {
+			ret = s2b_phase_begin(t, m, &c);
+			if (ret)
+				goto out;
 			for (k = 0; k < S2B_NR_COST; k++) {
-				c.map = m == S2B_WC ? t->wc : t->dev;
 				c.pc = 0;
 				c.bf_off = 0;
 				c.stream_off = 0;
 				ret = s2b_measure(&c, p, k == S2B_DRAINED, freq, nb, samples,
 						  &pmu, &res[p][m][k]);
 				if (ret)
-					goto out;
+					break;
 				pmu_any |= res[p][m][k].pmu;
 			}
+			s2b_phase_end(t, &c);
+			if (ret)
+				goto out;
+		}
 
-	s2b_format(&out, res, freq, nb, pmu_any);
+	s2b_format(&out, res, freq, nb, pmu_any, c.bf_half);
 	mutex_lock(&s2b_text_lock);
 	old = s2b_results;
 	s2b_results = out.p;
@@ -852,9 +940,10 @@ static ssize_t s2b_target_read(struct file *f, char __user *ubuf, size_t count, 
 static ssize_t s2b_target_write(struct file *f, const char __user *ubuf, size_t count,
 				loff_t *ppos)
 {
-	struct s2b_spec sp;
+	struct s2b_spec sp, old;
 	char buf[128];
 	ssize_t ret;
+	bool had;
 
 	ret = s2b_copy_cmd(buf, sizeof(buf), ubuf, count, ppos);
 	if (ret)
@@ -864,10 +953,20 @@ static ssize_t s2b_target_write(struct file *f, const char __user *ubuf, size_t 
 		return ret;
 	if (mutex_lock_interruptible(&s2b_lock))
 		return -EINTR;
-	/* a new target replaces the old one; on failure there is none */
+	/*
+	 * The old target is released first (the new one may be the same BAR),
+	 * and put back if the new one is refused.
+	 */
+	had = !!s2b_tgt.pdev;
+	old = s2b_tgt.spec;
 	s2b_detach();
-	if (!sp.none)
+	if (!sp.none) {
 		ret = s2b_attach(&sp);
+		if (ret && had && s2b_attach(&old))
+			pr_err("the previous target could not be restored either\n");
+		else if (ret && had)
+			pr_info("kept the previous target\n");
+	}
 	mutex_unlock(&s2b_lock);
 	return ret ? ret : count;
 }
@@ -889,12 +988,17 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 	ret = s2b_copy_cmd(buf, sizeof(buf), ubuf, count, ppos);
 	if (ret)
 		return ret;
+	/* "1", "run" or "run N" */
 	tok = s2b_token(&s);
-	if (!tok || strcmp(tok, "run"))
+	if (!tok)
 		goto bad;
-	tok = s2b_token(&s);
-	if (tok && kstrtouint(tok, 0, &nb))
+	if (!strcmp(tok, "run")) {
+		tok = s2b_token(&s);
+		if (tok && kstrtouint(tok, 0, &nb))
+			goto bad;
+	} else if (strcmp(tok, "1")) {
 		goto bad;
+	}
 	if (s2b_token(&s) || nb < 1 || nb > S2B_MAX_BATCHES)
 		goto bad;
 
@@ -909,7 +1013,8 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 	mutex_unlock(&s2b_lock);
 	return ret ? ret : count;
 bad:
-	pr_err("usage: echo 'run [BATCHES]' > run, BATCHES 1..%d\n", S2B_MAX_BATCHES);
+	pr_err("usage: echo 1 > run, or echo 'run [ITERATIONS]' > run (ITERATIONS = timed batches per case, 1..%d)\n",
+	       S2B_MAX_BATCHES);
 	return -EINVAL;
 }
 

@@ -29,7 +29,6 @@
 #define ALIGN_BYTES		64
 #define MIN_LEN			128
 #define DEF_LEN			0x10000ULL
-#define BF_REG_MAX		512
 #define WQE_QWORDS		8
 #define WQE_BYTES		(WQE_QWORDS * 8)
 #define BATCH_TARGET_NS		200000ULL
@@ -52,6 +51,9 @@ static const char * const cost_name[NR_COST] = { "issue", "drained" };
 
 /* ---- architecture helpers: barriers, single stores, counter ---- */
 #if defined(__aarch64__)
+/* a Device and a Normal-NC mapping of one BAR can coexist */
+#define ALIASES_OK		1
+
 /* dsb st: earlier stores complete before later ones (as the kernel's wmb) */
 static inline void wmb(void)
 {
@@ -128,6 +130,13 @@ static unsigned long long ticks_freq(void)
 	return f;
 }
 #else
+/*
+ * x86 PAT keeps one memory type per physical range: with resourceN mapped,
+ * an mmap of resourceN_wc silently gets UC- too.  So map one at a time and
+ * drain through the mapping under test.
+ */
+#define ALIASES_OK		0
+
 /* store fence: the WC buffers are flushed before later stores */
 static inline void wmb(void)
 {
@@ -409,7 +418,7 @@ static void put_c2(int width, unsigned long long v)
 
 static void print_results(struct res res[NR_PAT][NR_MAP][NR_COST], const char *bdf,
 			  unsigned int bar, unsigned long long off, unsigned long long len,
-			  unsigned long long freq, unsigned int nb)
+			  unsigned long long freq, unsigned int nb, unsigned int bf_half)
 {
 	unsigned long long maxbatch = 0;
 	bool pmu = false;
@@ -453,12 +462,15 @@ static void print_results(struct res res[NR_PAT][NR_MAP][NR_COST], const char *b
 		}
 	printf("\n\n");
 
-	printf("target=%s bar=%u offset=0x%llx len=0x%llx\n", bdf, bar, off, len);
+	printf("target=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\n", bdf, bar, off, len);
 	printf("cntfrq=%llu\n", freq);
 	printf("clock=%s\n", use_cntvct ? "cntvct_el0" : "clock_gettime");
 	printf("batch=%llu\n", maxbatch);
 	printf("batch_target_ns=%llu\n", BATCH_TARGET_NS);
+	printf("iterations=%u\n", nb);
 	printf("batches=%u\n", nb);
+	printf("bf_half=%u\n", bf_half);
+	printf("drain_read=%s\n", ALIASES_OK ? "dev" : "same");
 	printf("pmu=%s\n", pmu ? "available" : "unavailable");
 	for (p = 0; p < NR_PAT; p++) {
 		printf("%s.bytes_per_op=%u\n", pat_name[p], pat_bytes[p]);
@@ -468,7 +480,8 @@ static void print_results(struct res res[NR_PAT][NR_MAP][NR_COST], const char *b
 
 				snprintf(key, sizeof(key), "%s.%s.%s", pat_name[p],
 					 map_name[m], cost_name[k]);
-				printf("%s.batch=%llu\n%s.ns_min=", key, r->batch, key);
+				printf("%s.batch=%llu\n%s.ops=%llu\n%s.ns_min=", key, r->batch,
+				       key, r->ops, key);
 				put_c2(0, r->ps_min / 10);
 				printf("\n%s.ns_median=", key);
 				put_c2(0, r->ps_med / 10);
@@ -517,43 +530,59 @@ static int parse_ull(const char *s, unsigned long long *v)
 	return errno || !*s || *end || *s == '-' ? -1 : 0;
 }
 
-static unsigned char *map_file(const char *path, unsigned long long off,
-			       unsigned long long len, unsigned long long *bar_size,
-			       void **base, size_t *maplen)
+/* one mmap of a resource file; p is the window start inside it */
+struct win {
+	char path[PATH_BUF];
+	unsigned char *p;
+	void *base;
+	size_t maplen;
+};
+
+static int win_map(struct win *w, unsigned long long off, unsigned long long len)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned long long pgoff = off & ~(unsigned long long)(page - 1);
+	unsigned long long bar_size;
 	struct stat st;
 	void *p;
 	int fd;
 
-	fd = open(path, O_RDWR | O_SYNC);
+	fd = open(w->path, O_RDWR | O_SYNC);
 	if (fd < 0) {
-		fprintf(stderr, "s2wc: %s: %s%s\n", path, strerror(errno),
+		fprintf(stderr, "s2wc: %s: %s%s\n", w->path, strerror(errno),
 			errno == ENOENT ? " (resourceN_wc exists only for prefetchable BARs)" : "");
-		return NULL;
+		return -1;
 	}
 	if (fstat(fd, &st) || !st.st_size) {
-		fprintf(stderr, "s2wc: %s: cannot get the BAR size\n", path);
+		fprintf(stderr, "s2wc: %s: cannot get the BAR size\n", w->path);
 		close(fd);
-		return NULL;
+		return -1;
 	}
-	*bar_size = st.st_size;
-	if (off >= *bar_size || len > *bar_size - off) {
+	bar_size = st.st_size;
+	if (off >= bar_size || len > bar_size - off) {
 		fprintf(stderr, "s2wc: window 0x%llx+0x%llx is outside the BAR (size 0x%llx)\n",
-			off, len, *bar_size);
+			off, len, bar_size);
 		close(fd);
-		return NULL;
+		return -1;
 	}
-	*maplen = len + (off - pgoff);
-	p = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pgoff);
+	w->maplen = len + (off - pgoff);
+	p = mmap(NULL, w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pgoff);
 	close(fd);
 	if (p == MAP_FAILED) {
-		fprintf(stderr, "s2wc: mmap %s: %s\n", path, strerror(errno));
-		return NULL;
+		fprintf(stderr, "s2wc: mmap %s: %s\n", w->path, strerror(errno));
+		return -1;
 	}
-	*base = p;
-	return (unsigned char *)p + (off - pgoff);
+	w->base = p;
+	w->p = (unsigned char *)p + (off - pgoff);
+	return 0;
+}
+
+static void win_unmap(struct win *w)
+{
+	if (w->base)
+		munmap(w->base, w->maplen);
+	w->base = NULL;
+	w->p = NULL;
 }
 
 static void check_enabled(const char *dev)
@@ -584,12 +613,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned long long bar = ~0ULL, off = 0, len = 0, iters = DEF_ITERS, v;
-	unsigned long long bar_size, bar_size_wc, freq, *samples;
 	struct res res[NR_PAT][NR_MAP][NR_COST];
+	unsigned long long freq, *samples;
+	struct win win[NR_MAP] = { 0 };
 	char path[PATH_BUF], devpath[DEV_BUF];
-	unsigned char *dev_map, *wc_map;
-	void *dev_base, *wc_base;
-	size_t dev_len, wc_len;
 	const char *dev = NULL;
 	char *real;
 	struct ctx c;
@@ -658,13 +685,15 @@ int main(int argc, char **argv)
 			len, MIN_LEN);
 		return 2;
 	}
-	dev_map = map_file(path, off, len, &bar_size, &dev_base, &dev_len);
-	if (!dev_map)
-		return 1;
-	snprintf(path, sizeof(path), "%s/resource%llu_wc", devpath, bar);
-	wc_map = map_file(path, off, len, &bar_size_wc, &wc_base, &wc_len);
-	if (!wc_map)
-		return 1;
+	snprintf(win[MAP_DEV].path, sizeof(win[MAP_DEV].path), "%s/resource%llu", devpath, bar);
+	snprintf(win[MAP_WC].path, sizeof(win[MAP_WC].path), "%s/resource%llu_wc", devpath, bar);
+	/* both must map; without aliases they are mapped again per phase */
+	for (m = 0; m < NR_MAP; m++)
+		if (win_map(&win[m], off, len))
+			return 1;
+	if (!ALIASES_OK)
+		for (m = 0; m < NR_MAP; m++)
+			win_unmap(&win[m]);
 
 	samples = calloc(iters, sizeof(*samples));
 	memset(&c, 0, sizeof(c));
@@ -675,9 +704,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(c.wqe, 0, WQE_BYTES);
-	c.rd = dev_map;
 	c.len = len;
-	for (v = BF_REG_MAX; v > len; v /= 2)
+	/* the BlueFlame register: the window rounded down to a power of two */
+	for (v = 1; v * 2 <= len; v *= 2)
 		;
 	c.bf_half = v / 2;
 
@@ -686,21 +715,28 @@ int main(int argc, char **argv)
 	pmu_fd[1] = pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
 	memset(res, 0, sizeof(res));
 	for (p = 0; p < NR_PAT; p++)
-		for (m = 0; m < NR_MAP; m++)
+		for (m = 0; m < NR_MAP; m++) {
+			if (!ALIASES_OK && win_map(&win[m], off, len))
+				return 1;
+			c.map = win[m].p;
+			c.rd = ALIASES_OK ? win[MAP_DEV].p : win[m].p;
 			for (k = 0; k < NR_COST; k++) {
-				c.map = m == MAP_WC ? wc_map : dev_map;
 				c.pc = 0;
 				c.bf_off = 0;
 				c.stream_off = 0;
 				measure(&c, p, k == DRAINED, freq, iters, samples, &res[p][m][k]);
 			}
+			if (!ALIASES_OK)
+				win_unmap(&win[m]);
+		}
 	/* name the device by its BDF even when --dev is a symlink */
 	real = realpath(devpath, NULL);
-	print_results(res, basename(real ? real : devpath), bar, off, len, freq, iters);
+	print_results(res, basename(real ? real : devpath), bar, off, len, freq, iters,
+		      c.bf_half);
 	free(real);
 
-	munmap(wc_base, wc_len);
-	munmap(dev_base, dev_len);
+	for (m = 0; m < NR_MAP; m++)
+		win_unmap(&win[m]);
 	free(samples);
 	free(c.dbrec);
 	free(c.wqe);

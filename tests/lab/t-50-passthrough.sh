@@ -56,5 +56,6 @@ for p in doorbell8 bf64 stream; do
 	done
 done
 expect_eq bench-figures-sane "" "$bad"
-expect_eq bench-target "$(kv $S/guest/facts.txt guest_bar_bdf) bar=2 offset=0x0 len=0x10000" "$(kv $B target)"
+expect_eq bench-target "$(kv $S/guest/facts.txt guest_bar_bdf) 2 0x0 0x10000" \
+	"$(kv $B target) $(kv $B bar) $(kv $B offset) $(kv $B len)"
 dmesg_clean passthrough-dmesg-clean
