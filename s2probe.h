@@ -1,15 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Pure decoding of arm64 stage-2 descriptors and of the memory
- * type a guest access ends up with (stage 1 combined with stage 2).
+ * Pure decoding of arm64 stage-2 block/page descriptors, of stage-1 MAIR
+ * attribute bytes and of the memory type a guest access ends up with once
+ * stage 1 and stage 2 are combined.
  *
- * No kernel-only types and no state: s2probe.c uses these functions in the
- * kernel, tests/unit compiles the same file in user space and checks it
- * against an independent model of the Arm ARM rules.
+ * No state, no allocation, no kernel-only types: s2probe.c uses it in the
+ * kernel, tests/unit builds the very same file in user space and checks it
+ * against an independent model.  Decoding is table driven ({mask, value,
+ * meaning} tables, in the manner of arch/arm64/mm/ptdump.c), one small
+ * function per job.
  *
- * References (Arm ARM DDI0487): "Stage 2 memory type and Cacheability
- * attributes when FEAT_S2FWB is disabled/enabled", pseudocode
- * S2CombineS1MemAttrs(), AArch64.S2ApplyFWBMemAttrs(), S2CombineS1Shareability().
+ * Reference: Arm ARM DDI 0487, D8.3 (descriptor formats), D8.6 (memory region
+ * attributes: Tables "Stage 2 MemAttr[3:0] encoding" when FWB is disabled and
+ * "Stage 2 MemAttr[1:0] encoding, FWB enabled"), D8.7 (Contiguous bit) and the
+ * pseudocode S1DecodeMemAttrs(), S2DecodeMemAttrs(), S2ResMemAttr(),
+ * S2CombineS1MemAttrs(), AArch64.S2ApplyFWBMemAttrs(), S2MemTagType(),
+ * S2CombineS1Shareability() and EffectiveShareability().
+ *
+ * Decisions where the architecture leaves a choice:
+ * - The CPU is modelled without FEAT_MTE_PERM (no supported kernel uses it).
+ *   Under FWB, MemAttr[3] is then RES0 and, as in the pseudocode, only
+ *   MemAttr[2:0] select the type: MemAttr[3] is ignored.  With FEAT_MTE_PERM
+ *   it would mark NoTagAccess (FWB 0b111x, no FWB 0b0100): see
+ *   s2p_s2_notagaccess().
+ * - FWB MemAttr[2:0] = 0b100 is Reserved (rule RHWZM, "MemAttr[3:2] = x1,
+ *   MemAttr[1:0] = 00: Reserved"), like the FWB=0 encodings 0b0100 (without
+ *   FEAT_MTE_PERM) and 0b1x00; all of them are reported as RESERVED.  (The
+ *   FWB pseudocode happens to treat 0b100 like 0b101, QEMU as Device-nGnRnE.)
+ * - A stronger stage-1 Device type wins over a stage-2 Device type under FWB
+ *   too, as in the pseudocode (QEMU's combined_attrs_fwb() ignores stage 1).
+ * - The FEAT_XS (0x40, 0xa0, 0b0000dd01) and FEAT_MTE2 (0xf0) MAIR encodings
+ *   are accepted: a guest can only use them on a CPU that has the feature.
  */
 #ifndef S2PROBE_H
 #define S2PROBE_H
@@ -18,172 +39,247 @@
 #include <linux/kernel.h>
 #include <linux/types.h>
 #else
-#include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
-typedef __u8 u8;
-typedef __s8 s8;
-typedef __u64 u64;
+/* the kernel's types (arm64: u64 is unsigned long long) */
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef signed char s8;
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+#ifndef __maybe_unused
+#define __maybe_unused		/* -Wunused-const-variable=1 spares headers */
 #endif
 #endif
 
 #define S2P_BIT(n)		(1ULL << (n))
-#define S2P_MASK(h, l)		((~0ULL >> (63 - (h))) & (~0ULL << (l)))
+#define S2P_GENMASK(h, l)	((~0ULL >> (63 - (h))) & (~0ULL << (l)))
 
-static inline u64 s2p_get(u64 v, unsigned int h, unsigned int l)
+/* ---- Stage-2 block and page descriptors (VMSAv8-64) ---- */
+
+#define S2P_DESC_VALID		S2P_BIT(0)
+#define S2P_DESC_TABLE_OR_PAGE	S2P_BIT(1)	/* level 3: 1 = page; else 0 = block */
+
+enum s2p_field_id {
+	S2P_F_MEMATTR,		/* [5:2] */
+	S2P_F_S2AP,		/* [7:6]: bit 0 read, bit 1 write */
+	S2P_F_SH,		/* [9:8], or OA[51:50] with VTCR_EL2.DS = 1 */
+	S2P_F_AF,		/* [10] */
+	S2P_F_FNXS,		/* [11] (FEAT_XS) */
+	S2P_F_DBM,		/* [51] */
+	S2P_F_CONTIG,		/* [52] */
+	S2P_F_XN,		/* [54:53] (FEAT_XNX) */
+	S2P_F_SW,		/* [58:55], reserved for software (KVM) */
+	S2P_F_PBHA,		/* [62:59] */
+	S2P_NR_FIELDS
+};
+
+/* One descriptor field, right-aligned. */
+static inline unsigned int s2p_field(u64 raw, enum s2p_field_id id)
 {
-	return (v & S2P_MASK(h, l)) >> l;
+	static const struct {
+		u8 hi, lo;
+	} fields[S2P_NR_FIELDS] = {
+		[S2P_F_MEMATTR]	= { 5, 2 },
+		[S2P_F_S2AP]	= { 7, 6 },
+		[S2P_F_SH]	= { 9, 8 },
+		[S2P_F_AF]	= { 10, 10 },
+		[S2P_F_FNXS]	= { 11, 11 },
+		[S2P_F_DBM]	= { 51, 51 },
+		[S2P_F_CONTIG]	= { 52, 52 },
+		[S2P_F_XN]	= { 54, 53 },
+		[S2P_F_SW]	= { 58, 55 },
+		[S2P_F_PBHA]	= { 62, 59 },
+	};
+
+	if ((unsigned int)id >= S2P_NR_FIELDS)
+		return 0;
+	return (raw & S2P_GENMASK(fields[id].hi, fields[id].lo)) >> fields[id].lo;
 }
 
-/* Stage-2 block and page descriptor fields (Arm ARM D8.3). */
-#define S2P_D_VALID		S2P_BIT(0)
-#define S2P_D_TYPE		S2P_BIT(1)	/* level 3: page; else 1 = table */
-#define S2P_D_MEMATTR(d)	s2p_get(d, 5, 2)
-#define S2P_D_S2AP(d)		s2p_get(d, 7, 6)
-#define S2P_D_SH(d)		s2p_get(d, 9, 8)
-#define S2P_D_AF		S2P_BIT(10)
-#define S2P_D_FNXS		S2P_BIT(11)
-#define S2P_D_DBM		S2P_BIT(51)
-#define S2P_D_CONTIG		S2P_BIT(52)
-#define S2P_D_XN(d)		s2p_get(d, 54, 53)
-#define S2P_D_SW(d)		s2p_get(d, 58, 55)
-
-/* Shareability values; S2P_SH_VTCR: with LPA2 (VTCR_EL2.DS=1) SH is in VTCR. */
+/* Shareability values of struct s2p_leaf.sh and s2p_combine_sh(). */
 #define S2P_SH_NSH		0
-#define S2P_SH_RES		1
+#define S2P_SH_RES		1	/* reserved encoding */
 #define S2P_SH_OSH		2
 #define S2P_SH_ISH		3
-#define S2P_SH_VTCR		4
+#define S2P_SH_VTCR		4	/* VTCR_EL2.DS = 1: given by VTCR_EL2.SH0 */
 
 struct s2p_leaf {
 	u64 raw;
 	u64 oa;			/* output address of the block or page */
-	u64 size;		/* bytes it maps */
-	s8 level;
+	u64 size;		/* bytes mapped by the descriptor */
+	s8 level;		/* -1..3 */
 	u8 memattr;		/* MemAttr[3:0] */
 	u8 s2ap;		/* bit 0: read, bit 1: write */
 	u8 sh;			/* S2P_SH_* */
-	u8 xn;			/* XN[1:0] (FEAT_XNX) */
+	u8 xn;			/* XN[1:0] */
 	u8 sw;			/* software bits [58:55] */
-	bool af, contig, dbm, fnxs;
+	u8 pbha;		/* [62:59], raw */
+	bool valid, af, contig, dbm, fnxs;
 };
 
-/* Translation granule helpers: page_shift is 12, 14 or 16. */
+/*
+ * Translation granules (page_shift 12, 14, 16): the first lookup level, the
+ * first level that may hold a block (48-bit and 52-bit output addresses) and
+ * the number of entries in a contiguous run per level 0..3 (0: the Contiguous
+ * bit is RES0 there, Arm ARM D8.7.1).
+ */
+struct s2p_granule {
+	u8 page_shift;
+	s8 first_level;
+	s8 block_level;		/* 48-bit OA */
+	s8 block_level_52;	/* 4K/16K: VTCR_EL2.DS = 1; 64K: FEAT_LPA */
+	u8 cont[4];
+};
+
+/* At file scope: sparse 0.6.4 misreads a nested initializer inlined twice. */
+static const struct s2p_granule s2p_granules[] __maybe_unused = {
+	{ 12, -1, 1, 0, { 0, 16, 16, 16 } },
+	{ 14, 0, 2, 1, { 0, 0, 32, 128 } },
+	{ 16, 1, 2, 1, { 0, 0, 32, 32 } },
+};
+
+static inline const struct s2p_granule *s2p_granule(unsigned int page_shift)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(s2p_granules); i++)
+		if (s2p_granules[i].page_shift == page_shift)
+			return &s2p_granules[i];
+	return NULL;
+}
+
+/* Is @level a lookup level of the granule? */
+static inline bool s2p_level_ok(const struct s2p_granule *g, int level)
+{
+	return g && level >= g->first_level && level <= 3;
+}
+
+/* log2 of the bytes mapped by one entry at @level. */
 static inline unsigned int s2p_level_shift(unsigned int page_shift, int level)
 {
 	return page_shift + (3 - level) * (page_shift - 3);
 }
 
+/* Bytes mapped by one entry at @level (4K: L1 1G, L2 2M, L3 4K); 0 if none. */
 static inline u64 s2p_level_size(unsigned int page_shift, int level)
 {
-	if (level < -1 || level > 3)
-		return 0;
-	if (s2p_level_shift(page_shift, level) > 63)
+	if (!s2p_level_ok(s2p_granule(page_shift), level))
 		return 0;
 	return 1ULL << s2p_level_shift(page_shift, level);
 }
 
+/* Entries in a contiguous run at @level (16 for 4K L3 ...), 0 if none. */
+static inline unsigned int s2p_cont_entries(unsigned int page_shift, int level)
+{
+	const struct s2p_granule *g = s2p_granule(page_shift);
+
+	if (!s2p_level_ok(g, level) || level < 0)
+		return 0;
+	return g->cont[level];
+}
+
 /*
- * Can a block descriptor live at @level? 4K: levels 1-2 (0 with LPA2);
- * 16K: level 2 (1 with LPA2); 64K: level 2 (1 with 52-bit FEAT_LPA).
- * @lpa2: 52-bit output addresses (DS=1 for 4K/16K, FEAT_LPA for 64K).
+ * May a block descriptor live at @level? @lpa2: 52-bit output addresses,
+ * i.e. VTCR_EL2.DS = 1 for 4K/16K, and FEAT_LPA (PAMax 52) for 64K.
  */
 static inline bool s2p_block_allowed(unsigned int page_shift, int level, bool lpa2)
 {
-	int lowest;
+	const struct s2p_granule *g = s2p_granule(page_shift);
 
-	switch (page_shift) {
-	case 12:
-		lowest = lpa2 ? 0 : 1;
-		break;
-	case 14:
-	case 16:
-		lowest = lpa2 ? 1 : 2;
-		break;
-	default:
+	if (!g)
 		return false;
-	}
-	return level >= lowest && level <= 2;
+	return level >= (lpa2 ? g->block_level_52 : g->block_level) && level <= 2;
 }
 
-/* Entries of one contiguous run (Arm ARM "The Contiguous bit"), 0 if none. */
-static inline unsigned int s2p_cont_entries(unsigned int page_shift, int level)
-{
-	static const struct {
-		u8 page_shift;
-		s8 level;
-		u8 entries;
-	} cont[] = {
-		{ 12, 3, 16 }, { 12, 2, 16 }, { 12, 1, 16 },
-		{ 14, 3, 128 }, { 14, 2, 32 },
-		{ 16, 3, 32 }, { 16, 2, 32 },
-	};
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(cont); i++)
-		if (cont[i].page_shift == page_shift && cont[i].level == level)
-			return cont[i].entries;
-	return 0;
-}
-
+/*
+ * Output address of a block or page. OA[47:n] is in place; with 4K/16K and
+ * DS = 1, OA[49:48] is in place too and OA[51:50] is in bits [9:8]; with 64K,
+ * OA[51:48] is in bits [15:12] (RES0 without FEAT_LPA, so always taken).
+ */
 static inline u64 s2p_leaf_oa(u64 raw, unsigned int page_shift, int level, bool lpa2)
 {
-	u64 oa = raw & S2P_MASK(47, s2p_level_shift(page_shift, level));
+	unsigned int lo = s2p_level_shift(page_shift, level);
 
-	if (lpa2 && page_shift == 16)
-		oa |= s2p_get(raw, 15, 12) << 48;	/* FEAT_LPA: OA[51:48] */
-	else if (lpa2)
-		oa |= (raw & S2P_MASK(49, 48)) | (s2p_get(raw, 9, 8) << 50);
-	return oa;
+	if (page_shift == 16)
+		return (raw & S2P_GENMASK(47, lo)) | (((raw >> 12) & 0xf) << 48);
+	if (lpa2)
+		return (raw & S2P_GENMASK(49, lo)) | (((raw >> 8) & 0x3) << 50);
+	return raw & S2P_GENMASK(47, lo);
 }
 
-/* Decode a stage-2 leaf; -1 if @raw is not a valid block/page at @level. */
+/* Is @raw a valid block or page descriptor at @level? */
+static inline bool s2p_is_leaf(u64 raw, int level, unsigned int page_shift, bool lpa2)
+{
+	if (!(raw & S2P_DESC_VALID) || !s2p_level_ok(s2p_granule(page_shift), level))
+		return false;
+	if (level == 3)
+		return raw & S2P_DESC_TABLE_OR_PAGE;	/* 0b01 at level 3 is reserved */
+	return !(raw & S2P_DESC_TABLE_OR_PAGE) && s2p_block_allowed(page_shift, level, lpa2);
+}
+
+/*
+ * Decode a stage-2 leaf. @page_shift: 12, 14 or 16; @lpa2: see
+ * s2p_block_allowed(). Returns 0, or -1 (l->valid false) if @raw is not a
+ * valid leaf at @level: invalid, a table, or a block the granule forbids.
+ */
 static inline int s2p_leaf_decode(u64 raw, int level, unsigned int page_shift, bool lpa2,
 				  struct s2p_leaf *l)
 {
-	if (!(raw & S2P_D_VALID) || level < -1 || level > 3 || !s2p_level_size(page_shift, 3))
+	*l = (struct s2p_leaf){ .raw = raw, .level = level };
+	if (!s2p_is_leaf(raw, level, page_shift, lpa2))
 		return -1;
-	if (level == 3 && !(raw & S2P_D_TYPE))
-		return -1;	/* reserved encoding */
-	if (level < 3 && ((raw & S2P_D_TYPE) || !s2p_block_allowed(page_shift, level, lpa2)))
-		return -1;	/* a table, or a block the granule does not allow */
-	l->raw = raw;
-	l->level = level;
+	l->valid = true;
 	l->size = s2p_level_size(page_shift, level);
 	l->oa = s2p_leaf_oa(raw, page_shift, level, lpa2);
-	l->memattr = S2P_D_MEMATTR(raw);
-	l->s2ap = S2P_D_S2AP(raw);
-	l->sh = (lpa2 && page_shift != 16) ? S2P_SH_VTCR : S2P_D_SH(raw);
-	l->xn = S2P_D_XN(raw);
-	l->sw = S2P_D_SW(raw);
-	l->af = raw & S2P_D_AF;
-	l->contig = raw & S2P_D_CONTIG;
-	l->dbm = raw & S2P_D_DBM;
-	l->fnxs = raw & S2P_D_FNXS;
+	l->memattr = s2p_field(raw, S2P_F_MEMATTR);
+	l->s2ap = s2p_field(raw, S2P_F_S2AP);
+	l->sh = (lpa2 && page_shift != 16) ? S2P_SH_VTCR : s2p_field(raw, S2P_F_SH);
+	l->af = s2p_field(raw, S2P_F_AF);
+	l->fnxs = s2p_field(raw, S2P_F_FNXS);
+	l->dbm = s2p_field(raw, S2P_F_DBM);
+	/* the Effective value is 0 where the bit is RES0 */
+	l->contig = s2p_field(raw, S2P_F_CONTIG) && s2p_cont_entries(page_shift, level);
+	l->xn = s2p_field(raw, S2P_F_XN);
+	l->sw = s2p_field(raw, S2P_F_SW);
+	l->pbha = s2p_field(raw, S2P_F_PBHA);
 	return 0;
 }
 
 /* ---- Memory types ---- */
 
 enum s2p_kind { S2P_DEVICE, S2P_NORMAL, S2P_AS_S1, S2P_RESERVED };
-enum s2p_dev { S2P_NGNRNE, S2P_NGNRE, S2P_NGRE, S2P_GRE };	/* strongest first */
-enum s2p_cache { S2P_NC, S2P_WT, S2P_WB };			/* weakest first */
+/*
+ * Device types, strongest first (DEVICE_nGnRnE ... in names; the constants
+ * are upper case, as checkpatch rejects CamelCase).
+ */
+enum s2p_dev { S2P_NGNRNE, S2P_NGNRE, S2P_NGRE, S2P_GRE };
+/* Cacheability, weakest first. */
+enum s2p_cache { S2P_NC, S2P_WT, S2P_WB };
+
+#define S2P_HINT_RWA		3	/* allocation hints: bit 1 read, bit 0 write */
 
 struct s2p_mt {
 	u8 kind;		/* enum s2p_kind */
-	u8 dev;			/* enum s2p_dev, for S2P_DEVICE */
-	u8 inner, outer;	/* enum s2p_cache, for S2P_NORMAL */
-	u8 ihint, ohint;	/* allocation hints, bit 1 read, bit 0 write */
-	bool itrans, otrans;	/* transient */
-	bool tagged;		/* MTE Tagged (stage-1 MAIR 0xf0) */
+	u8 dev;			/* enum s2p_dev, if S2P_DEVICE */
+	u8 inner, outer;	/* enum s2p_cache, if S2P_NORMAL */
+	u8 ihint, ohint;	/* allocation hints of a WT/WB side */
+	bool tagged;		/* MTE Allocation Tagged (stage-1 MAIR 0xf0) */
+	bool transient_i, transient_o;
 };
+
+static inline void s2p_mt_set(struct s2p_mt *mt, unsigned int kind)
+{
+	*mt = (struct s2p_mt){ .kind = kind };
+}
 
 static inline void s2p_mt_device(struct s2p_mt *mt, unsigned int dev)
 {
-	*mt = (struct s2p_mt){ .kind = S2P_DEVICE, .dev = dev };
+	*mt = (struct s2p_mt){ .kind = S2P_DEVICE, .dev = dev & 3 };
 }
 
 static inline void s2p_mt_normal(struct s2p_mt *mt, unsigned int inner, unsigned int outer)
@@ -191,90 +287,154 @@ static inline void s2p_mt_normal(struct s2p_mt *mt, unsigned int inner, unsigned
 	*mt = (struct s2p_mt){ .kind = S2P_NORMAL, .inner = inner, .outer = outer };
 }
 
+/* What a stage-2 MemAttr encoding does. */
+enum s2p_s2_op {
+	S2P_OP_DEVICE,		/* Device MemAttr[1:0], the stronger with a stage-1 Device */
+	S2P_OP_NORMAL,		/* FWB=0: outer MemAttr[3:2], inner [1:0], combined */
+	S2P_OP_RESERVED,
+	S2P_OP_NC,		/* FWB=1 0b101: Normal-NC, unless stage 1 is Device */
+	S2P_OP_FORCE_WB,	/* FWB=1 0b110: Normal-WB whatever stage 1 says */
+	S2P_OP_AS_S1,		/* FWB=1 0b111: stage 1 decides */
+};
+
+/* First match of @memattr in the {mask, value, op} table of the FWB mode. */
+static inline unsigned int s2p_s2_op(unsigned int memattr, bool fwb)
+{
+	static const struct {
+		u8 mask, val, op;
+	} ops[2][5] = {
+		{	/* FWB=0, Table "Stage 2 MemAttr[3:0] encoding" */
+			{ 0xc, 0x0, S2P_OP_DEVICE },
+			{ 0xf, 0x4, S2P_OP_RESERVED },	/* NoTagAccess with MTE_PERM */
+			{ 0xb, 0x8, S2P_OP_RESERVED },	/* 0b1x00 */
+			{ 0x0, 0x0, S2P_OP_NORMAL },
+		},
+		{	/* FWB=1, MemAttr[3] ignored (RES0) */
+			{ 0x4, 0x0, S2P_OP_DEVICE },
+			{ 0x7, 0x4, S2P_OP_RESERVED },
+			{ 0x7, 0x5, S2P_OP_NC },
+			{ 0x7, 0x6, S2P_OP_FORCE_WB },
+			{ 0x7, 0x7, S2P_OP_AS_S1 },
+		},
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ops[0]); i++)
+		if ((memattr & ops[fwb][i].mask) == ops[fwb][i].val)
+			return ops[fwb][i].op;
+	return S2P_OP_RESERVED;		/* not reached */
+}
+
+/* FWB=0 stage-2 cacheability of a MemAttr 2-bit field (01 NC, 10 WT, 11 WB). */
+static inline unsigned int s2p_s2_cache(unsigned int field)
+{
+	return (field & 3) - 1;
+}
+
 /*
- * Stage-2 MemAttr[3:0] to a type.
- * FWB=0: [3:2] = 00 Device ([1:0] = nGnRnE/nGnRE/nGRE/GRE), else Normal with
- *   outer [3:2] and inner [1:0] (01 NC, 10 WT, 11 WB; inner 00 reserved).
- * FWB=1: [2] = 0 Device [1:0]; [1:0] = 11 "as stage 1" (MT_S2_FWB_AS_S1);
- *   10 Normal-WB forced; 00 and 01 Normal-NC (unless stage 1 is Device).
- *   MemAttr[3] only carries FEAT_MTE_PERM's NoTagAccess and does not change
- *   the type, so it is ignored here.
+ * Stage-2 MemAttr[3:0] alone, for FWB=0 or FWB=1. Under FWB the Normal types
+ * are what stage 2 imposes (0b101 NORMAL_NC, 0b110 NORMAL_WB) and 0b111 is
+ * S2P_AS_S1; hints are left 0.
  */
 static inline void s2p_s2_memattr(unsigned int memattr, bool fwb, struct s2p_mt *mt)
 {
-	static const u8 cache[4] = { 0xff, S2P_NC, S2P_WT, S2P_WB };
-	unsigned int hi = (memattr >> 2) & 3, lo = memattr & 3;
-
-	if (fwb) {
-		if (!(memattr & 4))
-			s2p_mt_device(mt, lo);
-		else if (lo == 3)
-			*mt = (struct s2p_mt){ .kind = S2P_AS_S1 };
-		else if (lo == 2)
-			s2p_mt_normal(mt, S2P_WB, S2P_WB);
-		else
-			s2p_mt_normal(mt, S2P_NC, S2P_NC);
-		return;
+	switch (s2p_s2_op(memattr, fwb)) {
+	case S2P_OP_DEVICE:
+		s2p_mt_device(mt, memattr);
+		break;
+	case S2P_OP_NORMAL:
+		s2p_mt_normal(mt, s2p_s2_cache(memattr), s2p_s2_cache(memattr >> 2));
+		break;
+	case S2P_OP_NC:
+		s2p_mt_normal(mt, S2P_NC, S2P_NC);
+		break;
+	case S2P_OP_FORCE_WB:
+		s2p_mt_normal(mt, S2P_WB, S2P_WB);
+		break;
+	case S2P_OP_AS_S1:
+		s2p_mt_set(mt, S2P_AS_S1);
+		break;
+	default:
+		s2p_mt_set(mt, S2P_RESERVED);
+		break;
 	}
-	if (!hi)
-		s2p_mt_device(mt, lo);
-	else if (!lo)
-		*mt = (struct s2p_mt){ .kind = S2P_RESERVED };
-	else
-		s2p_mt_normal(mt, cache[lo], cache[hi]);
-}
-
-/* One MAIR nibble of Normal memory; false if it is not a Normal encoding. */
-static inline bool s2p_s1_nibble(unsigned int n, u8 *cache, u8 *hint, bool *trans)
-{
-	*hint = n & 3;
-	*trans = false;
-	if (n == 4) {
-		*cache = S2P_NC;
-		*hint = 0;
-		return true;
-	}
-	if (!(n & 3))
-		return false;	/* 0b0000 Device/reserved, 0b1x00 with no hints */
-	*cache = (n & 4) ? S2P_WB : S2P_WT;
-	*trans = !(n & 8);
-	return true;
 }
 
 /*
- * Stage-1 MAIR_ELx attribute byte to a type. False for reserved or
- * UNPREDICTABLE encodings. 0x40 and 0xa0 are the FEAT_XS "XS=0" Normal
- * encodings (NC and WT), 0xf0 is FEAT_MTE2 Tagged Normal WB.
+ * With FEAT_MTE_PERM, does this encoding deny tag access (NoTagAccess)?
+ * FWB=0: 0b0100 (Normal WB); FWB=1: 0b1110 and 0b1111. Not modelled in the
+ * types above, which assume no FEAT_MTE_PERM.
+ */
+static inline bool s2p_s2_notagaccess(unsigned int memattr, bool fwb)
+{
+	return fwb ? (memattr & 0xe) == 0xe : (memattr & 0xf) == 0x4;
+}
+
+/*
+ * One non-zero MAIR nibble of Normal memory (DecodeLDFAttr): 0b0100 NC,
+ * 0bx0RW Write-Through, 0bx1RW Write-Back; RW are the allocation hints and
+ * 0b0xRW with RW != 00 is transient.
+ */
+static inline void s2p_mair_nibble(unsigned int n, u8 *cache, u8 *hint, bool *transient)
+{
+	static const struct {
+		u8 mask, val, cache;
+	} nibbles[] = {
+		{ 0xf, 0x4, S2P_NC },
+		{ 0x4, 0x0, S2P_WT },
+		{ 0x4, 0x4, S2P_WB },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(nibbles); i++)
+		if ((n & nibbles[i].mask) == nibbles[i].val)
+			break;
+	*cache = nibbles[i].cache;
+	*hint = *cache == S2P_NC ? 0 : n & 3;
+	*transient = *hint && !(n & 8);
+}
+
+/*
+ * Stage-1 MAIR_ELx attribute byte to a type. Returns false (and
+ * S2P_RESERVED) for reserved or UNPREDICTABLE encodings: 0b0000xx1x and
+ * 0bxxxx0000 other than 0x40 (Normal NC, XS=0), 0xa0 (Normal WT RA, XS=0) and
+ * 0xf0 (Tagged Normal WB RWA). 0b0000dd01 is Device with XS=0.
  */
 static inline bool s2p_s1_mair(u8 mair, struct s2p_mt *mt)
 {
-	unsigned int hi = mair >> 4, lo = mair & 15;
+	static const struct {
+		u8 mask, val, kind;
+		u8 as;		/* decode as this Normal encoding */
+		bool tagged;
+	} bytes[] = {
+		{ 0xf2, 0x00, S2P_DEVICE, 0x00, false },	/* 0b0000dd0x */
+		{ 0xf0, 0x00, S2P_RESERVED, 0x00, false },	/* 0b0000xx1x */
+		{ 0xff, 0x40, S2P_NORMAL, 0x44, false },
+		{ 0xff, 0xa0, S2P_NORMAL, 0xaa, false },
+		{ 0xff, 0xf0, S2P_NORMAL, 0xff, true },
+		{ 0x0f, 0x00, S2P_RESERVED, 0x00, false },	/* 0bxxxx0000 */
+		{ 0x00, 0x00, S2P_NORMAL, 0x00, false },	/* 0booooiiii */
+	};
+	unsigned int i, n;
 
-	if (!hi) {
-		if (lo & 2)
-			return false;	/* 0b0000xx1x: reserved */
-		s2p_mt_device(mt, lo >> 2);	/* 0b0000dd0x, x = FEAT_XS */
+	for (i = 0; i < ARRAY_SIZE(bytes); i++)
+		if ((mair & bytes[i].mask) == bytes[i].val)
+			break;
+	switch (bytes[i].kind) {
+	case S2P_DEVICE:
+		s2p_mt_device(mt, mair >> 2);
 		return true;
+	case S2P_NORMAL:
+		n = bytes[i].as ? bytes[i].as : mair;
+		s2p_mt_set(mt, S2P_NORMAL);
+		s2p_mair_nibble(n >> 4, &mt->outer, &mt->ohint, &mt->transient_o);
+		s2p_mair_nibble(n & 15, &mt->inner, &mt->ihint, &mt->transient_i);
+		mt->tagged = bytes[i].tagged;
+		return true;
+	default:
+		s2p_mt_set(mt, S2P_RESERVED);
+		return false;
 	}
-	switch (mair) {
-	case 0x40:
-		s2p_mt_normal(mt, S2P_NC, S2P_NC);
-		return true;
-	case 0xa0:
-		s2p_mt_normal(mt, S2P_WT, S2P_WT);
-		mt->ihint = 2;
-		mt->ohint = 2;
-		return true;
-	case 0xf0:
-		s2p_mt_normal(mt, S2P_WB, S2P_WB);
-		mt->ihint = 3;
-		mt->ohint = 3;
-		mt->tagged = true;
-		return true;
-	}
-	*mt = (struct s2p_mt){ .kind = S2P_NORMAL };
-	return s2p_s1_nibble(hi, &mt->outer, &mt->ohint, &mt->otrans) &&
-	       s2p_s1_nibble(lo, &mt->inner, &mt->ihint, &mt->itrans);
 }
 
 static inline unsigned int s2p_min(unsigned int a, unsigned int b)
@@ -282,133 +442,140 @@ static inline unsigned int s2p_min(unsigned int a, unsigned int b)
 	return a < b ? a : b;
 }
 
-/* FWB=0: S2CombineS1MemAttrs(). */
-static inline void s2p_combine_nofwb(const struct s2p_mt *s1, const struct s2p_mt *s2,
-				     struct s2p_mt *out)
+/* Tagged only where MTE can tag (IsTaggableMemAttr): Normal WB RWA, non-transient. */
+static inline bool s2p_taggable(const struct s2p_mt *mt)
 {
-	if (s2->kind == S2P_RESERVED || s1->kind == S2P_RESERVED) {
-		*out = (struct s2p_mt){ .kind = S2P_RESERVED };
-	} else if (s1->kind == S2P_DEVICE && s2->kind == S2P_DEVICE) {
-		s2p_mt_device(out, s2p_min(s1->dev, s2->dev));
-	} else if (s1->kind == S2P_DEVICE) {
-		*out = *s1;
-	} else if (s2->kind == S2P_DEVICE) {
-		*out = *s2;
-	} else {
-		*out = *s1;	/* hints and transience from stage 1 */
-		out->inner = s2p_min(s1->inner, s2->inner);
-		out->outer = s2p_min(s1->outer, s2->outer);
-		/* Tags survive only where stage 2 is Normal write-back. */
-		out->tagged = s1->tagged && s2->inner == S2P_WB && s2->outer == S2P_WB;
-	}
-	if (out->kind == S2P_NORMAL) {
-		if (out->inner == S2P_NC) {
-			out->ihint = 0;
-			out->itrans = false;
-		}
-		if (out->outer == S2P_NC) {
-			out->ohint = 0;
-			out->otrans = false;
-		}
-	}
+	return mt->kind == S2P_NORMAL &&
+	       mt->inner == S2P_WB && mt->ihint == S2P_HINT_RWA && !mt->transient_i &&
+	       mt->outer == S2P_WB && mt->ohint == S2P_HINT_RWA && !mt->transient_o;
 }
 
-/* FWB=1: AArch64.S2ApplyFWBMemAttrs(). */
-static inline void s2p_combine_fwb(const struct s2p_mt *s1, unsigned int memattr,
-				   struct s2p_mt *out)
+/* Combined Normal cacheability of one side; hints from stage 1 if cacheable. */
+static inline void s2p_side(unsigned int s1, unsigned int s2, u8 s1_hint, bool s1_trans,
+			    u8 *cache, u8 *hint, bool *trans)
 {
-	unsigned int lo = memattr & 3;
-
-	if (!(memattr & 4)) {
-		if (s1->kind == S2P_DEVICE)
-			s2p_mt_device(out, s2p_min(s1->dev, lo));
-		else
-			s2p_mt_device(out, lo);
-	} else if (lo == 3) {
-		*out = *s1;
-	} else if (lo == 2) {
-		bool keep = s1->kind == S2P_NORMAL;
-
-		s2p_mt_normal(out, S2P_WB, S2P_WB);
-		out->ihint = keep && s1->inner != S2P_NC ? s1->ihint : 3;
-		out->itrans = keep && s1->inner != S2P_NC ? s1->itrans : false;
-		out->ohint = keep && s1->outer != S2P_NC ? s1->ohint : 3;
-		out->otrans = keep && s1->outer != S2P_NC ? s1->otrans : false;
-		out->tagged = keep && s1->tagged;
-	} else if (s1->kind == S2P_DEVICE) {
-		*out = *s1;
-	} else {
-		s2p_mt_normal(out, S2P_NC, S2P_NC);
-	}
+	*cache = s2p_min(s1, s2);
+	*hint = *cache == S2P_NC ? 0 : s1_hint;
+	*trans = *cache == S2P_NC ? false : s1_trans;
 }
 
-/* The type a guest access gets: stage-1 type @s1, stage-2 MemAttr @memattr. */
-static inline void s2p_combine(const struct s2p_mt *s1, unsigned int memattr, bool fwb,
-			       struct s2p_mt *out)
+/* FWB 0b110: Write-Back; stage-1 hints if that side of stage 1 is cacheable, else RWA. */
+static inline void s2p_side_wb(const struct s2p_mt *s1, bool inner, u8 *cache, u8 *hint,
+			       bool *trans)
 {
-	struct s2p_mt s2;
+	unsigned int c = inner ? s1->inner : s1->outer;
+	bool keep = s1->kind == S2P_NORMAL && c != S2P_NC;
 
-	if (fwb) {
-		s2p_combine_fwb(s1, memattr, out);
-		return;
-	}
-	s2p_s2_memattr(memattr, false, &s2);
-	s2p_combine_nofwb(s1, &s2, out);
+	*cache = S2P_WB;
+	*hint = keep ? (inner ? s1->ihint : s1->ohint) : S2P_HINT_RWA;
+	*trans = keep && (inner ? s1->transient_i : s1->transient_o);
 }
 
 /*
- * Shareability of the combined access: the more shareable of the two
- * (OSH > ISH > NSH); Device and Normal inner+outer Non-cacheable results
- * are always Outer Shareable.
+ * The type a guest access gets with stage-1 type @s1 (from s2p_s1_mair()) and
+ * stage-2 MemAttr @memattr: S2CombineS1MemAttrs() for FWB=0,
+ * AArch64.S2ApplyFWBMemAttrs() for FWB=1. A reserved encoding on either side
+ * gives S2P_RESERVED.
+ */
+static inline void s2p_combine(const struct s2p_mt *s1, unsigned int memattr, bool fwb,
+			       struct s2p_mt *out)
+{
+	unsigned int op = s2p_s2_op(memattr, fwb);
+
+	if (s1->kind != S2P_DEVICE && s1->kind != S2P_NORMAL)
+		op = S2P_OP_RESERVED;
+	switch (op) {
+	case S2P_OP_DEVICE:
+		s2p_mt_device(out, s1->kind == S2P_DEVICE ? s2p_min(s1->dev, memattr & 3) :
+			      memattr & 3);
+		return;
+	case S2P_OP_NORMAL:
+		if (s1->kind == S2P_DEVICE) {
+			*out = *s1;
+			return;
+		}
+		s2p_mt_set(out, S2P_NORMAL);
+		s2p_side(s1->inner, s2p_s2_cache(memattr), s1->ihint, s1->transient_i,
+			 &out->inner, &out->ihint, &out->transient_i);
+		s2p_side(s1->outer, s2p_s2_cache(memattr >> 2), s1->ohint, s1->transient_o,
+			 &out->outer, &out->ohint, &out->transient_o);
+		break;
+	case S2P_OP_NC:
+		if (s1->kind == S2P_DEVICE)
+			*out = *s1;
+		else
+			s2p_mt_normal(out, S2P_NC, S2P_NC);
+		return;
+	case S2P_OP_FORCE_WB:
+		s2p_mt_set(out, S2P_NORMAL);
+		s2p_side_wb(s1, true, &out->inner, &out->ihint, &out->transient_i);
+		s2p_side_wb(s1, false, &out->outer, &out->ohint, &out->transient_o);
+		break;
+	case S2P_OP_AS_S1:
+		*out = *s1;
+		return;
+	default:
+		s2p_mt_set(out, S2P_RESERVED);
+		return;
+	}
+	out->tagged = s1->tagged && s2p_taggable(out);	/* S2MemTagType() */
+}
+
+/*
+ * Shareability of the combined access (S2CombineS1Shareability(),
+ * EffectiveShareability()): Outer Shareable for a Device or Normal
+ * inner+outer Non-cacheable result, else the more shareable of the two
+ * (OSH > ISH > NSH). S2P_SH_RES (reserved) and S2P_SH_VTCR (unknown here) stay
+ * unknown unless the other side is OSH. A reserved result type gives
+ * S2P_SH_RES.
  */
 static inline unsigned int s2p_combine_sh(unsigned int s1_sh, unsigned int s2_sh,
 					  const struct s2p_mt *res)
 {
-	static const u8 rank[4] = { 0, 0, 2, 1 };	/* NSH, RES, OSH, ISH */
+	/* rank by S2P_SH_*: NSH, RES, OSH, ISH, VTCR; the higher rank wins */
+	static const u8 rank[] = { 0, 3, 4, 1, 2 };
 
 	if (res->kind == S2P_DEVICE ||
 	    (res->kind == S2P_NORMAL && res->inner == S2P_NC && res->outer == S2P_NC))
 		return S2P_SH_OSH;
-	if (s1_sh > 3)
-		return s2_sh;
-	if (s2_sh > 3)
-		return s1_sh;
-	return rank[s1_sh & 3] >= rank[s2_sh & 3] ? s1_sh : s2_sh;
+	if (res->kind != S2P_NORMAL)
+		return S2P_SH_RES;
+	if (s1_sh >= ARRAY_SIZE(rank))
+		s1_sh = S2P_SH_RES;
+	if (s2_sh >= ARRAY_SIZE(rank))
+		s2_sh = S2P_SH_RES;
+	return rank[s1_sh] >= rank[s2_sh] ? s1_sh : s2_sh;
 }
 
 /* ---- Names: one vocabulary for every view and the README ---- */
 
 #define S2P_MT_NAME_MAX		24
+#define S2P_SIZE_NAME_MAX	24
 
+/*
+ * DEVICE_nGnRnE DEVICE_nGnRE DEVICE_nGRE DEVICE_GRE, NORMAL_NC NORMAL_WT
+ * NORMAL_WB (inner == outer), NORMAL_I<x>_O<y> (e.g. NORMAL_IWB_ONC),
+ * NORMAL_WB_TAGGED, AS_S1, RESERVED.
+ */
 static inline const char *s2p_mt_name(const struct s2p_mt *mt, char *buf, size_t len)
 {
-	static const char * const s2p_dev_names[] = { "nGnRnE", "nGnRE", "nGRE", "GRE" };
-	static const char * const s2p_cache_names[] = { "NC", "WT", "WB" };
+	static const char * const dev[] = { "nGnRnE", "nGnRE", "nGRE", "GRE" };
+	static const char * const cache[] = { "NC", "WT", "WB" };
 
-	switch (mt->kind) {
-	case S2P_DEVICE:
-		snprintf(buf, len, "DEVICE_%s", s2p_dev_names[mt->dev & 3]);
-		break;
-	case S2P_NORMAL:
-		if (mt->inner > S2P_WB || mt->outer > S2P_WB)
-			snprintf(buf, len, "RESERVED");
-		else if (mt->inner == mt->outer)
-			snprintf(buf, len, "NORMAL_%s%s", s2p_cache_names[mt->inner],
-				 mt->tagged ? "_TAGGED" : "");
-		else
-			snprintf(buf, len, "NORMAL_I%s_O%s", s2p_cache_names[mt->inner],
-				 s2p_cache_names[mt->outer]);
-		break;
-	case S2P_AS_S1:
+	if (mt->kind == S2P_DEVICE)
+		snprintf(buf, len, "DEVICE_%s", dev[mt->dev & 3]);
+	else if (mt->kind == S2P_AS_S1)
 		snprintf(buf, len, "AS_S1");
-		break;
-	default:
+	else if (mt->kind != S2P_NORMAL || mt->inner > S2P_WB || mt->outer > S2P_WB)
 		snprintf(buf, len, "RESERVED");
-		break;
-	}
+	else if (mt->inner == mt->outer)
+		snprintf(buf, len, "NORMAL_%s%s", cache[mt->inner], mt->tagged ? "_TAGGED" : "");
+	else
+		snprintf(buf, len, "NORMAL_I%s_O%s", cache[mt->inner], cache[mt->outer]);
 	return buf;
 }
 
+/* Name of the stage-2 MemAttr alone (see s2p_s2_memattr()). */
 static inline const char *s2p_memattr_name(unsigned int memattr, bool fwb, char *buf,
 					   size_t len)
 {
@@ -418,6 +585,7 @@ static inline const char *s2p_memattr_name(unsigned int memattr, bool fwb, char 
 	return s2p_mt_name(&mt, buf, len);
 }
 
+/* S2AP[1:0]: bit 0 read, bit 1 write. */
 static inline const char *s2p_s2ap_name(unsigned int s2ap)
 {
 	static const char * const names[] = { "--", "R-", "-W", "RW" };
@@ -425,7 +593,7 @@ static inline const char *s2p_s2ap_name(unsigned int s2ap)
 	return names[s2ap & 3];
 }
 
-/* XN[1:0]: x = executable at EL1 and EL0, pxn = not at EL1, uxn = not at EL0. */
+/* XN[1:0] (FEAT_XNX): x = executable at EL1 and EL0, pxn, xn (neither), uxn. */
 static inline const char *s2p_xn_name(unsigned int xn)
 {
 	static const char * const names[] = { "x", "pxn", "xn", "uxn" };
@@ -433,6 +601,7 @@ static inline const char *s2p_xn_name(unsigned int xn)
 	return names[xn & 3];
 }
 
+/* S2P_SH_*: "NSH" "RES" "OSH" "ISH" "VTCR", "?" beyond. */
 static inline const char *s2p_sh_name(unsigned int sh)
 {
 	static const char * const names[] = { "NSH", "RES", "OSH", "ISH", "VTCR" };
@@ -440,20 +609,13 @@ static inline const char *s2p_sh_name(unsigned int sh)
 	return sh < ARRAY_SIZE(names) ? names[sh] : "?";
 }
 
-#define S2P_SIZE_NAME_MAX	24
-
-/* A size in the largest unit that divides it exactly: 4K, 2M, 1G, 12K... */
+/* A size in the largest unit dividing it: "4K" "2M" "1G" "12K" "64G", or "100B". */
 static inline const char *s2p_size_name(u64 size, char *buf, size_t len)
 {
-	static const char units[] = "KMGTPE";
+	static const char units[] = "BKMGTPE";
 	unsigned int i = 0;
 
-	if (!size || size & 1023) {
-		snprintf(buf, len, "%lluB", (unsigned long long)size);
-		return buf;
-	}
-	size >>= 10;
-	while (i + 1 < sizeof(units) - 1 && !(size & 1023)) {
+	while (size && !(size & 1023) && i + 1 < sizeof(units) - 1) {
 		size >>= 10;
 		i++;
 	}
@@ -461,28 +623,59 @@ static inline const char *s2p_size_name(u64 size, char *buf, size_t len)
 	return buf;
 }
 
-/* The stage-1 types the `effective` view combines with each range. */
+/*
+ * The descriptor flags, ptdump style: for each {mask, value} the set or the
+ * clear string, space separated: "AF C DBM FnXS" or "-- - --- ----".
+ */
+static inline const char *s2p_flags_name(u64 raw, char *buf, size_t len)
+{
+	static const struct {
+		u64 mask, val;
+		const char *set, *clear;
+	} bits[] = {
+		{ S2P_BIT(10), S2P_BIT(10), "AF", "--" },
+		{ S2P_BIT(52), S2P_BIT(52), "C", "-" },
+		{ S2P_BIT(51), S2P_BIT(51), "DBM", "---" },
+		{ S2P_BIT(11), S2P_BIT(11), "FnXS", "----" },
+	};
+	unsigned int i;
+	size_t n = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(bits) && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? " " : "",
+			      (raw & bits[i].mask) == bits[i].val ? bits[i].set : bits[i].clear);
+	return buf;
+}
+
+/*
+ * The stage-1 types the `effective` view combines with each range, Normal
+ * first, then Device from the weakest to the strongest.
+ */
 struct s2p_s1_type {
 	const char *name;
 	u8 mair;
 };
 
-#define S2P_NR_S1_TYPES	8
+static const struct s2p_s1_type s2p_s1_types[] __maybe_unused = {
+	{ "NORMAL_WB", 0xff },
+	{ "NORMAL_WT", 0xbb },
+	{ "NORMAL_NC", 0x44 },
+	{ "NORMAL_WB_TAGGED", 0xf0 },
+	{ "DEVICE_GRE", 0x0c },
+	{ "DEVICE_nGRE", 0x08 },
+	{ "DEVICE_nGnRE", 0x04 },
+	{ "DEVICE_nGnRnE", 0x00 },
+};
 
+#define S2P_NR_S1_TYPES		ARRAY_SIZE(s2p_s1_types)
+
+/* The @i-th stage-1 type, NULL past the end. */
 static inline const struct s2p_s1_type *s2p_s1_type(unsigned int i)
 {
-	static const struct s2p_s1_type types[S2P_NR_S1_TYPES] = {
-		{ "NORMAL_WB", 0xff },
-		{ "NORMAL_WT", 0xbb },
-		{ "NORMAL_NC", 0x44 },
-		{ "NORMAL_WB_TAGGED", 0xf0 },
-		{ "DEVICE_GRE", 0x0c },
-		{ "DEVICE_nGRE", 0x08 },
-		{ "DEVICE_nGnRE", 0x04 },
-		{ "DEVICE_nGnRnE", 0x00 },
-	};
-
-	return i < S2P_NR_S1_TYPES ? &types[i] : NULL;
+	return i < S2P_NR_S1_TYPES ? &s2p_s1_types[i] : NULL;
 }
 
 #endif /* S2PROBE_H */
