@@ -35,6 +35,11 @@ expect_eq() {
 	fi
 }
 
+# phase NAME: a time stamp in the log, to see where a test spends its time.
+phase() {
+	echo "--- $1 at $(cut -d' ' -f1 /proc/uptime)s"
+}
+
 machine() {
 	sed -n "s/^$1=//p" $OUT/machine
 }

@@ -28,6 +28,7 @@ if ! start_guest; then
 	fi
 fi
 ok guest-boot
+phase guest-up
 echo "l2_boot_to_shell_s=$(grep -m1 'S2LAB: l2 shell at' $log | sed 's/.*at \([0-9.]*\)s.*/\1/')"
 qpid=$(pgrep -x qemu-system-aar | head -n 1)
 load_s2probe
@@ -96,6 +97,7 @@ esac
 # head -1 returns at once and equals the first line of a full read.
 expect_eq ranges-head "$(head -n 1 /tmp/ranges)" "$(head -n 1 $V/ranges)"
 
+phase views-checked
 # --- filter: strict validation, 1000 random writes, effect on the views.
 expect_eq filter-default all "$(cat $V/filter)"
 bad=0
@@ -124,6 +126,7 @@ awk 'BEGIN {
 		print s
 	}
 }' >/tmp/filter-words
+phase filter-random-start
 acc=0
 while IFS= read -r w; do
 	printf '%s' "$w" >$V/filter 2>/dev/null && acc=$((acc + 1))
@@ -140,6 +143,7 @@ expect_eq filter-applies "" "$out"
 echo clear >$V/filter
 expect_eq filter-clear all "$(cat $V/filter)"
 
+phase filter-done
 # --- two readers at once, each a full read.
 cat $V/pages >/tmp/p1 &
 r1=$!
@@ -161,6 +165,7 @@ else
 fi
 check unload-after-close sh -c 'rmmod s2probe && insmod /job/lab/build/s2probe.ko'
 
+phase unload-done
 # --- the VM exits mid-read: the open file keeps working or fails cleanly.
 vm=$(awk -v p="$qpid" '$2 == p { print $1 }' $DBG/vms)
 V=$DBG/$vm
@@ -179,5 +184,6 @@ if cat $V/ranges >/dev/null 2>&1; then
 else
 	ok gone-vm-enoent
 fi
+phase vm-exit-done
 unload_s2probe
 dmesg_clean guest-dmesg-clean
