@@ -585,19 +585,25 @@ static void win_unmap(struct win *w)
 	w->p = NULL;
 }
 
-static void check_enabled(const char *dev)
+/*
+ * Warn when the device does not decode memory: PCI_COMMAND (config offset 4,
+ * little endian) bit 1. sysfs "enable" is only the kernel's enable count and
+ * reads 0 for a device no driver holds even when decoding is on.
+ */
+static void check_decoding(const char *dev)
 {
-	char path[PATH_BUF], buf[8] = "";
+	char path[PATH_BUF];
+	unsigned char cmd[2];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/enable", dev);
-	f = fopen(path, "r");
+	snprintf(path, sizeof(path), "%s/config", dev);
+	f = fopen(path, "rb");
 	if (!f)
 		return;
-	if (fgets(buf, sizeof(buf), f) && buf[0] == '0')
+	if (fseek(f, 4, SEEK_SET) == 0 && fread(cmd, 1, 2, f) == 2 && !(cmd[0] & 0x2))
 		fprintf(stderr,
-			"s2wc: warning: %s is not enabled; memory decoding may be off (echo 1 > %s)\n",
-			dev, path);
+			"s2wc: warning: %s has memory decoding off (PCI_COMMAND 0x%02x%02x); stores will be lost: echo 1 > %s/enable\n",
+			dev, cmd[1], cmd[0], dev);
 	fclose(f);
 }
 
@@ -666,7 +672,7 @@ int main(int argc, char **argv)
 	snprintf(devpath, sizeof(devpath), "%s", dev);
 	while (strlen(devpath) > 1 && devpath[strlen(devpath) - 1] == '/')
 		devpath[strlen(devpath) - 1] = '\0';
-	check_enabled(devpath);
+	check_decoding(devpath);
 
 	snprintf(path, sizeof(path), "%s/resource%llu", devpath, bar);
 	if (!len) {
