@@ -41,6 +41,11 @@ cat >/tmp/want.pages <<EOW
 0x0000000100001000 L3 map=4K DEVICE_nGnRE RW xn $sh -
 0x0000000100010000 L3 map=4K DEVICE_nGnRE RW xn $sh -
 EOW
+# The views as read, in the log.
+for f in ranges summary; do
+	echo "--- $f"
+	cat $V/$f
+done
 awk '{ print $1, $2, $3, $6, $7, $8, $9, $11 }' $V/pages >/tmp/got.pages
 expect_eq vmm-pages-exact "$(cat /tmp/want.pages)" "$(cat /tmp/got.pages)"
 # The BAR leaves point into the BAR's physical range.
