@@ -9,10 +9,10 @@ log=/tmp/l2-guest.log
 # start_guest: an L2 Linux that holds still; returns 1 if it does not come up.
 start_guest() {
 	: >$log
-	$LAB/bin/lab-l2 --mem 512M --console $log --out /tmp/l2-guest --timeout 300 -- \
-		bash -c 'echo "S2GUEST: ready" >/dev/console; sleep 200' >/dev/null 2>&1 &
+	$LAB/bin/lab-l2 --mem 512M --console $log --out /tmp/l2-guest --timeout 420 -- \
+		bash -c 'echo "S2GUEST: ready" >/dev/console; sleep 300' >/dev/null 2>&1 &
 	l2=$!
-	wait_for $log 'S2GUEST: ready' 150 && return 0
+	wait_for $log 'S2GUEST: ready' 240 && return 0
 	cp $log $OUT/t30-l2-console.log
 	pkill -x qemu-system-aar
 	kill $l2 2>/dev/null
