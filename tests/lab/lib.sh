@@ -94,3 +94,44 @@ wait_for() {
 	done
 	return 1
 }
+
+# peer_check NAME S2PROBE_VMDIR KVM_VMDIR: s2probe's pages against upstream's
+# stage-2 ptdump (CONFIG_PTDUMP_STAGE2_DEBUGFS), leaf by leaf, with
+# peer-compare. Silent when the kernel has no KVM_VMDIR/stage2_page_tables.
+# The upstream file is read before and after s2probe's: if the two differ
+# the VM was changing, and all three are read again (up to 3 more times).
+peer_check() {
+	local name=$1 up=$3/stage2_page_tables pg=$2/pages t=/tmp/peer-$1 n=0 g rc=0
+	local gran=()
+	[ -e "$up" ] || return 0
+	while :; do
+		if ! { cat "$up" >"$t.up1" && cat "$pg" >"$t.pages" && cat "$up" >"$t.up2"; } 2>"$t.err"; then
+			not_ok "peer-$name" "read failed: $(head -n 2 "$t.err" | tr '\n' ' ')"
+			return 0
+		fi
+		cmp -s "$t.up1" "$t.up2" && break
+		n=$((n + 1))
+		if [ $n -gt 3 ]; then
+			not_ok "peer-$name" "upstream stage2_page_tables changed across every read ($n tries)"
+			return 0
+		fi
+		echo "note: peer-$name: upstream changed during the read, again ($n)"
+	done
+	# KVM's stage-2 granule is the host's page size.
+	g=$(getconf PAGESIZE 2>/dev/null || true)
+	case "$g" in 4096 | 16384 | 65536) gran=(--granule "$g") ;; esac
+	"$LAB/tests/peer-compare" "${gran[@]}" "$t.up2" "$t.pages" >"$t.out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
+		grep '^peer: ' "$t.out"
+		ok "peer-$name"
+		return 0
+	fi
+	head -n 30 "$t.out"
+	cp "$t.up2" "$OUT/peer-$name.upstream" 2>/dev/null
+	cp "$t.pages" "$OUT/peer-$name.pages" 2>/dev/null
+	if [ "$rc" = 1 ]; then
+		not_ok "peer-$name" "$(sed -n 's/^peer: first: //p' "$t.out" | head -n 1)"
+	else
+		not_ok "peer-$name" "peer-compare exit $rc: $(head -n 2 "$t.out" | tr '\n' ' ')"
+	fi
+}
