@@ -6,16 +6,20 @@
  *   vms          "# name pid fd comm ipa_bits start_level granule fwb mode memslots"
  *                then one line per VM, e.g.
  *                "1234-11 1234 11 qemu-system-aar 40 1 4K fwb=on VHE 3".
- *                Opening it rescans the VMs (there is no VM notifier).
+ *                Opening it rescans the VMs (there is no VM notifier); the
+ *                lines are taken at open, so any read of that open file,
+ *                pread included, shows the same snapshot.
  *   <pid>-<fd>/  one directory per VM, named as in /sys/kernel/debug/kvm/:
  *     ranges     consecutive leaves with the same attributes, one line each:
  *                0x<start>-0x<end> <size> map=<leaf size> L<level> <MEMATTR>
  *                <RW|R-|-W|--> <x|pxn|xn|uxn> <NSH|OSH|ISH|VTCR> <AF|--> <C|->
  *                slot=<id|-> hva=0x<hva|-> <backing>
  *                backing: anon, anon-thp, hugetlb, file:<path>, pfnmap, io,
- *                none (no memslot), gone (the VMM's mm has exited), each
- *                followed by " pci=<BDF> bar=<n>" when the page is in a PCI
- *                BAR and " wc" for a sysfs resourceN_wc mapping.
+ *                gmem (guest_memfd: no userspace mapping), none (no memslot),
+ *                gone (the VMM's mm has exited), each followed by
+ *                " pci=<BDF> bar=<n>" when the page is in a PCI BAR and
+ *                " wc" for a sysfs resourceN_wc mapping. Leaves merge when
+ *                contiguous in IPA, PA and HVA with equal attributes.
  *     pages      one line per leaf: 0x<ipa> L<level> map=<size> desc=0x<raw>
  *                pa=0x<pa> <MEMATTR> <ap> <xn> <sh> <AF|--> <C|-> sw=0x<n>
  *     summary    key=value: vm, fwb, granule, ipa_bits, leaves, bytes,
@@ -23,14 +27,23 @@
  *                bytes.map.<size>
  *     effective  0x<start>-0x<end> s2=<MEMATTR> <S1TYPE>:<RESULT>... : what
  *                each stage-1 type becomes in that range (Arm ARM rules)
- *     filter     "START LEN" limits the views to [START, START+LEN);
- *                "all" or "clear" resets; reads "0x<start> 0x<len>" or "all"
+ *     filter     "START LEN" limits the views to [START, START+LEN), which
+ *                need not be page aligned; "all" or "clear" resets; reads
+ *                "0x<start> 0x<len>" or "all"
+ *   Every view shows exactly the window: a leaf reaching outside it is cut
+ *   at the window's edges (ipa= and pa= of its first byte inside), and
+ *   summary counts only the bytes inside.
+ *   pages and ranges show host addresses: they need CAP_SYS_ADMIN (EPERM
+ *   and a rate-limited dmesg line otherwise); summary and effective do not.
  *
  * Locking: a walk never writes a descriptor. It runs under the read side of
  * kvm->mmu_lock (a shared walk where KVM has them), inside kvm->srcu, for at
  * most S2P_MAX_VISITS entries or S2P_BATCH leaves; then the lock is dropped
  * and the backing VMAs are looked up (mmap_read_lock may sleep), so memory
  * use does not grow with the VM and a partial read walks only what it shows.
+ * The tables may change between and during lock holds (faults split and
+ * merge blocks): the walk's cursor only moves forward, so a leaf is never
+ * shown twice and output IPAs strictly increase (see s2p_visit()).
  * An open per-VM file holds a VM reference (kvm_get_kvm_safe()).
  *
  * kvm_pgtable_walk() and kvm_vm_ioctl() are not exported: they are found
@@ -88,6 +101,16 @@
 #define S2P_V_ARG		ctx->arg
 #define S2P_V_UNUSED		((void)visit)
 #endif
+
+/* guest_memfd slots (6.8+): memory that no userspace mapping backs. */
+static bool s2p_slot_gmem(const struct kvm_memory_slot *ms)
+{
+#if S2P_BEFORE(6, 8)
+	return false;
+#else
+	return ms->flags & KVM_MEM_GUEST_MEMFD;
+#endif
+}
 
 /* VTCR_EL2.DS: 52-bit addresses with 4K/16K pages (FEAT_LPA2). */
 #define S2P_VTCR_DS		BIT_ULL(32)
@@ -194,11 +217,17 @@ static int s2p_resolve(void)
 
 /* ---- VMs ---- */
 
+/*
+ * A VM is known by the file table that holds its VM fd: the task (a thread
+ * when it unshared its files, else the process) and the fd. KVM names its
+ * debugfs directory "<pid>-<fd>" after the task that created the VM.
+ */
 struct s2p_vm {
 	struct list_head node;
 	struct kref ref;
 	struct kvm *kvm;	/* identity only: no reference is held */
-	pid_t pid;
+	pid_t pid;		/* the process (thread group) */
+	pid_t tid;		/* the task whose file table holds fd */
 	unsigned int fd;
 	char name[32];
 	char comm[TASK_COMM_LEN];
@@ -231,7 +260,7 @@ static bool s2p_is_vm_file(struct file *file)
 /* One VM file found while scanning; holds a VM reference. */
 struct s2p_found {
 	struct kvm *kvm;
-	pid_t pid;
+	pid_t pid, tid;
 	unsigned int fd;
 	char comm[TASK_COMM_LEN];
 };
@@ -249,6 +278,7 @@ struct s2p_scan {
 static int s2p_scan_fd(const void *p, struct file *file, unsigned int fd)
 {
 	struct s2p_scan *s = (struct s2p_scan *)p;
+	struct s2p_found *f;
 	struct kvm *kvm;
 	unsigned int i;
 
@@ -262,30 +292,44 @@ static int s2p_scan_fd(const void *p, struct file *file, unsigned int fd)
 		return 1;
 	if (!kvm_get_kvm_safe(kvm))
 		return 0;
-	s->found[s->nr].kvm = kvm;
-	s->found[s->nr].pid = task_tgid_nr(s->task);
-	s->found[s->nr].fd = fd;
+	f = &s->found[s->nr++];
+	f->kvm = kvm;
+	f->pid = task_tgid_nr(s->task);
+	f->tid = task_pid_nr(s->task);
+	f->fd = fd;
 	/* task_lock is held (it guards comm); 6.1's get_task_comm() would take it again */
-	strscpy_pad(s->found[s->nr].comm, s->task->comm, sizeof(s->found[s->nr].comm));
-	s->nr++;
+	strscpy_pad(f->comm, s->task->comm, sizeof(f->comm));
 	return 0;
 }
 
-/* Every VM file of every process (threads share the table: leaders only). */
+/*
+ * Every VM file of every file table: each process' and, where a thread
+ * unshared its files (CLONE_FILES not set, or unshare()), that thread's.
+ * Threads sharing a table already scanned are skipped by comparing the
+ * table's address, which is never dereferenced without task_lock().
+ */
 static void s2p_scan_all(struct s2p_scan *s)
 {
-	struct task_struct *t;
+	struct task_struct *p, *t;
+	const void *first;
 
 	rcu_read_lock();
-	for_each_process(t) {
-		task_lock(t);
-		s->task = t;
-		if (t->files)
-			iterate_fd(t->files, 0, s2p_scan_fd, s);
-		task_unlock(t);
-		if (s->nr == s->max)
-			break;
+	for_each_process(p) {
+		first = NULL;
+		for_each_thread(p, t) {
+			task_lock(t);
+			if (t->files && t->files != first) {
+				if (!first)
+					first = t->files;
+				s->task = t;
+				iterate_fd(t->files, 0, s2p_scan_fd, s);
+			}
+			task_unlock(t);
+			if (s->nr == s->max)
+				goto out;
+		}
 	}
+out:
 	rcu_read_unlock();
 }
 
@@ -296,6 +340,8 @@ static void s2p_scan_release(struct s2p_scan *s)
 	for (i = 0; i < s->nr; i++)
 		kvm_put_kvm(s->found[i].kvm);
 	s->nr = 0;
+	kfree(s->found);
+	s->found = NULL;
 }
 
 /* KVM's own debugfs name for this VM ("<pid>-<fd>" at creation), if any. */
@@ -306,7 +352,7 @@ static void s2p_vm_name(struct s2p_found *f, char *buf, size_t len)
 	if (!IS_ERR_OR_NULL(d))
 		snprintf(buf, len, "%pd", d);
 	else
-		snprintf(buf, len, "%d-%u", f->pid, f->fd);
+		snprintf(buf, len, "%d-%u", f->tid, f->fd);
 }
 
 static const struct file_operations s2p_ranges_fops, s2p_pages_fops,
@@ -322,13 +368,15 @@ static void s2p_vm_add(struct s2p_found *f)
 	mutex_init(&vm->filter_lock);
 	vm->kvm = f->kvm;
 	vm->pid = f->pid;
+	vm->tid = f->tid;
 	vm->fd = f->fd;
 	vm->seen = true;
 	strscpy(vm->comm, f->comm, sizeof(vm->comm));
 	s2p_vm_name(f, vm->name, sizeof(vm->name));
 	vm->dir = debugfs_create_dir(vm->name, s2p_root);
 	if (IS_ERR(vm->dir)) {
-		pr_warn("cannot create debugfs directory %s\n", vm->name);
+		pr_warn("cannot create debugfs directory %s (error %ld): VM %d-%u is not shown\n",
+			vm->name, PTR_ERR(vm->dir), vm->tid, vm->fd);
 		kfree(vm);
 		return;
 	}
@@ -349,7 +397,12 @@ static void s2p_vm_remove(struct s2p_vm *vm)
 
 #define S2P_MAX_VMS	256
 
-/* Bring the directories in line with the running VMs. */
+/*
+ * Scan for VMs and bring the directories in line: the ones whose VM is
+ * gone are removed first, so that a new VM that got the same "<pid>-<fd>"
+ * (the VMM closed its VM and created another) gets its directory.
+ * On success s->found holds a reference on each VM found.
+ */
 static int s2p_rescan(struct s2p_scan *s)
 {
 	struct s2p_vm *vm, *tmp;
@@ -362,24 +415,24 @@ static int s2p_rescan(struct s2p_scan *s)
 		return -ENOMEM;
 	s2p_scan_all(s);
 	mutex_lock(&s2p_vms_lock);
-	list_for_each_entry(vm, &s2p_vms, node)
+	list_for_each_entry(vm, &s2p_vms, node) {
 		vm->seen = false;
-	for (i = 0; i < s->nr; i++) {
-		bool known = false;
-
-		list_for_each_entry(vm, &s2p_vms, node) {
-			if (vm->kvm == s->found[i].kvm && vm->pid == s->found[i].pid &&
-			    vm->fd == s->found[i].fd) {
-				vm->seen = true;
-				known = true;
-			}
-		}
-		if (!known)
-			s2p_vm_add(&s->found[i]);
+		for (i = 0; i < s->nr && !vm->seen; i++)
+			vm->seen = vm->kvm == s->found[i].kvm && vm->tid == s->found[i].tid &&
+				   vm->fd == s->found[i].fd;
 	}
 	list_for_each_entry_safe(vm, tmp, &s2p_vms, node)
 		if (!vm->seen)
 			s2p_vm_remove(vm);
+	for (i = 0; i < s->nr; i++) {
+		bool known = false;
+
+		list_for_each_entry(vm, &s2p_vms, node)
+			known |= vm->kvm == s->found[i].kvm && vm->tid == s->found[i].tid &&
+				 vm->fd == s->found[i].fd;
+		if (!known)
+			s2p_vm_add(&s->found[i]);
+	}
 	mutex_unlock(&s2p_vms_lock);
 	if (s->nr == s->max)
 		pr_warn("more than %u VMs: only the first are shown\n", s->max);
@@ -405,7 +458,7 @@ static struct kvm *s2p_vm_get_kvm(struct s2p_vm *vm)
 	struct task_struct *t;
 
 	rcu_read_lock();
-	t = pid_task(find_pid_ns(vm->pid, &init_pid_ns), PIDTYPE_TGID);
+	t = pid_task(find_pid_ns(vm->tid, &init_pid_ns), PIDTYPE_PID);
 	if (t) {
 		task_lock(t);
 		if (t->files)
@@ -422,13 +475,13 @@ enum s2p_view { S2P_RANGES, S2P_PAGES, S2P_SUMMARY, S2P_EFFECTIVE };
 
 enum s2p_backing {
 	S2P_B_NONE, S2P_B_ANON, S2P_B_THP, S2P_B_HUGETLB, S2P_B_FILE,
-	S2P_B_PFNMAP, S2P_B_IO, S2P_B_GONE,
+	S2P_B_PFNMAP, S2P_B_IO, S2P_B_GONE, S2P_B_GMEM,
 };
 
 static const char * const s2p_backing_names[] = {
 	[S2P_B_NONE] = "none", [S2P_B_ANON] = "anon", [S2P_B_THP] = "anon-thp",
 	[S2P_B_HUGETLB] = "hugetlb", [S2P_B_FILE] = "file", [S2P_B_PFNMAP] = "pfnmap",
-	[S2P_B_IO] = "io", [S2P_B_GONE] = "gone",
+	[S2P_B_IO] = "io", [S2P_B_GONE] = "gone", [S2P_B_GMEM] = "gmem",
 };
 
 #define S2P_PATH_MAX	96
@@ -443,6 +496,12 @@ struct s2p_rec {
 	bool wc;
 	char bdf[16];
 	char path[S2P_PATH_MAX];
+};
+
+struct s2p_bar_hit {
+	int bar;		/* -1: none yet */
+	u64 start, end;
+	char bdf[16];
 };
 
 #define S2P_BATCH	32	/* leaves collected per lock hold */
@@ -465,26 +524,47 @@ struct s2p_iter {
 	unsigned int nrecs;
 	loff_t base;
 	struct s2p_rec pend;	/* a range still growing */
+	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
 	bool have_pend;
 	char *pathbuf;
 };
 
+/*
+ * The leaf visitor. It records what lies in [max(cursor, window start),
+ * window end) and moves the cursor to the entry's end, never backwards:
+ * - 6.3+ shared walks re-read an entry after its callback and descend if a
+ *   fault turned the block into a table meanwhile (dirty logging splits
+ *   blocks under the read lock): those children lie below the cursor and
+ *   are skipped, so nothing is counted twice;
+ * - a chunk resumes at the cursor, which a merge (pages collapsed into a
+ *   block between two lock holds) may have put inside a block: only the
+ *   part from the cursor on is recorded.
+ * Every field of a record is set here, for every leaf: nothing survives
+ * from an earlier chunk.
+ */
 static int s2p_visit(S2P_VISITOR_ARGS)
 {
 	struct s2p_iter *it = S2P_V_ARG;
 	int level = S2P_V_LEVEL;
 	u64 size = s2p_level_size(PAGE_SHIFT, level);
 	u64 ipa = S2P_V_ADDR & ~(size - 1);
+	u64 end = ipa + size;
+	u64 from = max(ipa, it->cursor);
 	struct s2p_rec *r;
 
 	S2P_V_UNUSED;
 	it->visits++;
-	it->cursor = ipa + size;
+	if (end <= it->cursor)
+		return 0;	/* below the cursor: already shown */
+	it->cursor = end;
 	r = &it->leaves[it->nleaves];
+	memset(r, 0, sizeof(*r));
 	if (!s2p_leaf_decode(S2P_V_PTE, level, PAGE_SHIFT, it->lpa2, &r->leaf)) {
-		r->ipa = ipa;
-		r->size = size;
-		r->pa = r->leaf.oa;
+		r->ipa = from;
+		r->size = min(end, it->end) - from;
+		r->pa = r->leaf.oa + (from - ipa);
+		r->slot = -1;
+		r->bar = -1;
 		it->nleaves++;
 	}
 	if (it->nleaves == S2P_BATCH || it->visits >= S2P_MAX_VISITS)
@@ -492,22 +572,30 @@ static int s2p_visit(S2P_VISITOR_ARGS)
 	return 0;
 }
 
+/* The memslot of a record (inside kvm->srcu); gmem slots have no VMA. */
 static void s2p_slot_of(struct kvm *kvm, struct s2p_rec *r)
 {
-	struct kvm_memslots *slots = kvm_memslots(kvm);
-	struct kvm_memory_slot *ms;
 	gfn_t gfn = r->ipa >> PAGE_SHIFT;
-	int bkt;
+	struct kvm_memory_slot *ms;
 
 	r->slot = -1;
 	r->hva = 0;
-	kvm_for_each_memslot(ms, bkt, slots) {
-		if (gfn >= ms->base_gfn && gfn < ms->base_gfn + ms->npages) {
-			r->slot = ms->id;
-			r->hva = ms->userspace_addr + ((gfn - ms->base_gfn) << PAGE_SHIFT);
-			return;
-		}
+	ms = search_memslots(kvm_memslots(kvm), gfn, false);
+	if (!ms)
+		return;
+	r->slot = ms->id;
+	if (s2p_slot_gmem(ms)) {
+		r->backing = S2P_B_GMEM;
+		return;
 	}
+	r->hva = ms->userspace_addr + ((gfn - ms->base_gfn) << PAGE_SHIFT) +
+		 (r->ipa & ~PAGE_MASK);
+}
+
+/* Views that name the memslot and the host backing of what they show. */
+static bool s2p_wants_backing(const struct s2p_iter *it)
+{
+	return it->view == S2P_RANGES || it->view == S2P_EFFECTIVE;
 }
 
 /* Walk on from it->cursor: fill it->leaves under the MMU lock, bounded. */
@@ -518,6 +606,8 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 		.arg = it,
 		.flags = S2P_WALK_FLAGS,
 	};
+	/* every page the window touches, also when it starts mid-page */
+	u64 addr = ALIGN_DOWN(it->cursor, PAGE_SIZE);
 	struct kvm *kvm = it->kvm;
 	unsigned int i;
 	int idx, ret;
@@ -527,8 +617,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	idx = srcu_read_lock(&kvm->srcu);
 	read_lock(&kvm->mmu_lock);
 	if (kvm->arch.mmu.pgt)
-		ret = s2p_pgtable_walk(kvm->arch.mmu.pgt, it->cursor, it->end - it->cursor,
-				       &walker);
+		ret = s2p_pgtable_walk(kvm->arch.mmu.pgt, addr, it->end - addr, &walker);
 	else
 		ret = -ENOENT;	/* torn down: the VMM has exited */
 	read_unlock(&kvm->mmu_lock);
@@ -538,19 +627,26 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	}
 	if (!ret || it->cursor >= it->end)
 		it->walked = true;
-	for (i = 0; i < it->nleaves; i++)
-		s2p_slot_of(kvm, &it->leaves[i]);
+	if (s2p_wants_backing(it))
+		for (i = 0; i < it->nleaves; i++)
+			s2p_slot_of(kvm, &it->leaves[i]);
 	srcu_read_unlock(&kvm->srcu, idx);
 	return 0;
 }
 
-/* The PCI BAR holding physical address @pa, if any. */
-static void s2p_pci_of(struct s2p_rec *r)
+/*
+ * The PCI BAR holding r->pa, if any. The last BAR found is remembered: the
+ * leaves of one BAR mapping come in a row, so the PCI devices are scanned
+ * once per range, not once per leaf.
+ */
+static void s2p_pci_of(struct s2p_iter *it, struct s2p_rec *r)
 {
+	struct s2p_bar_hit *hit = &it->bar_hit;
 	struct pci_dev *pdev = NULL;
 	int bar;
 
-	r->bar = -1;
+	if (hit->bar >= 0 && r->pa >= hit->start && r->pa <= hit->end)
+		goto found;
 	while ((pdev = pci_get_device(PCI_ANY_ID, PCI_ANY_ID, pdev))) {
 		for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 			struct resource *res = &pdev->resource[bar];
@@ -558,30 +654,35 @@ static void s2p_pci_of(struct s2p_rec *r)
 			if (!(res->flags & IORESOURCE_MEM) || !res->start)
 				continue;
 			if (r->pa >= res->start && r->pa <= res->end) {
-				r->bar = bar;
-				strscpy(r->bdf, pci_name(pdev), sizeof(r->bdf));
+				hit->bar = bar;
+				hit->start = res->start;
+				hit->end = res->end;
+				strscpy(hit->bdf, pci_name(pdev), sizeof(hit->bdf));
 				pci_dev_put(pdev);
-				return;
+				goto found;
 			}
 		}
 	}
+	return;
+found:
+	r->bar = hit->bar;
+	strscpy(r->bdf, hit->bdf, sizeof(r->bdf));
 }
 
+/* What kind of host memory @vma is, and its file; the leaf size decides THP. */
 static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct s2p_rec *r)
 {
-	r->path[0] = '\0';
-	r->wc = false;
-	r->backing = S2P_B_NONE;
-	if (is_vm_hugetlb_page(vma)) {
-		r->backing = S2P_B_HUGETLB;
-	} else if (vma->vm_flags & (VM_PFNMAP | VM_IO)) {
-		r->backing = (vma->vm_flags & VM_PFNMAP) ? S2P_B_PFNMAP : S2P_B_IO;
-	} else if (vma_is_anonymous(vma) || !vma->vm_file) {
+	if (!is_vm_hugetlb_page(vma) && !(vma->vm_flags & (VM_PFNMAP | VM_IO)) &&
+	    (vma_is_anonymous(vma) || !vma->vm_file)) {
 		/* KVM maps anonymous memory with a block only when THP backs it */
 		r->backing = r->leaf.size > PAGE_SIZE ? S2P_B_THP : S2P_B_ANON;
 		return;
 	}
-	if (r->backing == S2P_B_NONE)
+	if (is_vm_hugetlb_page(vma))
+		r->backing = S2P_B_HUGETLB;
+	else if (vma->vm_flags & (VM_PFNMAP | VM_IO))
+		r->backing = (vma->vm_flags & VM_PFNMAP) ? S2P_B_PFNMAP : S2P_B_IO;
+	else
 		r->backing = S2P_B_FILE;
 	if (vma->vm_file) {
 		char *p = d_path(&vma->vm_file->f_path, it->pathbuf, PATH_MAX);
@@ -597,36 +698,49 @@ static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct
 	}
 }
 
-/* After the lock is dropped: what backs each leaf in the host. */
+/* Copy what s2p_vma_kind() found for the same VMA (a leaf of the same size). */
+static void s2p_vma_same(struct s2p_rec *r, const struct s2p_rec *prev)
+{
+	r->backing = prev->backing;
+	r->wc = prev->wc;
+	memcpy(r->path, prev->path, sizeof(r->path));
+}
+
+/*
+ * After the lock is dropped: what backs each leaf in the host. A VMA is
+ * described once per run of leaves in it; BARs are only ever PFNMAP or IO
+ * mappings, so only those are looked up among the PCI devices.
+ */
 static void s2p_resolve_backing(struct s2p_iter *it)
 {
 	struct mm_struct *mm = it->kvm->mm;
-	unsigned int i;
+	struct vm_area_struct *vma, *prev_vma = NULL;
+	struct s2p_rec *prev = NULL;
 	bool have_mm = mm && mmget_not_zero(mm);
+	unsigned int i;
 
 	if (have_mm)
 		mmap_read_lock(mm);
 	for (i = 0; i < it->nleaves; i++) {
 		struct s2p_rec *r = &it->leaves[i];
-		struct vm_area_struct *vma;
 
-		r->bar = -1;
-		r->path[0] = '\0';
-		r->wc = false;
+		if (r->backing == S2P_B_GMEM)
+			continue;	/* guest_memfd: no userspace mapping backs it */
 		if (r->slot < 0) {
 			r->backing = S2P_B_NONE;
 			continue;
 		}
-		if (!have_mm) {
-			r->backing = S2P_B_GONE;
-			continue;
-		}
-		vma = vma_lookup(mm, r->hva);
+		vma = have_mm ? vma_lookup(mm, r->hva) : NULL;
 		if (!vma) {
 			r->backing = S2P_B_GONE;
 			continue;
 		}
-		s2p_vma_kind(it, vma, r);
+		if (vma == prev_vma && prev->leaf.size == r->leaf.size)
+			s2p_vma_same(r, prev);
+		else
+			s2p_vma_kind(it, vma, r);
+		prev_vma = vma;
+		prev = r;
 	}
 	if (have_mm) {
 		mmap_read_unlock(mm);
@@ -635,12 +749,12 @@ static void s2p_resolve_backing(struct s2p_iter *it)
 	for (i = 0; i < it->nleaves; i++) {
 		struct s2p_rec *r = &it->leaves[i];
 
-		if (r->backing == S2P_B_PFNMAP || r->backing == S2P_B_IO ||
-		    r->backing == S2P_B_FILE)
-			s2p_pci_of(r);
+		if (r->backing == S2P_B_PFNMAP || r->backing == S2P_B_IO)
+			s2p_pci_of(it, r);
 	}
 }
 
+/* Two records are one range: contiguous in IPA, PA and HVA, and alike. */
 static bool s2p_same_range(const struct s2p_rec *a, const struct s2p_rec *b)
 {
 	const struct s2p_leaf *x = &a->leaf, *y = &b->leaf;
@@ -649,25 +763,11 @@ static bool s2p_same_range(const struct s2p_rec *a, const struct s2p_rec *b)
 	       x->memattr == y->memattr && x->s2ap == y->s2ap && x->xn == y->xn &&
 	       x->sh == y->sh && x->af == y->af && x->contig == y->contig &&
 	       x->level == y->level && a->slot == b->slot &&
-	       (a->slot < 0 || a->hva + a->size == b->hva) &&
-	       a->backing == b->backing && a->bar == b->bar && a->wc == b->wc &&
-	       !strcmp(a->bdf, b->bdf) && !strcmp(a->path, b->path);
-}
-
-/* Clip a leaf to the window being shown. */
-static void s2p_clip(struct s2p_iter *it, struct s2p_rec *r)
-{
-	u64 end = r->ipa + r->size;
-
-	if (r->ipa < it->start) {
-		r->pa += it->start - r->ipa;
-		if (r->slot >= 0)
-			r->hva += it->start - r->ipa;
-		r->ipa = it->start;
-	}
-	if (end > it->end)
-		end = it->end;
-	r->size = end - r->ipa;
+	       (a->hva ? a->hva + a->size == b->hva : !b->hva) &&
+	       a->backing == b->backing &&
+	       a->bar == b->bar && a->wc == b->wc &&
+	       (a->bar < 0 || !strcmp(a->bdf, b->bdf)) &&
+	       (a->backing != S2P_B_FILE || !strcmp(a->path, b->path));
 }
 
 /* Produce the next records for seq_file; sets nrecs (0 at the end). */
@@ -691,7 +791,8 @@ static int s2p_refill(struct s2p_iter *it)
 		ret = s2p_walk_chunk(it);
 		if (ret)
 			return ret;
-		s2p_resolve_backing(it);
+		if (s2p_wants_backing(it))
+			s2p_resolve_backing(it);
 		for (i = 0; i < it->nleaves; i++) {
 			struct s2p_rec *r = &it->leaves[i];
 
@@ -699,7 +800,6 @@ static int s2p_refill(struct s2p_iter *it)
 				it->recs[it->nrecs++] = *r;
 				continue;
 			}
-			s2p_clip(it, r);
 			if (it->have_pend && s2p_same_range(&it->pend, r)) {
 				it->pend.size += r->size;
 				continue;
@@ -721,6 +821,7 @@ static void s2p_restart(struct s2p_iter *it)
 	it->nrecs = 0;
 	it->base = 0;
 	it->have_pend = false;
+	it->bar_hit.bar = -1;
 }
 
 static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
@@ -770,10 +871,12 @@ static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct
 		   s2p_size_name(r->size, size, sizeof(size)),
 		   s2p_size_name(r->leaf.size, map, sizeof(map)), r->leaf.level);
 	s2p_show_attrs(m, it, r);
-	if (r->slot >= 0)
-		seq_printf(m, " slot=%d hva=0x%llx", r->slot, r->hva);
-	else
+	if (r->slot < 0)
 		seq_puts(m, " slot=- hva=-");
+	else if (r->backing == S2P_B_GMEM)
+		seq_printf(m, " slot=%d hva=-", r->slot);
+	else
+		seq_printf(m, " slot=%d hva=0x%llx", r->slot, r->hva);
 	if (r->backing == S2P_B_FILE && r->path[0])
 		seq_printf(m, " file:%s", r->path);
 	else
@@ -848,10 +951,8 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	struct s2p_geom g;
 	struct kvm *kvm;
 
-	if (s2p_protected) {
-		pr_info("KVM runs in protected mode (pKVM): the host cannot read guest stage-2 tables\n");
-		return -EOPNOTSUPP;
-	}
+	if (s2p_protected)
+		return -EOPNOTSUPP;	/* said once, at load */
 	kvm = s2p_vm_get_kvm(vm);
 	if (!kvm)
 		return -ENOENT;	/* the VM is gone; reading vms rescans */
@@ -890,11 +991,28 @@ static void s2p_iter_fini(struct s2p_iter *it)
 	s2p_vm_put(it->vm);
 }
 
+/*
+ * pages shows host physical addresses and ranges the VMM's virtual ones:
+ * like the PFNs of /proc/pid/pagemap, only for CAP_SYS_ADMIN.
+ */
+static bool s2p_may_see_host_addresses(enum s2p_view view)
+{
+	if (view != S2P_PAGES && view != S2P_RANGES)
+		return true;
+	if (capable(CAP_SYS_ADMIN))
+		return true;
+	pr_notice_ratelimited("%s (pid %d) refused: pages and ranges show host addresses and need CAP_SYS_ADMIN; summary and effective do not\n",
+			      current->comm, task_pid_nr(current));
+	return false;
+}
+
 static int s2p_open_view(struct inode *inode, struct file *file, enum s2p_view view)
 {
 	struct s2p_iter *it;
 	int ret;
 
+	if (!s2p_may_see_host_addresses(view))
+		return -EPERM;
 	it = __seq_open_private(file, &s2p_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
@@ -1124,51 +1242,109 @@ static const struct file_operations s2p_filter_fops = {
 
 /* ---- vms ---- */
 
-static void s2p_show_vm(struct seq_file *m, struct s2p_found *f)
+/* One line of `vms`, taken when the file is opened. */
+struct s2p_vm_line {
+	char name[32];
+	char comm[TASK_COMM_LEN];
+	pid_t pid;
+	unsigned int fd;
+	int nslots;
+	bool have_geom;
+	struct s2p_geom g;
+};
+
+struct s2p_vms_snap {
+	unsigned int nr;
+	struct s2p_vm_line line[];
+};
+
+static void s2p_vm_line(struct s2p_found *f, struct s2p_vm_line *l)
 {
 	struct kvm *kvm = f->kvm;
-	struct kvm_memslots *slots;
-	struct s2p_geom g;
 	struct kvm_memory_slot *ms;
-	char name[32], gran[S2P_SIZE_NAME_MAX];
-	int bkt, idx, nslots = 0;
+	int bkt, idx;
 
 	idx = srcu_read_lock(&kvm->srcu);
-	slots = kvm_memslots(kvm);
-	kvm_for_each_memslot(ms, bkt, slots)
-		nslots++;
+	kvm_for_each_memslot(ms, bkt, kvm_memslots(kvm))
+		l->nslots++;
 	srcu_read_unlock(&kvm->srcu, idx);
-	s2p_vm_name(f, name, sizeof(name));
-	if (s2p_get_geom(kvm, &g)) {
-		seq_printf(m, "%s %d %u %s - - - - - %d\n", name, f->pid, f->fd, f->comm, nslots);
-		return;
-	}
-	seq_printf(m, "%s %d %u %s %u %d %s fwb=%s %s %d\n", name, f->pid, f->fd, f->comm,
-		   g.ia_bits, g.start_level, s2p_size_name(PAGE_SIZE, gran, sizeof(gran)),
-		   g.fwb ? "on" : "off",
-		   is_kernel_in_hyp_mode() ? "VHE" : "nVHE", nslots);
+	s2p_vm_name(f, l->name, sizeof(l->name));
+	strscpy(l->comm, f->comm, sizeof(l->comm));
+	l->pid = f->pid;
+	l->fd = f->fd;
+	l->have_geom = !s2p_get_geom(kvm, &l->g);
 }
 
 static int s2p_vms_show(struct seq_file *m, void *v)
 {
+	struct s2p_vms_snap *snap = m->private;
+	char gran[S2P_SIZE_NAME_MAX];
+	unsigned int i;
+
+	seq_puts(m, "# name pid fd comm ipa_bits start_level granule fwb mode memslots\n");
+	if (s2p_protected) {
+		seq_puts(m, "# pKVM: the host cannot read guest stage-2 tables\n");
+		return 0;
+	}
+	s2p_size_name(PAGE_SIZE, gran, sizeof(gran));
+	for (i = 0; i < snap->nr; i++) {
+		const struct s2p_vm_line *l = &snap->line[i];
+
+		if (!l->have_geom) {
+			seq_printf(m, "%s %d %u %s - - - - - %d\n", l->name, l->pid, l->fd,
+				   l->comm, l->nslots);
+			continue;
+		}
+		seq_printf(m, "%s %d %u %s %u %d %s fwb=%s %s %d\n", l->name, l->pid, l->fd,
+			   l->comm, l->g.ia_bits, l->g.start_level, gran,
+			   l->g.fwb ? "on" : "off",
+			   is_kernel_in_hyp_mode() ? "VHE" : "nVHE", l->nslots);
+	}
+	return 0;
+}
+
+/*
+ * Opening `vms` rescans once and keeps the lines: reads, however small or
+ * repeated (pread, seq_file buffer regrowth), show that one snapshot.
+ */
+static int s2p_vms_open(struct inode *inode, struct file *file)
+{
+	struct s2p_vms_snap *snap;
 	struct s2p_scan s = {};
 	unsigned int i;
 	int ret;
 
-	seq_puts(m, "# name pid fd comm ipa_bits start_level granule fwb mode memslots\n");
-	if (s2p_protected)
-		seq_puts(m, "# pKVM: the host cannot read guest stage-2 tables\n");
 	ret = s2p_rescan(&s);
 	if (ret)
 		return ret;
-	if (!s2p_protected)
-		for (i = 0; i < s.nr; i++)
-			s2p_show_vm(m, &s.found[i]);
+	snap = kvzalloc(struct_size(snap, line, s.nr), GFP_KERNEL);
+	if (!snap) {
+		s2p_scan_release(&s);
+		return -ENOMEM;
+	}
+	snap->nr = s.nr;
+	for (i = 0; i < s.nr; i++)
+		s2p_vm_line(&s.found[i], &snap->line[i]);
 	s2p_scan_release(&s);
-	kfree(s.found);
-	return 0;
+	ret = single_open(file, s2p_vms_show, snap);
+	if (ret)
+		kvfree(snap);
+	return ret;
 }
-DEFINE_SHOW_ATTRIBUTE(s2p_vms);
+
+static int s2p_vms_release(struct inode *inode, struct file *file)
+{
+	kvfree(((struct seq_file *)file->private_data)->private);
+	return single_release(inode, file);
+}
+
+static const struct file_operations s2p_vms_fops = {
+	.owner = THIS_MODULE,
+	.open = s2p_vms_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = s2p_vms_release,
+};
 
 /* ---- Module ---- */
 
@@ -1199,11 +1375,8 @@ static int __init s2p_init(void)
 		return PTR_ERR(s2p_root);
 	}
 	debugfs_create_file("vms", 0400, s2p_root, NULL, &s2p_vms_fops);
-	ret = s2p_rescan(&s);
-	if (!ret) {
+	if (!s2p_rescan(&s))
 		s2p_scan_release(&s);
-		kfree(s.found);
-	}
 	return 0;
 }
 

@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Regression tests for defects found reading s2probe against the kernel
+# sources, on the test VMM's default layout (see tests/vmm/s2vmm.c):
+# - summary honours the filter (it counted whole leaves, ignoring it);
+# - a filter that does not start on a page boundary shows every page it
+#   touches (kvm_pgtable_walk aligns the start down and drops the last page);
+# - a filter inside a block shows the part of the block inside it, with the
+#   output address of its first byte;
+# - pages and ranges (host addresses) need CAP_SYS_ADMIN, summary does not;
+# - vms is one snapshot per open: a byte-by-byte read equals a whole read.
+. "$(dirname "$0")/lib.sh"
+
+dev=$(ivshmem_dev) || { not_ok truth-setup "no ivshmem device"; exit 0; }
+load_s2probe
+$BUILD/s2vmm --bar "$dev/resource2" --hold 120 >/tmp/truth-vmm.out 2>&1 &
+vmm=$!
+if ! wait_for /tmp/truth-vmm.out 'S2VMM ready' 60; then
+	not_ok truth-setup "$(tail -n 3 /tmp/truth-vmm.out | tr '\n' ' ')"
+	kill $vmm 2>/dev/null
+	exit 0
+fi
+set -- $(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1 \2/p' /tmp/truth-vmm.out)
+V=$DBG/$1-$2
+cat $DBG/vms >/dev/null
+cat $V/pages >/tmp/truth.pages
+# the first THP block (IPA 0x40800000) and the first BAR page
+thp_pa=$(awk '$1 == "0x0000000040800000" { sub("pa=", "", $5); print $5 }' /tmp/truth.pages)
+bar_pa=$(awk '$1 == "0x0000000100000000" { sub("pa=", "", $5); print $5 }' /tmp/truth.pages)
+
+key() {
+	sed -n "s/^$1=//p" $V/summary
+}
+
+# --- summary inside one 2M block: 4K of it, one (partial) leaf.
+echo "0x40900000 0x1000" >$V/filter
+expect_eq truth-summary-filter-bytes 4096 "$(key bytes)"
+expect_eq truth-summary-filter-leaves 1 "$(key leaves)"
+expect_eq truth-summary-filter-map2m "1 4096" "$(key leaves.map.2M) $(key bytes.map.2M)"
+# ranges and pages show that part of the block, at its own output address
+want=$(printf '0x0000000040900000-0x0000000040901000 4K map=2M L2 pa=0x%x' \
+	$((thp_pa + 0x100000)))
+got=$(awk '{ print $1, $2, $3, $4 }' $V/ranges)
+got="$got $(awk '{ print $5 }' $V/pages)"
+expect_eq truth-filter-inside-block "$want" "$got"
+
+# --- a window that starts mid-page: BAR pages 0 and 1 are both mapped.
+echo "0x100000800 0x1000" >$V/filter
+expect_eq truth-unaligned-pages "0x0000000100000800 0x0000000100001000" \
+	"$(awk '{ print $1 }' $V/pages | tr '\n' ' ' | sed 's/ $//')"
+expect_eq truth-unaligned-pages-pa \
+	"$(printf 'pa=0x%x pa=0x%x' $((bar_pa + 0x800)) $((bar_pa + 0x1000)))" \
+	"$(awk '{ print $5 }' $V/pages | tr '\n' ' ' | sed 's/ $//')"
+expect_eq truth-unaligned-ranges "0x0000000100000800-0x0000000100001800 4K" \
+	"$(awk '{ print $1, $2 }' $V/ranges)"
+expect_eq truth-unaligned-summary "4096 2" "$(key bytes) $(key leaves)"
+# a window inside one page: that page's part only
+echo "0x100000010 0x20" >$V/filter
+expect_eq truth-subpage-window "0x0000000100000010-0x0000000100000030 32B 32 1" \
+	"$(awk '{ print $1, $2 }' $V/ranges) $(key bytes) $(key leaves)"
+echo all >$V/filter
+
+# --- host addresses need CAP_SYS_ADMIN; summary and effective do not.
+nocap() {
+	setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin "$@"
+}
+dmesg -C
+if nocap cat $V/pages >/dev/null 2>/tmp/truth.err; then
+	not_ok truth-pages-needs-cap "read without CAP_SYS_ADMIN"
+else
+	expect_eq truth-pages-needs-cap "Operation not permitted" \
+		"$(sed 's/.*: //' /tmp/truth.err)"
+fi
+nocap cat $V/ranges >/dev/null 2>&1 && not_ok truth-ranges-needs-cap "read without CAP_SYS_ADMIN" ||
+	ok truth-ranges-needs-cap
+check truth-summary-without-cap nocap grep -q '^leaves=9$' $V/summary
+check truth-effective-without-cap nocap grep -q 's2=DEVICE_nGnRE' $V/effective
+check truth-refusal-in-dmesg sh -c "dmesg | grep -q 'need CAP_SYS_ADMIN'"
+
+# --- vms: one snapshot per open, whatever the read size.
+expect_eq truth-vms-bytewise "$(cat $DBG/vms)" "$(dd if=$DBG/vms bs=1 2>/dev/null)"
+kill $vmm
+wait $vmm 2>/dev/null
+unload_s2probe
+dmesg_clean truth-dmesg-clean
