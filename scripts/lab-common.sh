@@ -7,11 +7,15 @@
 #   kernels/<series>/ unpacked kernel: boot/, lib/modules/<rel>/, headers in build/
 #   kernels/<series>/release   the resolved `uname -r` of that series
 #   rootfs/           L1 root file system image and its source tree
+#   kernels/dbg/      the reference kernel (scripts/lab-refkernel): src/, obj/,
+#                     build -> obj, vmlinuz, config, release, initrd.gz
 #   trixie-root/      amd64 trixie build root with gcc-14 (for 7.x kernels)
 
 S2_TOP=$(cd "$(dirname "$0")/.." && pwd)
 S2_CACHE=${S2PROBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/s2probe}
 S2_SERIES_ALL="6.1 6.12 7"
+# make check also covers dbg, the debug reference kernel built from source.
+S2_SERIES_CHECK="$S2_SERIES_ALL dbg"
 S2_DEFAULT_SERIES=7
 
 die() {
@@ -23,12 +27,23 @@ log() {
 	printf '%s: %s\n' "${0##*/}" "$*" >&2
 }
 
-# check_series SERIES: accept 6.1, 6.12 and 7 (7.x); print the canonical name.
+# check_series SERIES: accept 6.1, 6.12, 7 (7.x) and dbg (the reference
+# kernel, see scripts/lab-refkernel); print the canonical name.
 check_series() {
 	case "$1" in
-	6.1 | 6.12 | 7) printf '%s\n' "$1" ;;
+	6.1 | 6.12 | 7 | dbg) printf '%s\n' "$1" ;;
 	7.*) printf '7\n' ;;
-	*) die "unknown kernel series '$1' (use 6.1, 6.12 or 7)" ;;
+	*) die "unknown kernel series '$1' (use 6.1, 6.12, 7 or dbg)" ;;
+	esac
+}
+
+# l2_series SERIES: the series whose kernel the L2 guests of an L1 running
+# SERIES boot. The debug kernel would be far too slow nested: its L2 guests
+# run Debian's 7.x kernel, whose source it is built from.
+l2_series() {
+	case "$1" in
+	dbg) printf '7\n' ;;
+	*) printf '%s\n' "$1" ;;
 	esac
 }
 
@@ -47,5 +62,25 @@ kernel_release() {
 # The compiler a kernel was built with, as the name of a cross gcc.
 # 7.x needs gcc 14, which only the trixie build root has.
 kernel_needs_chroot() {
-	[ "$1" = 7 ]
+	[ "$1" = 7 ] || [ "$1" = dbg ]
+}
+
+# in_build_root DIRS CMD [ARG]...: run CMD in the trixie build root, with each
+# of the space-separated DIRS (and /dev, /proc) bind-mounted at the same path,
+# in a private mount namespace.
+in_build_root() {
+	local root=$S2_CACHE/trixie-root dirs=$1
+	shift
+	[ -x "$root/usr/bin/aarch64-linux-gnu-gcc-14" ] ||
+		die "no gcc 14 build root: run 'scripts/lab-toolchain'"
+	unshare -m sh -c '
+		set -e
+		root=$1 dirs=$2
+		shift 2
+		for p in $dirs /dev /proc; do
+			mkdir -p "$root$p"
+			mount --bind "$p" "$root$p"
+		done
+		exec chroot "$root" env -i PATH=/usr/bin:/bin HOME=/tmp LC_ALL=C.UTF-8 "$@"
+	' sh "$root" "$dirs" "$@"
 }
