@@ -498,6 +498,19 @@ static int max_ipa_bits(int kvm)
 	return ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_VM_IPA_SIZE);
 }
 
+static int run_guest(void);
+
+/* Run the guest to its end; a guest that takes over 30 s is broken. */
+static void run_to_done(void)
+{
+	alarm(30);
+	if (run_guest()) {
+		fprintf(stderr, "s2vmm: the guest did not finish (pc stuck or interrupted)\n");
+		exit(1);
+	}
+	alarm(0);
+}
+
 static void build_vm(void)
 {
 	struct kvm_vcpu_init init;
@@ -759,6 +772,8 @@ static void churn(int seconds)
 
 static void on_signal(int sig)
 {
+	if (sig == SIGALRM)
+		return;	/* only to interrupt KVM_RUN */
 	if (sig == SIGUSR1)
 		recreate = 1;
 	else if (sig == SIGUSR2)
@@ -813,8 +828,7 @@ static void hold(int seconds)
 			recreate = 0;
 			destroy_vm();
 			build_vm();
-			if (run_guest())
-				exit(1);
+			run_to_done();
 			printf("S2VMM recreated pid=%d vmfd=%d%s\n", getpid(), V.vm,
 			       V.vm == old ? "" : " (fd number changed)");
 			print_info();
@@ -839,8 +853,7 @@ static void *vm_life(void *in_thread)
 	if (churnsec) {
 		churn(churnsec);
 	} else {
-		if (run_guest())
-			exit(1);
+		run_to_done();
 		print_info();
 		printf("S2VMM ready\n");
 	}
@@ -1151,6 +1164,7 @@ int main(int argc, char **argv)
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	if (recreate_sig)
 		sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);	/* churn() takes it over for its kicks */

@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Helpers for the layout tests (t-21, t-22, t-25); sourced after lib.sh.
+# The model: from the layout spec given to s2vmm (--slot/--touch strings),
+# the stage-2 leaves KVM must create, computed here and never copied from
+# s2probe's output. Rules (KVM's user_mem_abort/gmem_abort, s2vmm's backing):
+#   - thp, hugetlb, memfd-huge slots (prefaulted, 2M aligned) map 2M blocks
+#     at L2, unless dirty logging is on (then 4K pages, like every other kind);
+#   - a write maps RW; a read maps RW when the host page exists and is
+#     writable (every prefaulted kind, bar, gmem) and R- on an anon4k page
+#     the host never touched (the zero page), on a read-only slot or under
+#     dirty logging; an exec maps x (s2vmm wrote a RET there: RW unless
+#     read-only or logging), every other access xn;
+#   - a write to a read-only slot, or any access where no slot is, maps
+#     nothing (an MMIO exit);
+#   - the code slot (id 99, two pages at CODE) maps its first page RW x;
+#   - backing as s2probe names it: anon, anon-thp (2M blocks over THP),
+#     file:/memfd:s2vmm (deleted), hugetlb (also memfd-huge), gmem, pfnmap.
+
+PG=$(($($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')))
+CODE=0x10000000
+VMM_OUT=/tmp/vmm.out
+
+# Stage-2 shareability shown by s2probe (as t-20): VTCR with LPA2 on 6.9+.
+case "$LAB_CPU-$(uname -r)" in max-6.1.*) SH=ISH ;; max-*) SH=VTCR ;; *) SH=ISH ;; esac
+
+# start_vmm ARGS...: s2vmm in the background, output in $VMM_OUT; sets vmm,
+# pid, fd, V. Returns 1 (after a not_ok NAME-ready) if it does not get ready.
+start_vmm() {
+	local name=$1
+	shift
+	: >$VMM_OUT
+	# --hold: s2vmm ignores stdin and holds until killed (or 300 s)
+	$BUILD/s2vmm --hold 300 "$@" >$VMM_OUT 2>&1 &
+	vmm=$!
+	if ! wait_for $VMM_OUT 'S2VMM ready' 60; then
+		if grep -q '^S2VMM skip' $VMM_OUT; then
+			return 3
+		fi
+		not_ok "$name-ready" "$(tail -n 3 $VMM_OUT | tr '\n' ' ')"
+		kill $vmm 2>/dev/null
+		wait $vmm 2>/dev/null
+		return 1
+	fi
+	pid=$(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1/p' $VMM_OUT | tail -n 1)
+	fd=$(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\2/p' $VMM_OUT | tail -n 1)
+	V=$DBG/$pid-$fd
+	cat $DBG/vms >/dev/null	# rescan: the new VM gets its directory
+	return 0
+}
+
+stop_vmm() {
+	kill "$vmm" 2>/dev/null
+	wait "$vmm" 2>/dev/null
+}
+
+# model_input: the spec as lines for the model's awk program:
+# "slot ID KIND IPA SIZE FLAGS" and "touch IPA OP COUNT", from the
+# arrays SLOTS and TOUCHES (the exact strings given to s2vmm).
+model_input() {
+	local s t
+	echo "page $PG"
+	echo "code $CODE"
+	echo "sh $SH"
+	echo "bdf ${BDF:-?}"
+	for s in ${WP_SLOTS:-}; do echo "wp $s"; done
+	for s in "${SLOTS[@]}"; do
+		# ID:KIND:IPA:SIZE[:FLAGS], KIND may be bar:PATH (PATH with ':')
+		echo "$s" | awk -F: '{
+			flags = "-"; n = NF
+			if ($n !~ /^[0-9]/) { flags = $n; n-- }
+			kind = $2; for (i = 3; i <= n - 2; i++) kind = kind ":" $i
+			if (kind ~ /^bar:/) kind = "bar"
+			print "slot", $1, kind, $(n - 1), $n, flags }'
+	done
+	for t in "${TOUCHES[@]}"; do
+		echo "$t" | awk -F: '{ print "touch", $1, $2, (NF > 2 ? $3 : 1) }'
+	done
+}
+
+# The model program. mode=pages: expected pages lines (ipa L map MEMATTR ap
+# xn sh C). mode=leaves: "ipa size level memattr ap xn sh slot backing" lines.
+MODEL_AWK='
+function num(s,  m) {
+	m = 1
+	if (s ~ /K$/) { m = 1024; sub(/K$/, "", s) }
+	else if (s ~ /M$/) { m = 1048576; sub(/M$/, "", s) }
+	else if (s ~ /G$/) { m = 1073741824; sub(/G$/, "", s) }
+	return strtonum(s) * m
+}
+function sz(v,  u, i) {
+	split("B K M G T P E", u, " "); i = 1
+	while (v > 0 && v % 1024 == 0 && i < 7) { v /= 1024; i++ }
+	return sprintf("%d%s", v, u[i])
+}
+function leaf(l, size, lvl, mt, w, x, sl, bk) {
+	if (!(l in L)) { L[l] = 1; LS[l] = size; LV[l] = lvl; LM[l] = mt; LSL[l] = sl; LB[l] = bk }
+	if (w) LW[l] = 1
+	if (x) LX[l] = 1
+}
+$1 == "page" { pg = strtonum($2) }
+$1 == "code" { code = strtonum($2) }
+$1 == "sh" { sh = $2 }
+$1 == "bdf" { bdf = $2 }
+$1 == "wp" { wp[$2] = 1 }
+$1 == "slot" { n++; id[n] = $2; kind[n] = $3; base[n] = num($4); len[n] = num($5)
+	ro[n] = ($6 ~ /ro/); dirty[n] = ($6 ~ /dirty/) }
+$1 == "touch" { t++; ta[t] = num($2); top[t] = $3; tc[t] = num($4) }
+END {
+	M2 = 2097152
+	leaf(code, pg, 3, "NORMAL_WB", 1, 1, 99, "anon")
+	for (i = 1; i <= t; i++) {
+		a0 = ta[i] - ta[i] % pg
+		for (k = 0; k < tc[i]; k++) {
+			p = a0 + k * pg; s = 0
+			for (j = 1; j <= n; j++) if (p >= base[j] && p < base[j] + len[j]) s = j
+			if (!s) continue
+			if (ro[s] && top[i] == "write") continue
+			kd = kind[s]
+			big = (kd == "thp" || kd == "hugetlb" || kd == "memfd-huge") && !dirty[s]
+			l = big ? p - p % M2 : p
+			w = (top[i] == "write") ||
+			    (top[i] == "read" && kd != "anon4k" && !dirty[s] && !ro[s]) ||
+			    (top[i] == "exec" && !dirty[s] && !ro[s]) || kd == "gmem"
+			if (kd == "thp") bk = big ? "anon-thp" : "anon"
+			else if (kd == "anon4k") bk = "anon"
+			else if (kd == "memfd") bk = "file:/memfd:s2vmm (deleted)"
+			else if (kd == "gmem") bk = "gmem"
+			else if (kd == "bar") bk = "pfnmap pci=" bdf " bar=2"
+			else bk = "hugetlb"
+			leaf(l, big ? M2 : pg, big ? 2 : 3, kd == "bar" ? "DEVICE_nGnRE" : "NORMAL_WB",
+			     w, top[i] == "exec", id[s], bk)
+		}
+	}
+	for (l in L) {
+		if (LSL[l] in wp) delete LW[l]
+		if (mode == "pages")
+			printf "0x%016x L%d map=%s %s %s %s %s -\n", l, LV[l], sz(LS[l]), LM[l],
+				(l in LW) ? "RW" : "R-", (l in LX) ? "x" : "xn", sh
+		else
+			printf "0x%016x %d %d %s %s %s %s %d %s\n", l, LS[l], LV[l], LM[l],
+				(l in LW) ? "RW" : "R-", (l in LX) ? "x" : "xn", sh, LSL[l], LB[l]
+	}
+}'
+
+model_pages() {
+	model_input | awk -v mode=pages "$MODEL_AWK" | sort
+}
+
+model_leaves() {
+	model_input | awk -v mode=leaves "$MODEL_AWK" | sort
+}
+
+# got_pages FILE: the pages view as the model writes it (no desc, pa, AF, sw).
+got_pages() {
+	awk '{ print $1, $2, $3, $6, $7, $8, $9, $11 }' "$1"
+}
+
+# model_ranges PAGES: the expected ranges lines, maximally merged: the
+# model's leaves with the PA and AF read from PAGES (a pages view), merged
+# when contiguous in IPA and PA with equal attributes, slot and backing
+# (hva left out). Slots in WP_SLOTS are expected write-protected (R-).
+MERGE_AWK='
+function sz(v,  u, i) {
+	split("B K M G T P E", u, " "); i = 1
+	while (v > 0 && v % 1024 == 0 && i < 7) { v /= 1024; i++ }
+	return sprintf("%d%s", v, u[i])
+}
+function flush() {
+	if (have) printf "0x%016x-0x%016x %s map=%s L%d %s %s - slot=%d %s\n", s, e, sz(e - s),
+		sz(ls), lv, attrs, af, sl, bk
+	have = 0
+}
+FNR == NR { pa[$1] = strtonum(substr($5, 4)); afs[$1] = $10; next }
+{
+	ipa = strtonum($1); size = $2
+	a = $4 " " $5 " " $6 " " $7
+	if (!($1 in pa)) { print "MISSING-LEAF " $1; next }
+	key = size " " $3 " " a " " afs[$1] " " $8 " " $9
+	if (have && ipa == e && pa[$1] == pe && key == k) { e += size; pe += size; next }
+	flush()
+	have = 1; s = ipa; e = ipa + size; pe = pa[$1] + size; k = key
+	ls = size; lv = $3; attrs = a; af = afs[$1]; sl = $8
+	bk = $9; for (i = 10; i <= NF; i++) bk = bk " " $i
+}
+END { flush() }'
+
+model_ranges() {
+	model_leaves >/tmp/model.leaves
+	awk "$MERGE_AWK" "$1" /tmp/model.leaves
+}
+
+# got_ranges FILE: the ranges view without hva.
+got_ranges() {
+	awk '{ $12 = ""; print }' "$1" | tr -s ' ' | sed 's/ $//'
+}
+
+# merge_violations RANGES PAGES: adjacent ranges lines that should have been
+# one: equal in every field but the span, size and hva, contiguous in IPA,
+# and (from PAGES) in PA. hva is contiguous whenever IPA is, within a slot.
+merge_violations() {
+	awk 'FNR == NR { pa[strtonum($1)] = strtonum(substr($5, 4)); next }
+	{
+		split($1, r, "-"); s = strtonum(r[1]); e = strtonum(r[2])
+		m = $3; sub(/^map=/, "", m)
+		u = substr(m, length(m)); v = substr(m, 1, length(m) - 1) + 0
+		if (u == "K") v *= 1024; else if (u == "M") v *= 1048576; else if (u == "G") v *= 1073741824
+		key = $0; sub(/^[^ ]+ [^ ]+ /, "", key); sub(/ hva=[^ ]+/, "", key)
+		first = s; last = e - v
+		if (have && s == pe && key == pk && (pl in pa) && (first in pa) &&
+		    pa[pl] + pv == pa[first])
+			print "should merge: " prev " | " $0
+		have = 1; pe = e; pk = key; pl = last; pv = v; prev = $0
+	}' "$2" "$1"
+}
+
+# view_sane FILE IPA_BITS: ranges/pages/effective invariants on one read:
+# starts strictly increase, no overlap, everything inside [0, 2^IPA_BITS).
+view_sane() {
+	awk -v bits="$2" 'BEGIN { lim = 2 ^ bits; last = -1; lend = 0 }
+	/^0x/ {
+		split($1, r, "-"); s = strtonum(r[1])
+		if (r[2] != "") e = strtonum(r[2])
+		else { m = $3; sub(/^map=/, "", m); u = substr(m, length(m)); v = substr(m, 1, length(m) - 1) + 0
+			if (u == "K") v *= 1024; else if (u == "M") v *= 1048576; else if (u == "G") v *= 1073741824
+			e = s + v }
+		if (s <= last) { print "not increasing at " $1; exit }
+		if (s < lend) { print "overlap at " $1; exit }
+		if (e <= s || e > lim) { print "outside [0, 2^" bits ") at " $1; exit }
+		last = s; lend = e
+	}' "$1"
+}
