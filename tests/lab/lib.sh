@@ -67,11 +67,16 @@ unload_s2probe() {
 # dmesg_clean NAME: no oops or BUG, and no WARNING whose call trace runs through
 # s2probe (s2p_*) or s2bench (s2b_*). Other warnings are printed, not failed:
 # KVM under QEMU's emulation warns on its own (seen: kvm_vcpu_load_debug).
+# On the reference kernel (lockdep, KASAN: see refkernel_splats) any splat
+# fails unless REFKERNEL_ALLOWED lists it.
 dmesg_clean() {
 	local bad ours
 	dmesg >/tmp/dmesg.now
 	bad=$(grep -E 'Oops|BUG:|KASAN|UBSAN|possible circular locking|general protection' \
 		/tmp/dmesg.now | head -n 3)
+	if refkernel; then
+		bad=$(refkernel_splats /tmp/dmesg.now | head -n 3)
+	fi
 	ours=$(awk '/cut here/ { w = 1; hit = 0; first = "" }
 		w && first == "" && /WARNING:/ { first = $0 }
 		w && /(^|[ \t])s2[pb]_[a-z0-9_]+\+0x/ { hit = 1 }
@@ -80,6 +85,11 @@ dmesg_clean() {
 	if [ -z "$bad$ours" ]; then
 		ok "$1"
 	else
+		# the first splat, to see what it was from the suite's log
+		grep -n -m1 -F -- "$(printf '%s\n' "$bad" "$ours" | grep -v '^$' | head -n 1)" \
+			/tmp/dmesg.now | cut -d: -f1 | while read -r n; do
+			sed -n "$n,$((n + 40))p" /tmp/dmesg.now | sed 's/^/note: splat: /'
+		done
 		not_ok "$1" "$(echo "$bad $ours" | tr '\n' ' ')"
 	fi
 }
@@ -134,4 +144,45 @@ peer_check() {
 	else
 		not_ok "peer-$name" "peer-compare exit $rc: $(head -n 2 "$t.out" | tr '\n' ' ')"
 	fi
+}
+
+# refkernel: the running kernel is the lab's reference kernel (series dbg,
+# scripts/lab-refkernel): built with KASAN, which Debian's kernels are not.
+refkernel() {
+	[ -r /proc/config.gz ] && zcat /proc/config.gz | grep -q '^CONFIG_KASAN=y$'
+}
+
+# Splats the reference kernel may print, by exact text: a fixed string that
+# must occur in the report's first line. One per line: TEXT|WHY.
+REFKERNEL_ALLOWED=''
+
+# refkernel_splats FILE: the first lines of the debug reports in a kernel log
+# (lockdep, RCU, might_sleep, KASAN "BUG: KASAN", any WARNING or BUG) that REFKERNEL_ALLOWED
+# does not list; the allowed ones are printed as notes on stderr.
+refkernel_splats() {
+	local line text why allowed
+	grep -E 'WARNING:|BUG:|Oops|kernel BUG|UBSAN:|general protection|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|Invalid wait context|DEBUG_LOCKS_WARN_ON' \
+		"$1" | while IFS= read -r line; do
+		allowed=""
+		while IFS='|' read -r text why; do
+			[ -n "$text" ] || continue
+			case "$line" in *"$text"*) allowed=$why; break ;; esac
+		done <<EOT
+$REFKERNEL_ALLOWED
+EOT
+		if [ -n "$allowed" ]; then
+			echo "note: allowed on the reference kernel ($allowed): $line" >&2
+		else
+			printf '%s\n' "$line"
+		fi
+	done
+}
+
+# dmesg_boot_clean NAME: the whole boot's kernel log, once per suite (t-00),
+# with dmesg_clean's rules (strict ones on the reference kernel).
+dmesg_boot_clean() {
+	if refkernel; then
+		echo "kernel $(uname -r) is the reference kernel: any debug splat fails"
+	fi
+	dmesg_clean "$1"
 }

@@ -10,3 +10,4 @@ a72) expect_eq kvm-mode nVHE "$(machine kvm_mode)"; expect_eq s2fwb no "$(machin
 esac
 check ivshmem-bar ivshmem_dev
 echo "boot_to_shell_s=$(machine boot_to_shell_s)"
+dmesg_boot_clean boot-dmesg
