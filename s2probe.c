@@ -469,6 +469,37 @@ static struct kvm *s2p_vm_get_kvm(struct s2p_vm *vm)
 	return s.got;
 }
 
+/* ---- Work counters (stats) ---- */
+
+/*
+ * What reading the views has cost since load, for tests and benchmarks:
+ * lock holds, leaves recorded, descriptions of host VMAs and scans of the
+ * PCI devices. Read /sys/kernel/debug/s2probe/stats before and after.
+ */
+enum s2p_stat { S2P_ST_CHUNKS, S2P_ST_LEAVES, S2P_ST_VMAS, S2P_ST_PCI_SCANS, S2P_NR_STATS };
+
+static const char * const s2p_stat_names[S2P_NR_STATS] = {
+	[S2P_ST_CHUNKS] = "chunks", [S2P_ST_LEAVES] = "leaves",
+	[S2P_ST_VMAS] = "vma_descriptions", [S2P_ST_PCI_SCANS] = "pci_scans",
+};
+
+static atomic64_t s2p_stats[S2P_NR_STATS];
+
+static void s2p_count(enum s2p_stat st, long n)
+{
+	atomic64_add(n, &s2p_stats[st]);
+}
+
+static int s2p_stats_show(struct seq_file *m, void *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < S2P_NR_STATS; i++)
+		seq_printf(m, "%s=%lld\n", s2p_stat_names[i], atomic64_read(&s2p_stats[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(s2p_stats);
+
 /* ---- The walk ---- */
 
 enum s2p_view { S2P_RANGES, S2P_PAGES, S2P_SUMMARY, S2P_EFFECTIVE };
@@ -495,6 +526,16 @@ struct s2p_rec {
 	short bar;		/* -1: not a PCI BAR */
 	bool wc;
 	char bdf[16];
+	char path[S2P_PATH_MAX];
+};
+
+struct s2p_vma_cache {
+	bool valid;
+	const void *vma, *file;	/* identity only, never dereferenced */
+	unsigned long start, end, flags;
+	u64 leaf_size;
+	u8 backing;
+	bool wc;
 	char path[S2P_PATH_MAX];
 };
 
@@ -525,6 +566,7 @@ struct s2p_iter {
 	loff_t base;
 	struct s2p_rec pend;	/* a range still growing */
 	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
+	struct s2p_vma_cache vma_cache;	/* the last VMA described */
 	bool have_pend;
 	char *pathbuf;
 };
@@ -614,6 +656,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 
 	it->nleaves = 0;
 	it->visits = 0;
+	s2p_count(S2P_ST_CHUNKS, 1);
 	idx = srcu_read_lock(&kvm->srcu);
 	read_lock(&kvm->mmu_lock);
 	if (kvm->arch.mmu.pgt)
@@ -627,6 +670,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	}
 	if (!ret || it->cursor >= it->end)
 		it->walked = true;
+	s2p_count(S2P_ST_LEAVES, it->nleaves);
 	if (s2p_wants_backing(it))
 		for (i = 0; i < it->nleaves; i++)
 			s2p_slot_of(kvm, &it->leaves[i]);
@@ -647,6 +691,7 @@ static void s2p_pci_of(struct s2p_iter *it, struct s2p_rec *r)
 
 	if (hit->bar >= 0 && r->pa >= hit->start && r->pa <= hit->end)
 		goto found;
+	s2p_count(S2P_ST_PCI_SCANS, 1);
 	while ((pdev = pci_get_device(PCI_ANY_ID, PCI_ANY_ID, pdev))) {
 		for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 			struct resource *res = &pdev->resource[bar];
@@ -672,6 +717,7 @@ found:
 /* What kind of host memory @vma is, and its file; the leaf size decides THP. */
 static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct s2p_rec *r)
 {
+	s2p_count(S2P_ST_VMAS, 1);
 	if (!is_vm_hugetlb_page(vma) && !(vma->vm_flags & (VM_PFNMAP | VM_IO)) &&
 	    (vma_is_anonymous(vma) || !vma->vm_file)) {
 		/* KVM maps anonymous memory with a block only when THP backs it */
@@ -698,12 +744,32 @@ static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct
 	}
 }
 
-/* Copy what s2p_vma_kind() found for the same VMA (a leaf of the same size). */
-static void s2p_vma_same(struct s2p_rec *r, const struct s2p_rec *prev)
+/*
+ * The VMA described last, kept across lock holds. A VMA is only identified
+ * by its address while mmap_lock is held; with the lock dropped in between
+ * it counts as the same mapping only if its range, flags and file match too.
+ */
+static bool s2p_vma_cached(const struct s2p_vma_cache *c, const struct vm_area_struct *vma,
+			   u64 leaf_size)
 {
-	r->backing = prev->backing;
-	r->wc = prev->wc;
-	memcpy(r->path, prev->path, sizeof(r->path));
+	return c->valid && c->vma == vma && c->start == vma->vm_start &&
+	       c->end == vma->vm_end && c->flags == vma->vm_flags &&
+	       c->file == vma->vm_file && c->leaf_size == leaf_size;
+}
+
+static void s2p_vma_cache_fill(struct s2p_vma_cache *c, const struct vm_area_struct *vma,
+			       const struct s2p_rec *r)
+{
+	c->valid = true;
+	c->vma = vma;
+	c->start = vma->vm_start;
+	c->end = vma->vm_end;
+	c->flags = vma->vm_flags;
+	c->file = vma->vm_file;
+	c->leaf_size = r->leaf.size;
+	c->backing = r->backing;
+	c->wc = r->wc;
+	memcpy(c->path, r->path, sizeof(c->path));
 }
 
 /*
@@ -714,8 +780,8 @@ static void s2p_vma_same(struct s2p_rec *r, const struct s2p_rec *prev)
 static void s2p_resolve_backing(struct s2p_iter *it)
 {
 	struct mm_struct *mm = it->kvm->mm;
-	struct vm_area_struct *vma, *prev_vma = NULL;
-	struct s2p_rec *prev = NULL;
+	struct s2p_vma_cache *c = &it->vma_cache;
+	struct vm_area_struct *vma;
 	bool have_mm = mm && mmget_not_zero(mm);
 	unsigned int i;
 
@@ -735,12 +801,14 @@ static void s2p_resolve_backing(struct s2p_iter *it)
 			r->backing = S2P_B_GONE;
 			continue;
 		}
-		if (vma == prev_vma && prev->leaf.size == r->leaf.size)
-			s2p_vma_same(r, prev);
-		else
-			s2p_vma_kind(it, vma, r);
-		prev_vma = vma;
-		prev = r;
+		if (s2p_vma_cached(c, vma, r->leaf.size)) {
+			r->backing = c->backing;
+			r->wc = c->wc;
+			memcpy(r->path, c->path, sizeof(r->path));
+			continue;
+		}
+		s2p_vma_kind(it, vma, r);
+		s2p_vma_cache_fill(c, vma, r);
 	}
 	if (have_mm) {
 		mmap_read_unlock(mm);
@@ -822,6 +890,7 @@ static void s2p_restart(struct s2p_iter *it)
 	it->base = 0;
 	it->have_pend = false;
 	it->bar_hit.bar = -1;
+	it->vma_cache.valid = false;
 }
 
 static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
@@ -1375,6 +1444,7 @@ static int __init s2p_init(void)
 		return PTR_ERR(s2p_root);
 	}
 	debugfs_create_file("vms", 0400, s2p_root, NULL, &s2p_vms_fops);
+	debugfs_create_file("stats", 0400, s2p_root, NULL, &s2p_stats_fops);
 	if (!s2p_rescan(&s))
 		s2p_scan_release(&s);
 	return 0;

@@ -77,6 +77,27 @@ check truth-summary-without-cap nocap grep -q '^leaves=9$' $V/summary
 check truth-effective-without-cap nocap grep -q 's2=DEVICE_nGnRE' $V/effective
 check truth-refusal-in-dmesg sh -c "dmesg | grep -q 'need CAP_SYS_ADMIN'"
 
+# --- work per range, not per leaf (stats: counters since load).
+stat() {
+	sed -n "s/^$1=//p" $DBG/stats
+}
+# cost KEY FILE: how much KEY grows while FILE is read
+cost() {
+	local a
+	a=$(stat "$1")
+	cat "$2" >/dev/null
+	echo $(($(stat "$1") - a))
+}
+# The 3 BAR leaves (2 ranges, one BAR): the PCI devices are scanned once.
+expect_eq truth-pci-scan-per-bar 1 "$(cost pci_scans $V/ranges)"
+# pages and summary print no backing: no VMA or PCI look-ups at all.
+expect_eq truth-pages-no-backing "0 0" "$(cost pci_scans $V/pages) $(cost vma_descriptions $V/pages)"
+expect_eq truth-summary-no-backing "0 0" \
+	"$(cost pci_scans $V/summary) $(cost vma_descriptions $V/summary)"
+# ranges: one VMA description per run of same-size leaves in one VMA:
+# slot 0 (4 pages), slot 1 (2 blocks), slot 3 (3 BAR pages).
+expect_eq truth-vma-per-run 3 "$(cost vma_descriptions $V/ranges)"
+
 # --- vms: one snapshot per open, whatever the read size.
 expect_eq truth-vms-bytewise "$(cat $DBG/vms)" "$(dd if=$DBG/vms bs=1 2>/dev/null)"
 kill $vmm
