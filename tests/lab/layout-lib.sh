@@ -58,24 +58,25 @@ stop_vmm() {
 # "slot ID KIND IPA SIZE FLAGS" and "touch IPA OP COUNT", from the
 # arrays SLOTS and TOUCHES (the exact strings given to s2vmm).
 model_input() {
-	local s t
 	echo "page $PG"
 	echo "code $CODE"
 	echo "sh $SH"
 	echo "bdf ${BDF:-?}"
 	for s in ${WP_SLOTS:-}; do echo "wp $s"; done
-	for s in "${SLOTS[@]}"; do
-		# ID:KIND:IPA:SIZE[:FLAGS], KIND may be bar:PATH (PATH with ':')
-		echo "$s" | awk -F: '{
-			flags = "-"; n = NF
-			if ($n !~ /^[0-9]/) { flags = $n; n-- }
-			kind = $2; for (i = 3; i <= n - 2; i++) kind = kind ":" $i
-			if (kind ~ /^bar:/) kind = "bar"
-			print "slot", $1, kind, $(n - 1), $n, flags }'
-	done
-	for t in "${TOUCHES[@]}"; do
-		echo "$t" | awk -F: '{ print "touch", $1, $2, (NF > 2 ? $3 : 1) }'
-	done
+	# one awk for all: ID:KIND:IPA:SIZE[:FLAGS] (KIND may be bar:PATH, PATH
+	# with ':') and IPA:OP[:COUNT]
+	{
+		[ ${#SLOTS[@]} -gt 0 ] && printf 'S:%s\n' "${SLOTS[@]}"
+		[ ${#TOUCHES[@]} -gt 0 ] && printf 'T:%s\n' "${TOUCHES[@]}"
+	} | awk -F: '
+	$1 == "S" {
+		flags = "-"; n = NF
+		if ($n !~ /^[0-9]/) { flags = $n; n-- }
+		kind = $3; for (i = 4; i <= n - 2; i++) kind = kind ":" $i
+		if (kind ~ /^bar:/) kind = "bar"
+		print "slot", $2, kind, $(n - 1), $n, flags
+	}
+	$1 == "T" { print "touch", $2, $3, (NF > 3 ? $4 : 1) }'
 }
 
 # The model program. mode=pages: expected pages lines (ipa L map MEMATTR ap
@@ -229,4 +230,22 @@ view_sane() {
 		if (e <= s || e > lim) { print "outside [0, 2^" bits ") at " $1; exit }
 		last = s; lend = e
 	}' "$1"
+}
+
+# clip_ranges START END: expected ranges lines (as model_ranges prints them)
+# cut to the filter window [START, END).
+clip_ranges() {
+	gawk -v ws="$(($1))" -v we="$(($2))" '
+	function sz(v,  u, i) {
+		split("B K M G T P E", u, " "); i = 1
+		while (v > 0 && v % 1024 == 0 && i < 7) { v /= 1024; i++ }
+		return sprintf("%d%s", v, u[i])
+	}
+	{
+		split($1, r, "-"); s = strtonum(r[1]); e = strtonum(r[2])
+		if (s < ws) s = ws
+		if (e > we) e = we
+		if (e <= s) next
+		$1 = sprintf("0x%016x-0x%016x", s, e); $2 = sz(e - s); print
+	}'
 }

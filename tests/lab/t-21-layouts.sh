@@ -189,7 +189,18 @@ else
 	ok layout-hugetlb-reserve
 	SLOTS=("1:hugetlb:0x40000000:4M")
 	TOUCHES=("0x40000000:write" "$(hx $((0x40200000 + PG))):read")
-	layout layout-hugetlb-a && stop_vmm
+	if layout layout-hugetlb-a; then
+		# a filter window that cuts both blocks in half: ranges clipped
+		# to it, summary counts what ranges shows
+		echo "0x40100000 0x200000" >$V/filter
+		expect_eq layout-filter-clip-ranges \
+			"$(model_ranges /tmp/layout-hugetlb-a.pages | clip_ranges 0x40100000 0x40300000)" \
+			"$(got_ranges $V/ranges)"
+		expect_eq layout-filter-clip-summary "leaves=2 bytes=2097152" \
+			"$(grep -E '^(leaves|bytes)=' $V/summary | tr '\n' ' ' | sed 's/ $//')"
+		echo all >$V/filter
+		stop_vmm
+	fi
 	SLOTS=("2:anon4k:0x40000000:2M" "4:hugetlb:0x80000000:6M" "6:hugetlb:0x40400000:2M:dirty"
 		"8:memfd-huge:0xc0000000:4M")
 	TOUCHES=("0x80000000:write:2" "0x80400000:read" "0x40400000:write:3" "0x40000000:read"

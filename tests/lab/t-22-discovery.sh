@@ -60,9 +60,39 @@ if start_vmm discovery-recreate "${args[@]}" --recreate-on-signal; then
 	stop_vmm
 fi
 new=$(dmesg | tail -n +$((dmesg_before + 1)))
-bad=$(echo "$new" | grep -iE 'EEXIST|already exists|error -17|s2probe.*(fail|cannot)|WARNING' | head -n 3)
+bad=$(echo "$new" | grep -iE "EEXIST|already exists|parent 's2probe' already present|error -17|s2probe.*(fail|cannot)|WARNING" | head -n 3)
 expect_eq discovery-recreate-no-warning "" "$bad"
 phase recreate-done
+
+# --- the same, while a reader holds a file of the old VM open: the old VM
+# (a reference held) outlives its fd, so the new one is a different VM ---
+dmesg_before=$(dmesg | wc -l)
+if start_vmm discovery-recreate-held "${args[@]}" --recreate-on-signal; then
+	name=$pid-$fd
+	exec 7<$DBG/$name/ranges
+	kill -USR1 $vmm
+	n=0
+	while [ $n -lt 300 ] && [ "$(grep -c '^S2VMM ready' $VMM_OUT)" -lt 2 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	line=$(awk -v n="$name" '$1 == n' $DBG/vms)
+	echo "vms after recreate, old VM held: $line"
+	expect_eq discovery-recreate-held-listed "$name" "$(echo "$line" | awk '{ print $1 }')"
+	if cat $DBG/$name/pages >/tmp/recreate.pages 2>/tmp/recreate.err; then
+		expect_eq discovery-recreate-held-pages "$(model_pages)" "$(got_pages /tmp/recreate.pages)"
+	else
+		not_ok discovery-recreate-held-pages "$(cat /tmp/recreate.err)"
+	fi
+	exec 7<&-
+	stop_vmm
+fi
+# s2probe's own directory must not collide (KVM's may: the old VM is alive)
+bad=$(dmesg | tail -n +$((dmesg_before + 1)) |
+	grep -iE "parent 's2probe' already present|s2probe.*(EEXIST|error -17|fail|cannot)" | head -n 3)
+expect_eq discovery-recreate-held-no-eexist "" "$bad"
+dmesg | tail -n +$((dmesg_before + 1)) | grep -i 'already present' | sed 's/^/note: /'
+phase recreate-held-done
 
 unload_s2probe
 dmesg_clean discovery-dmesg-clean
