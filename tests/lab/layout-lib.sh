@@ -249,3 +249,14 @@ clip_ranges() {
 		$1 = sprintf("0x%016x-0x%016x", s, e); $2 = sz(e - s); print
 	}'
 }
+
+# same_text NAME WANT_FILE GOT_FILE: ok if equal, else the first difference.
+same_text() {
+	if [ "$(md5sum <"$2")" = "$(md5sum <"$3")" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "$(wc -l <"$2") lines vs $(wc -l <"$3"); first difference: $(awk 'NR == FNR { a[FNR] = $0; n = FNR; next }
+			a[FNR] != $0 { print "line " FNR ": want \"" a[FNR] "\" got \"" $0 "\""; d = 1; exit }
+			END { if (!d && FNR != n) print "lengths differ" }' "$2" "$3")"
+	fi
+}
