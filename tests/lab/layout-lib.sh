@@ -33,7 +33,13 @@ start_vmm() {
 	# --hold: s2vmm ignores stdin and holds until killed (or 300 s)
 	$BUILD/s2vmm --hold 300 "$@" >$VMM_OUT 2>&1 &
 	vmm=$!
-	if ! wait_for $VMM_OUT 'S2VMM ready' 60; then
+	# until ready, for 60 s at most, or until s2vmm exits (a skip, an error)
+	local end=$(($(date +%s) + 60))
+	while ! grep -q '^S2VMM ready' $VMM_OUT && kill -0 $vmm 2>/dev/null &&
+		[ "$(date +%s)" -lt $end ]; do
+		sleep 0.1
+	done
+	if ! grep -q '^S2VMM ready' $VMM_OUT; then
 		if grep -q '^S2VMM skip' $VMM_OUT; then
 			return 3
 		fi
