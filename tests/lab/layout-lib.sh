@@ -266,3 +266,35 @@ same_text() {
 			END { if (!d && FNR != n) print "lengths differ" }' "$2" "$3")"
 	fi
 }
+
+# read_check NAME PATH CMD...: CMD reads PATH its own way (one byte per
+# read, a slice at an offset) and prints what it got; CMD's output must equal
+# the same part of a full read. KVM's page aging may clear AF at any time,
+# even on a quiescent VM, so the full read is taken before and after CMD and
+# the check retried (3 times) until both agree. CMD may use $FULL, the file
+# holding the full read, to cut its part (printed to fd 3 as "want").
+read_check() {
+	local name=$1 path=$2 i
+	shift 2
+	for i in 1 2 3; do
+		cat "$path" >/tmp/rc.a
+		FULL=/tmp/rc.a "$@" >/tmp/rc.got 3>/tmp/rc.want
+		cat "$path" >/tmp/rc.b
+		if [ "$(md5sum </tmp/rc.a)" = "$(md5sum </tmp/rc.b)" ]; then
+			same_text "$name" /tmp/rc.want /tmp/rc.got
+			return
+		fi
+	done
+	echo "note: $name: the view changed under every attempt (AF aging?); compared anyway"
+	same_text "$name" /tmp/rc.want /tmp/rc.got
+}
+
+# For read_check: the whole file one byte per read(); a slice at an offset.
+read_bs1() {
+	cat "$FULL" >&3
+	dd if="$1" bs=1 2>/dev/null
+}
+read_slice() {
+	tail -c +$(($2 + 1)) "$FULL" | head -c "$3" >&3
+	dd if="$1" bs=1 skip="$2" count="$3" 2>/dev/null
+}

@@ -34,9 +34,7 @@ layout() {
 	expect_eq "$name-ranges" "$(model_ranges /tmp/$name.pages)" "$(got_ranges /tmp/$name.ranges)"
 	expect_eq "$name-ranges-merged" "" "$(merge_violations /tmp/$name.ranges /tmp/$name.pages)"
 	# one byte per read(): the same text as one big read
-	dd if=$V/ranges bs=1 of=/tmp/$name.ranges.bs1 2>/dev/null
-	cat $V/ranges >/tmp/$name.ranges.again
-	same_text "$name-ranges-dd-bs1" /tmp/$name.ranges.again /tmp/$name.ranges.bs1
+	read_check "$name-ranges-dd-bs1" $V/ranges read_bs1 $V/ranges
 	model_leaves | awk '{ n++; b += $2 } END { printf "leaves=%d\nbytes=%d\n", n, b }' >/tmp/want.sum
 	expect_eq "$name-summary" "$(cat /tmp/want.sum)" "$(grep -E '^(leaves|bytes)=' $V/summary)"
 	return 0

@@ -84,21 +84,13 @@ if grep -q '^S2VMM quiescent' $VMM_OUT; then ok churn-vmm-quiescent; else not_ok
 # --- the quiescent VM ---
 phase quiescent
 for view in ranges pages effective summary; do
-	cat $V/$view >/tmp/q.$view
-	size=$(stat -c %s /tmp/q.$view)
-	bad=""
-	for i in 1 2 3 4 5 6; do
+	size=$(cat $V/$view | wc -c)
+	for i in 1 2 3 4; do
 		off=$((RANDOM % (size > 0 ? size : 1)))
 		len=$((1 + RANDOM % 300))
-		a=$(dd if=$V/$view bs=1 skip=$off count=$len 2>/dev/null | od -An -c)
-		b=$(tail -c +$((off + 1)) /tmp/q.$view | head -c $len | od -An -c)
-		[ "$a" = "$b" ] || bad="$bad off=$off len=$len"
+		read_check "churn-pread-$view-$i" $V/$view read_slice $V/$view $off $len
 	done
-	expect_eq churn-pread-$view "" "$bad"
-	if [ "$view" = ranges ] || [ "$view" = summary ]; then
-		dd if=$V/$view bs=1 of=/tmp/q.$view.bs1 2>/dev/null
-		same_text churn-dd-bs1-$view /tmp/q.$view /tmp/q.$view.bs1
-	fi
+	read_check "churn-dd-bs1-$view" $V/$view read_bs1 $V/$view
 done
 # the VMM killed between reads: the next open is ENOENT, no splat
 exec 5<$V/ranges
