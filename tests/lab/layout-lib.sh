@@ -298,3 +298,17 @@ read_slice() {
 	tail -c +$(($2 + 1)) "$FULL" | head -c "$3" >&3
 	dd if="$1" bs=1 skip="$2" count="$3" 2>/dev/null
 }
+
+# snapshot PREFIX: $V/pages and $V/ranges into PREFIX.pages/.ranges, taken
+# while pages holds still (a pages read before and after the ranges read
+# agree; AF aging may clear access flags at any time), 3 attempts.
+snapshot() {
+	local i
+	for i in 1 2 3; do
+		cat $V/pages >"$1.pages"
+		cat $V/ranges >"$1.ranges"
+		cat $V/pages >"$1.pages2"
+		[ "$(md5sum <"$1.pages")" = "$(md5sum <"$1.pages2")" ] && return 0
+	done
+	echo "note: $1: the tables kept changing (AF aging?) across 3 snapshots"
+}

@@ -26,8 +26,7 @@ layout() {
 	rc=$?
 	[ $rc = 0 ] || return $rc
 	phase "$name-ready"
-	cat $V/pages >/tmp/$name.pages
-	cat $V/ranges >/tmp/$name.ranges
+	snapshot /tmp/$name
 	echo "--- $name ranges"
 	cat /tmp/$name.ranges
 	expect_eq "$name-pages" "$(model_pages)" "$(got_pages /tmp/$name.pages)"
@@ -121,8 +120,7 @@ dirty_round() {
 	wait_for_count $VMM_OUT '^S2VMM dirtylog done' $((n + 1)) 20
 	expect_eq "$1-dirty-count" "S2VMM dirtylog slot=$2 dirty=$3" \
 		"$(grep "^S2VMM dirtylog slot=$2 " $VMM_OUT | tail -n 1)"
-	cat $V/pages >/tmp/$1.wp.pages
-	cat $V/ranges >/tmp/$1.wp.ranges
+	snapshot /tmp/$1.wp
 	echo "--- $1 ranges after KVM_GET_DIRTY_LOG"
 	cat /tmp/$1.wp.ranges
 	WP_SLOTS=$2
