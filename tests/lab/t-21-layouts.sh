@@ -153,6 +153,17 @@ if layout layout-dirty-thp-b; then
 	dirty_round layout-dirty-thp-b 3 14
 	stop_vmm
 fi
+# after a PCI BAR's leaves (pfnmap pci=... bar=2), a run longer than one
+# walk chunk: nothing of the BAR may leak into the anonymous leaves' lines
+if dev=$(ivshmem_dev); then
+	BDF=$(basename "$dev")
+	SLOTS=("4:bar:$dev/resource2:0x30000000:64K" "1:thp:0x40000000:4M:dirty")
+	TOUCHES=("0x30000000:write:3" "0x30010000:read" "0x40000000:write:70")
+	layout layout-dirty-thp-c && stop_vmm
+	BDF=
+else
+	echo "note: no ivshmem device: layout-dirty-thp-c not run"
+fi
 phase dirty-done
 
 # --- (4) memfd RAM: several slots, file:/memfd:... backing ---
