@@ -223,6 +223,7 @@ merge_violations() {
 
 # view_sane FILE IPA_BITS: ranges/pages/effective invariants on one read:
 # starts strictly increase, no overlap, everything inside [0, 2^IPA_BITS).
+# A pages line covers from its IPA to the end of its (aligned) leaf.
 view_sane() {
 	awk -v bits="$2" 'BEGIN { lim = 2 ^ bits; last = -1; lend = 0 }
 	/^0x/ {
@@ -230,7 +231,9 @@ view_sane() {
 		if (r[2] != "") e = strtonum(r[2])
 		else { m = $3; sub(/^map=/, "", m); u = substr(m, length(m)); v = substr(m, 1, length(m) - 1) + 0
 			if (u == "K") v *= 1024; else if (u == "M") v *= 1048576; else if (u == "G") v *= 1073741824
-			e = s + v }
+			# a pages line of a leaf cut at the window or the walk's
+			# cursor starts inside the leaf: it ends where the leaf does
+			e = s - s % v + v }
 		if (s <= last) { print "not increasing at " $1; exit }
 		if (s < lend) { print "overlap at " $1; exit }
 		if (e <= s || e > lim) { print "outside [0, 2^" bits ") at " $1; exit }
