@@ -32,6 +32,8 @@ layout() {
 	expect_eq "$name-pages" "$(model_pages)" "$(got_pages /tmp/$name.pages)"
 	expect_eq "$name-ranges" "$(model_ranges /tmp/$name.pages)" "$(got_ranges /tmp/$name.ranges)"
 	expect_eq "$name-ranges-merged" "" "$(merge_violations /tmp/$name.ranges /tmp/$name.pages)"
+	# upstream's own dump agrees leaf by leaf (reference kernel only)
+	peer_check "$name" "$V" "/sys/kernel/debug/kvm/${V##*/}"
 	# one byte per read(): the same text as one big read
 	read_check "$name-ranges-dd-bs1" $V/ranges read_bs1 $V/ranges
 	model_leaves | awk '{ n++; b += $2 } END { printf "leaves=%d\nbytes=%d\n", n, b }' >/tmp/want.sum
