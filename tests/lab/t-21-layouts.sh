@@ -30,7 +30,13 @@ layout() {
 	echo "--- $name ranges"
 	cat /tmp/$name.ranges
 	expect_eq "$name-pages" "$(model_pages)" "$(got_pages /tmp/$name.pages)"
-	expect_eq "$name-ranges" "$(model_ranges /tmp/$name.pages)" "$(got_ranges /tmp/$name.ranges)"
+	# the model takes the PAs from pages: no pages, nothing to compare with
+	if [ -s /tmp/$name.pages ]; then
+		expect_eq "$name-ranges" "$(model_ranges /tmp/$name.pages)" \
+			"$(got_ranges /tmp/$name.ranges)"
+	else
+		not_ok "$name-ranges" "pages was empty"
+	fi
 	expect_eq "$name-ranges-merged" "" "$(merge_violations /tmp/$name.ranges /tmp/$name.pages)"
 	# upstream's own dump agrees leaf by leaf (reference kernel only)
 	peer_check "$name" "$V" "/sys/kernel/debug/kvm/${V##*/}"
