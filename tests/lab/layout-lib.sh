@@ -231,7 +231,7 @@ view_sane() {
 		if (r[2] != "") e = strtonum(r[2])
 		else { m = $3; sub(/^map=/, "", m); u = substr(m, length(m)); v = substr(m, 1, length(m) - 1) + 0
 			if (u == "K") v *= 1024; else if (u == "M") v *= 1048576; else if (u == "G") v *= 1073741824
-			# a pages line of a leaf cut at the window or the walk's
+			# a pages line of a leaf cut at the window or at the walk
 			# cursor starts inside the leaf: it ends where the leaf does
 			e = s - s % v + v }
 		if (s <= last) { print "not increasing at " $1; exit }
