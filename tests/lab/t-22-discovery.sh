@@ -37,16 +37,22 @@ if start_vmm discovery-vm-in-thread "${args[@]}" --vm-in-thread; then
 fi
 phase vm-in-thread-done
 
-# --- destroyed and created again under the same name ---
-if start_vmm discovery-recreate "${args[@]}" --recreate-on-signal; then
-	name=$pid-$fd
-	cat $DBG/$name/pages >/dev/null
+# recreate_vm: SIGUSR1 makes s2vmm close its VM and create another on the
+# same fd; wait (30 s at most) until it says ready a second time.
+recreate_vm() {
+	local n=0
 	kill -USR1 $vmm
-	n=0
 	while [ $n -lt 300 ] && [ "$(grep -c '^S2VMM ready' $VMM_OUT)" -lt 2 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
+}
+
+# --- destroyed and created again under the same name ---
+if start_vmm discovery-recreate "${args[@]}" --recreate-on-signal; then
+	name=$pid-$fd
+	cat $DBG/$name/pages >/dev/null
+	recreate_vm
 	expect_eq discovery-recreate-same-fd "S2VMM recreated pid=$pid vmfd=$fd" \
 		"$(grep '^S2VMM recreated' $VMM_OUT)"
 	line=$(awk -v n="$name" '$1 == n' $DBG/vms)
@@ -70,12 +76,7 @@ dmesg_before=$(dmesg | wc -l)
 if start_vmm discovery-recreate-held "${args[@]}" --recreate-on-signal; then
 	name=$pid-$fd
 	exec 7<$DBG/$name/ranges
-	kill -USR1 $vmm
-	n=0
-	while [ $n -lt 300 ] && [ "$(grep -c '^S2VMM ready' $VMM_OUT)" -lt 2 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
+	recreate_vm
 	line=$(awk -v n="$name" '$1 == n' $DBG/vms)
 	echo "vms after recreate, old VM held: $line"
 	expect_eq discovery-recreate-held-listed "$name" "$(echo "$line" | awk '{ print $1 }')"
