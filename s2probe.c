@@ -718,19 +718,17 @@ found:
 static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct s2p_rec *r)
 {
 	s2p_count(S2P_ST_VMAS, 1);
-	if (!is_vm_hugetlb_page(vma) && !(vma->vm_flags & (VM_PFNMAP | VM_IO)) &&
-	    (vma_is_anonymous(vma) || !vma->vm_file)) {
-		/* KVM maps anonymous memory with a block only when THP backs it */
-		r->backing = r->leaf.size > PAGE_SIZE ? S2P_B_THP : S2P_B_ANON;
-		return;
-	}
 	if (is_vm_hugetlb_page(vma))
 		r->backing = S2P_B_HUGETLB;
 	else if (vma->vm_flags & (VM_PFNMAP | VM_IO))
 		r->backing = (vma->vm_flags & VM_PFNMAP) ? S2P_B_PFNMAP : S2P_B_IO;
+	else if (vma_is_anonymous(vma) || !vma->vm_file)
+		/* KVM maps anonymous memory with a block only when THP backs it */
+		r->backing = r->leaf.size > PAGE_SIZE ? S2P_B_THP : S2P_B_ANON;
 	else
 		r->backing = S2P_B_FILE;
-	if (vma->vm_file) {
+	/* the path is shown for file mappings; the name tells a _wc BAR file */
+	if (vma->vm_file && r->backing != S2P_B_ANON && r->backing != S2P_B_THP) {
 		char *p = d_path(&vma->vm_file->f_path, it->pathbuf, PATH_MAX);
 
 		if (!IS_ERR(p)) {
