@@ -10,4 +10,14 @@ a72) expect_eq kvm-mode nVHE "$(machine kvm_mode)"; expect_eq s2fwb no "$(machin
 esac
 check ivshmem-bar ivshmem_dev
 echo "boot_to_shell_s=$(machine boot_to_shell_s)"
+# The reference kernel is recognised as such, or its strict splat rules
+# (refkernel_splats) would silently be off; Debian's kernels are not.
+series=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^s2lab\.series=//p')
+if [ "$series" = dbg ]; then
+	refkernel && ok refkernel-detected ||
+		not_ok refkernel-detected "series dbg, but refkernel() says no (KASAN not seen in /proc/config.gz)"
+else
+	refkernel && not_ok refkernel-detected "series '$series' taken for the reference kernel" ||
+		ok refkernel-detected
+fi
 dmesg_boot_clean boot-dmesg
