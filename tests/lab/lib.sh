@@ -148,8 +148,9 @@ peer_check() {
 
 # refkernel: the running kernel is the lab's reference kernel (series dbg,
 # scripts/lab-refkernel): built with KASAN, which Debian's kernels are not.
+# The root image has no gzip package: busybox's zcat reads the config.
 refkernel() {
-	[ -r /proc/config.gz ] && zcat /proc/config.gz | grep -q '^CONFIG_KASAN=y$'
+	[ -r /proc/config.gz ] && busybox zcat /proc/config.gz | grep -q '^CONFIG_KASAN=y$'
 }
 
 # Splats the reference kernel may print, by exact text: a fixed string that
