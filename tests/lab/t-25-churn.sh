@@ -90,7 +90,7 @@ for view in ranges pages effective summary; do
 		len=$((1 + RANDOM % 300))
 		read_check "churn-pread-$view-$i" $V/$view read_slice $V/$view $off $len
 	done
-	read_check "churn-dd-bs1-$view" $V/$view read_bs1 $V/$view
+	read_check "churn-dd-small-$view" $V/$view read_small $V/$view
 done
 # the VMM killed between reads: the next open is ENOENT, no splat
 exec 5<$V/ranges
