@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * s2wr.h - the doorbell and BlueFlame write sequences the bench times, each
+ * defined once and named after the code it mirrors. Shared by s2bench.c
+ * (kernel; include after <linux/io.h>) and s2wc.c (user space), as s2probe.h
+ * is shared with the unit tests.
+ *
+ * Where mlx5 writes (include/linux/mlx5/doorbell.h, mlx5_ifc.h): a UAR page of
+ * 4 KiB; its first BlueFlame register at 0x800 (MLX5_BF_OFFSET) holds two
+ * buffers of 256 bytes ((1 << log_bf_reg_size) / 2, log_bf_reg_size = 9),
+ * used alternately: every post toggles the offset (bf->offset ^= buf_size).
+ * The bench writes only there: 0x800..0x9ff of the window's first page.
+ *
+ * An op is one post: the WQE and doorbell record in ordinary memory, the
+ * barriers of the code mirrored, then the MMIO write(s):
+ *
+ *   kernel (mlx5e_notify_hw, mlx5 WC self-test post_nop):
+ *     dma_wmb(); dbrec = pc; wmb(); MMIO write [; DGH]
+ *   rdma-core (mlx5 post_send_db, util/udma_barrier.h):
+ *     udma_to_device_barrier(); dbrec = pc; mmio_wc_start(); MMIO write;
+ *     mmio_flush_writes(); offset ^= buf_size
+ *
+ * On arm64 wmb() and mmio_wc_start()/mmio_flush_writes() are DSB ST,
+ * dma_wmb() and udma_to_device_barrier() DMB OSHST, io_stop_wc() DGH; on
+ * x86_64 wmb() and mmio_flush_writes() are SFENCE, the others compiler
+ * barriers. Every op therefore waits for the previous op's stores: what the
+ * bench times per op is the post serialized by its own barrier.
+ */
+#ifndef S2WR_H
+#define S2WR_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#ifndef S2_USER_TYPES
+#define S2_USER_TYPES
+typedef unsigned int u32;
+typedef unsigned long long u64;
+#endif
+#define __iomem
+#endif
+
+#define S2W_PAGE	4096u
+#define S2W_BF_OFFSET	0x800u		/* MLX5_BF_OFFSET */
+#define S2W_BF_HALF	256u		/* (1 << log_bf_reg_size) / 2 */
+#define S2W_WQE_BYTES	64u
+#define S2W_WQE_QWORDS	8u
+#define S2W_OPCODE_NOP	0x00u
+
+/* A 64-byte WQE as 32-bit words (the device's view) or 64-bit stores. */
+union s2w_wqe {
+	u32 dw[2 * S2W_WQE_QWORDS];
+	u64 qw[S2W_WQE_QWORDS];
+};
+
+/* What every op carries: the WQE and doorbell record, as a driver keeps them. */
+struct s2w_post {
+	union s2w_wqe wqe;
+	u32 dbrec;			/* big endian, as the device reads it */
+	u32 pc;			/* producer counter */
+	u32 offset;		/* 0 or S2W_BF_HALF: the buffer to write */
+};
+
+/*
+ * The sequences. S2W_DB_* write 8 bytes (a doorbell), the rest 64 bytes (a
+ * BlueFlame WQE). Which exist depends on the architecture; s2w_seq_ok() says
+ * whether the CPU has what one needs.
+ */
+enum s2w_seq {
+	S2W_DB_KERNEL,		/* mlx5e_notify_hw: mlx5_write64, fixed offset */
+	S2W_DB_RDMA,		/* rdma-core: mmio_write64_be, flush, toggle */
+#if defined(__aarch64__)
+	S2W_BF_STR_LOOP,	/* generic __iowrite64_copy (lib/iomap_copy.c) */
+	S2W_BF_STR_BLOCK,	/* arm64 __iowrite64_copy 6.10+: 8 x STR, DGH */
+	S2W_BF_STP_X,		/* 4 x STP X */
+	S2W_BF_STP_Q,		/* 2 x STP Q */
+	S2W_BF_ST1,		/* mlx5 WC self-test 6.18+: LD1/ST1 {v0-v3}.16B */
+	S2W_BF_ST4,		/* rdma-core mmio_memcpy_x64: vld4q/vst4q_u64 */
+	S2W_BF_ST64B,		/* FEAT_LS64: one single-copy atomic 64-byte store */
+#elif defined(__x86_64__)
+	S2W_BF_MOVQ_LOOP,	/* generic __iowrite64_copy; rdma-core's x86 copy */
+	S2W_BF_MOVDIR64B,	/* MOVDIR64B: one 64-byte direct store */
+#endif
+	S2W_NR_SEQ
+};
+
+/* How a sequence is bracketed: as the kernel's mlx5 code or as rdma-core. */
+enum s2w_style { S2W_KERNEL, S2W_RDMA };
+
+struct s2w_seq_info {
+	const char *name;	/* short key: db-kernel, bf-st1, ... */
+	const char *mirrors;	/* the code it mirrors, for the report */
+	unsigned int bytes;	/* 8 or 64 */
+	enum s2w_style style;
+	int simd;		/* needs the FP/SIMD unit (kernel_neon_begin) */
+};
+
+static const struct s2w_seq_info s2w_seqs[S2W_NR_SEQ] = {
+	[S2W_DB_KERNEL] = { "db-kernel",
+		"mlx5e_notify_hw: dma_wmb, dbrec, wmb, mlx5_write64 at the BlueFlame offset",
+		8, S2W_KERNEL, 0 },
+	[S2W_DB_RDMA] = { "db-rdma",
+		"rdma-core mlx5 post_send_db: mmio_wc_start, mmio_write64_be, mmio_flush_writes, offset toggled",
+		8, S2W_RDMA, 0 },
+#if defined(__aarch64__)
+	[S2W_BF_STR_LOOP] = { "bf-str-loop",
+		"generic __iowrite64_copy (lib/iomap_copy.c, arm64 before 6.10): a loop of 8 STR X, no DGH",
+		64, S2W_KERNEL, 0 },
+	[S2W_BF_STR_BLOCK] = { "bf-str-block",
+		"arm64 __iowrite64_copy 6.10+: 8 STR X in one block, then DGH",
+		64, S2W_KERNEL, 0 },
+	[S2W_BF_STP_X] = { "bf-stp-x",
+		"4 STP X pairs (a compiler's 64-byte copy), then DGH",
+		64, S2W_KERNEL, 0 },
+	[S2W_BF_STP_Q] = { "bf-stp-q",
+		"2 STP Q pairs (SIMD registers), then DGH",
+		64, S2W_KERNEL, 1 },
+	[S2W_BF_ST1] = { "bf-st1",
+		"mlx5 WC self-test 6.18+ (mlx5_iowrite64_copy): LD1/ST1 {v0.16b-v3.16b}",
+		64, S2W_KERNEL, 1 },
+	[S2W_BF_ST4] = { "bf-st4",
+		"rdma-core mmio_memcpy_x64 (vst4q_u64): LD4/ST4 {v0.2d-v3.2d}, bracketed as post_send_db",
+		64, S2W_RDMA, 1 },
+	[S2W_BF_ST64B] = { "bf-st64b",
+		"ST64B (FEAT_LS64): one single-copy atomic 64-byte store",
+		64, S2W_KERNEL, 0 },
+#elif defined(__x86_64__)
+	[S2W_BF_MOVQ_LOOP] = { "bf-movq-loop",
+		"generic __iowrite64_copy and rdma-core's x86 mmio_memcpy_x64: 8 MOV of 8 bytes",
+		64, S2W_KERNEL, 0 },
+	[S2W_BF_MOVDIR64B] = { "bf-movdir64b",
+		"MOVDIR64B: one 64-byte direct store",
+		64, S2W_KERNEL, 0 },
+#endif
+};
+
+/* ---- barriers, as the kernel and rdma-core define them ---- */
+#if defined(__aarch64__)
+static inline void s2w_dsb_st(void)
+{
+	asm volatile("dsb st" : : : "memory");
+}
+
+static inline void s2w_dmb_oshst(void)
+{
+	asm volatile("dmb oshst" : : : "memory");
+}
+
+/* DGH, "hint #6": io_stop_wc() */
+static inline void s2w_dgh(void)
+{
+	asm volatile("hint #6" : : : "memory");
+}
+
+#define s2w_wmb()		s2w_dsb_st()
+#define s2w_dma_wmb()		s2w_dmb_oshst()
+#define s2w_flush_writes()	s2w_dsb_st()
+#define s2w_to_device()		s2w_dmb_oshst()
+#elif defined(__x86_64__)
+static inline void s2w_sfence(void)
+{
+	asm volatile("sfence" : : : "memory");
+}
+
+static inline void s2w_compiler_barrier(void)
+{
+	asm volatile("" : : : "memory");
+}
+
+#define s2w_wmb()		s2w_sfence()
+#define s2w_dma_wmb()		s2w_compiler_barrier()
+#define s2w_flush_writes()	s2w_sfence()
+#define s2w_to_device()		s2w_compiler_barrier()
+#endif
+
+/* ---- the MMIO writes ---- */
+static inline void s2w_store64(void __iomem *to, u64 v)
+{
+#if defined(__aarch64__)
+	asm volatile("str %x0, [%1]" : : "rZ"(v), "r"(to) : "memory");
+#else
+	asm volatile("movq %0, (%1)" : : "r"(v), "r"(to) : "memory");
+#endif
+}
+
+#if defined(__aarch64__)
+/* lib/iomap_copy.c: while (count--) __raw_writeq(*src++, dst++); compiled */
+static inline void s2w_str_loop(void __iomem *to, const u64 *from)
+{
+	u64 n = S2W_WQE_QWORDS, v;
+
+	asm volatile("1:	ldr	%x[v], [%[src]], #8\n"
+		     "	str	%x[v], [%[dst]], #8\n"
+		     "	subs	%x[n], %x[n], #1\n"
+		     "	b.ne	1b\n"
+		     : [v] "=&r"(v), [src] "+r"(from), [dst] "+r"(to), [n] "+r"(n)
+		     : : "memory", "cc");
+}
+
+/* __const_memcpy_toio_aligned64(to, from, 8): the values loaded first */
+static inline void s2w_str_block(void __iomem *to, const u64 *f)
+{
+	asm volatile("str %x0, [%8, #8 * 0]\n"
+		     "str %x1, [%8, #8 * 1]\n"
+		     "str %x2, [%8, #8 * 2]\n"
+		     "str %x3, [%8, #8 * 3]\n"
+		     "str %x4, [%8, #8 * 4]\n"
+		     "str %x5, [%8, #8 * 5]\n"
+		     "str %x6, [%8, #8 * 6]\n"
+		     "str %x7, [%8, #8 * 7]\n"
+		     : : "rZ"(f[0]), "rZ"(f[1]), "rZ"(f[2]), "rZ"(f[3]),
+		       "rZ"(f[4]), "rZ"(f[5]), "rZ"(f[6]), "rZ"(f[7]), "r"(to)
+		     : "memory");
+}
+
+static inline void s2w_stp_x(void __iomem *to, const u64 *f)
+{
+	asm volatile("stp %x0, %x1, [%8, #16 * 0]\n"
+		     "stp %x2, %x3, [%8, #16 * 1]\n"
+		     "stp %x4, %x5, [%8, #16 * 2]\n"
+		     "stp %x6, %x7, [%8, #16 * 3]\n"
+		     : : "rZ"(f[0]), "rZ"(f[1]), "rZ"(f[2]), "rZ"(f[3]),
+		       "rZ"(f[4]), "rZ"(f[5]), "rZ"(f[6]), "rZ"(f[7]), "r"(to)
+		     : "memory");
+}
+
+/* The SIMD copies: in the kernel, only between kernel_neon_begin/end. */
+static inline void s2w_stp_q(void __iomem *to, const u64 *from)
+{
+	asm volatile(".arch_extension simd\n"
+		     "ldp q0, q1, [%0]\n"
+		     "ldp q2, q3, [%0, #32]\n"
+		     "stp q0, q1, [%1]\n"
+		     "stp q2, q3, [%1, #32]\n"
+		     : : "r"(from), "r"(to) : "memory", "v0", "v1", "v2", "v3");
+}
+
+static inline void s2w_st1(void __iomem *to, const u64 *from)
+{
+	asm volatile(".arch_extension simd\n"
+		     "ld1 {v0.16b, v1.16b, v2.16b, v3.16b}, [%0]\n"
+		     "st1 {v0.16b, v1.16b, v2.16b, v3.16b}, [%1]\n"
+		     : : "r"(from), "r"(to) : "memory", "v0", "v1", "v2", "v3");
+}
+
+static inline void s2w_st4(void __iomem *to, const u64 *from)
+{
+	asm volatile(".arch_extension simd\n"
+		     "ld4 {v0.2d, v1.2d, v2.2d, v3.2d}, [%0]\n"
+		     "st4 {v0.2d, v1.2d, v2.2d, v3.2d}, [%1]\n"
+		     : : "r"(from), "r"(to) : "memory", "v0", "v1", "v2", "v3");
+}
+
+/*
+ * ST64B x8, [x16]: 0xf83f9000 | Rn << 5 | Rt, encoded by hand so that no
+ * assembler needs +ls64; Rt..Rt+7 hold the 64 bytes. Only where FEAT_LS64 is
+ * present and enabled (SCTLR_ELx.EnALS: ARM64_HAS_LS64 in the kernel,
+ * HWCAP3_LS64 in user space), or it is UNDEFINED.
+ */
+static inline void s2w_st64b(void __iomem *to, const u64 *from)
+{
+	asm volatile("ldp x8, x9, [%0, #0]\n"
+		     "ldp x10, x11, [%0, #16]\n"
+		     "ldp x12, x13, [%0, #32]\n"
+		     "ldp x14, x15, [%0, #48]\n"
+		     "mov x16, %1\n"
+		     ".inst 0xf83f9208\n"
+		     : : "r"(from), "r"(to)
+		     : "memory", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16");
+}
+#elif defined(__x86_64__)
+static inline void s2w_movq_loop(void __iomem *to, const u64 *from)
+{
+	unsigned int i;
+
+	for (i = 0; i < S2W_WQE_QWORDS; i++)
+		s2w_store64((unsigned char __iomem *)to + 8 * i, from[i]);
+}
+
+/* MOVDIR64B (%rsi), %rdi: 66 0f 38 f8 /r, destination in ModRM.reg */
+static inline void s2w_movdir64b(void __iomem *to, const u64 *from)
+{
+	asm volatile(".byte 0x66, 0x0f, 0x38, 0xf8, 0x3e"
+		     : : "D"(to), "S"(from) : "memory");
+}
+#endif
+
+/* ---- one op ---- */
+static inline u32 s2w_be32(u32 v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
+/* The WQE's first word and the doorbell record for the next post. */
+static inline void s2w_prepare(struct s2w_post *p)
+{
+	p->pc++;
+	p->wqe.dw[0] = s2w_be32(p->pc << 8 | S2W_OPCODE_NOP);
+}
+
+/* The BlueFlame buffer in use: window + 0x800 + 0 or 256. */
+static inline unsigned char __iomem *s2w_bf(unsigned char __iomem *win, const struct s2w_post *p)
+{
+	return win + S2W_BF_OFFSET + p->offset;
+}
+
+static inline void s2w_copy(enum s2w_seq s, unsigned char __iomem *to, const u64 *w)
+{
+	switch (s) {
+#if defined(__aarch64__)
+	case S2W_BF_STR_LOOP:
+		s2w_str_loop(to, w);
+		break;
+	case S2W_BF_STR_BLOCK:
+		s2w_str_block(to, w);
+		break;
+	case S2W_BF_STP_X:
+		s2w_stp_x(to, w);
+		break;
+	case S2W_BF_STP_Q:
+		s2w_stp_q(to, w);
+		break;
+	case S2W_BF_ST1:
+		s2w_st1(to, w);
+		break;
+	case S2W_BF_ST4:
+		s2w_st4(to, w);
+		break;
+	case S2W_BF_ST64B:
+		s2w_st64b(to, w);
+		break;
+#elif defined(__x86_64__)
+	case S2W_BF_MOVQ_LOOP:
+		s2w_movq_loop(to, w);
+		break;
+	case S2W_BF_MOVDIR64B:
+		s2w_movdir64b(to, w);
+		break;
+#endif
+	default:
+		s2w_store64(to, w[0]);
+		break;
+	}
+}
+
+/*
+ * One post with sequence s into the window win (its first page holds the
+ * BlueFlame register). Meant to be inlined with a constant s.
+ */
+static inline void s2w_op(enum s2w_seq s, unsigned char __iomem *win, struct s2w_post *p)
+{
+	unsigned char __iomem *to = s2w_bf(win, p);
+
+	s2w_prepare(p);
+	if (s2w_seqs[s].style == S2W_RDMA) {
+		s2w_to_device();
+		p->dbrec = s2w_be32(p->pc);
+		s2w_flush_writes();		/* mmio_wc_start() */
+		s2w_copy(s, to, p->wqe.qw);
+		s2w_flush_writes();
+		p->offset ^= S2W_BF_HALF;
+		return;
+	}
+	s2w_dma_wmb();
+	p->dbrec = s2w_be32(p->pc);
+	s2w_wmb();
+	s2w_copy(s, to, p->wqe.qw);
+	if (s2w_seqs[s].bytes == S2W_WQE_BYTES) {
+#if defined(__aarch64__)
+		if (s != S2W_BF_STR_LOOP && s != S2W_BF_ST1)
+			s2w_dgh();
+#endif
+		/* mlx5_ib and the WC self-test toggle; mlx5e's doorbell does not */
+		p->offset ^= S2W_BF_HALF;
+	}
+}
+
+/* Bytes an op writes, and where: for checking that nothing else is written. */
+static inline unsigned int s2w_bytes(enum s2w_seq s)
+{
+	return s2w_seqs[s].bytes;
+}
+
+/* ---- which windows the bench accepts ---- */
+#define S2W_VENDOR_MELLANOX	0x15b3u
+
+enum s2w_refusal {
+	S2W_OK,
+	S2W_E_ALIGN,		/* window not on a 4 KiB page */
+	S2W_E_SHORT,		/* window smaller than one page */
+	S2W_E_OUTSIDE,		/* window not inside the BAR */
+	S2W_E_MELLANOX,		/* ConnectX without a UAR page offset */
+	S2W_E_BOUND,		/* a driver is bound and no force */
+	S2W_NR_REFUSAL
+};
+
+static const char * const s2w_refusal_text[S2W_NR_REFUSAL] = {
+	[S2W_OK] = "ok",
+	[S2W_E_ALIGN] = "the window must start on a 4 KiB page boundary of the BAR",
+	[S2W_E_SHORT] = "the window must be one 4 KiB page or more (0x800-0x9ff of it is written)",
+	[S2W_E_OUTSIDE] = "the window is not inside the BAR",
+	[S2W_E_MELLANOX] = "vendor 0x15b3 (ConnectX): name a UAR page you own (bench/README)",
+	[S2W_E_BOUND] = "a driver is bound: unbind it, or add 'force' if you own the page",
+};
+
+struct s2w_target {
+	u32 vendor;
+	u32 bar;
+	u64 bar_len;
+	u64 offset, len;
+	int offset_given;	/* the user named the offset (no default) */
+	int bound;		/* a driver is bound to the device */
+	int force;
+};
+
+/* The first reason to refuse t, or S2W_OK. */
+static inline enum s2w_refusal s2w_check(const struct s2w_target *t)
+{
+	if (t->offset % S2W_PAGE)
+		return S2W_E_ALIGN;
+	if (t->len < S2W_PAGE)
+		return S2W_E_SHORT;
+	if (t->offset >= t->bar_len || t->len > t->bar_len - t->offset)
+		return S2W_E_OUTSIDE;
+	if (t->vendor == S2W_VENDOR_MELLANOX &&
+	    (!t->offset_given || (t->bar == 0 && t->offset == 0)))
+		return S2W_E_MELLANOX;
+	if (t->bound && !t->force)
+		return S2W_E_BOUND;
+	return S2W_OK;
+}
+
+#endif /* S2WR_H */

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * User-space tests of bench/s2wr.h (the write sequences, on ordinary memory:
+ * what each writes and where) and bench/s2stat.h (sorting, ranks, paired
+ * ratio and its bootstrap interval), and the window checks. Built for the
+ * host (x86_64 sequences) and, by scripts/lab-build, for arm64 (run in the
+ * lab by tests/lab/t-45-bench-seq.sh). Ends with "N passed, N failed".
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/s2stat.h"
+#include "bench/s2wr.h"
+
+static unsigned int npass, nfail;
+
+#define CHECK(cond, ...) do {						\
+	if (cond) {							\
+		npass++;						\
+	} else {							\
+		nfail++;						\
+		printf("FAIL %s:%d: ", __FILE__, __LINE__);		\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+	}								\
+} while (0)
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* ---- s2stat.h ---- */
+static void test_sort(void)
+{
+	static u64 a[600], b[600];
+	u64 st = 12345;
+	u32 n, i, round;
+
+	for (round = 0; round < 4; round++) {
+		for (n = 0; n <= 600; n += (n < 20 ? 1 : 37)) {
+			for (i = 0; i < n; i++) {
+				/* round 1: many duplicates; 2: sorted; 3: reversed */
+				a[i] = s2s_rand(&st) % (round == 1 ? 5 : 1000000);
+				if (round == 2)
+					a[i] = i;
+				if (round == 3)
+					a[i] = n - i;
+			}
+			memcpy(b, a, n * sizeof(*a));
+			s2s_sort(a, n);
+			qsort(b, n, sizeof(*b), cmp_u64);
+			CHECK(!memcmp(a, b, n * sizeof(*a)), "sort n=%u round %u", n, round);
+		}
+	}
+}
+
+static void test_rank(void)
+{
+	u64 a[200], one = 7;
+	u32 i;
+
+	for (i = 0; i < 200; i++)
+		a[i] = i + 1;
+	CHECK(s2s_median(a, 200) == 100, "median of 1..200: %llu", (unsigned long long)s2s_median(a, 200));
+	CHECK(s2s_rank(a, 200, 99) == 198, "p99 of 1..200");
+	CHECK(s2s_rank(a, 200, 100) == 200, "p100 of 1..200");
+	CHECK(s2s_rank(a, 200, 0) == 1, "p0 of 1..200");
+	CHECK(s2s_median(a, 199) == 100, "median of 1..199");
+	CHECK(s2s_rank_pm(a, 200, 25) == 5, "2.5%% of 1..200");
+	CHECK(s2s_rank_pm(a, 200, 975) == 195, "97.5%% of 1..200");
+	CHECK(s2s_median(&one, 1) == 7 && s2s_rank(&one, 1, 99) == 7, "one sample");
+	CHECK(s2s_ratio(250, 100) == 25000, "ratio 2.5");
+	CHECK(s2s_ratio(1, 3) == 3333, "ratio 1/3 rounds down");
+	CHECK(s2s_ratio(2, 3) == 6667, "ratio 2/3 rounds up");
+	CHECK(s2s_ratio(5, 0) == 50000, "ratio by 0 counts as 1");
+}
+
+static void test_below(void)
+{
+	u32 count[10] = { 0 }, i, k;
+	u64 st = S2S_SEED;
+	int bad = 0;
+
+	for (i = 0; i < 100000; i++) {
+		k = s2s_below(&st, 10);
+		if (k >= 10)
+			bad = 1;
+		else
+			count[k]++;
+	}
+	CHECK(!bad, "index out of range");
+	for (k = 0; k < 10; k++)
+		CHECK(count[k] > 9000 && count[k] < 11000, "bucket %u has %u of 100000", k, count[k]);
+}
+
+static void test_pair(void)
+{
+	static u64 wc[200], dev[200], scratch[2 * 200 + S2S_BOOT];
+	struct s2s_paired p, q;
+	u64 st = 99;
+	u32 i;
+
+	/* constant: the ratio exactly, an interval of width 0 */
+	for (i = 0; i < 200; i++) {
+		wc[i] = 100000;
+		dev[i] = 250000;
+	}
+	s2s_pair(wc, dev, 200, S2S_BOOT, scratch, &p);
+	CHECK(p.ratio == 25000 && p.ci_lo == 25000 && p.ci_hi == 25000,
+	      "constant pairs: ratio %llu [%llu, %llu]", (unsigned long long)p.ratio,
+	      (unsigned long long)p.ci_lo, (unsigned long long)p.ci_hi);
+	CHECK(p.wc.min == 100000 && p.wc.median == 100000 && p.dev.p99 == 250000, "constant summaries");
+
+	/* noisy, dev = 2 x wc pair by pair, with drift across pairs */
+	for (i = 0; i < 200; i++) {
+		wc[i] = 100000 + i * 100 + s2s_rand(&st) % 20000;
+		dev[i] = 2 * wc[i];
+	}
+	s2s_pair(wc, dev, 200, S2S_BOOT, scratch, &p);
+	CHECK(p.ratio == 20000, "dev = 2 wc: ratio %llu", (unsigned long long)p.ratio);
+	CHECK(p.ci_lo <= p.ratio && p.ratio <= p.ci_hi, "interval holds the ratio");
+	CHECK(p.wc.min <= p.wc.median && p.wc.median <= p.wc.p99, "wc min <= median <= p99");
+	CHECK(p.ci_hi - p.ci_lo < 1000, "paired drift cancels: interval [%llu, %llu]",
+	      (unsigned long long)p.ci_lo, (unsigned long long)p.ci_hi);
+	s2s_pair(wc, dev, 200, S2S_BOOT, scratch, &q);
+	CHECK(!memcmp(&p, &q, sizeof(p)), "same input, same figures (fixed seed)");
+	CHECK(wc[0] == dev[0] / 2, "inputs kept");
+
+	/* independent noise: the interval is wide and still holds the ratio */
+	for (i = 0; i < 200; i++) {
+		wc[i] = 100000 + s2s_rand(&st) % 100000;
+		dev[i] = 150000 + s2s_rand(&st) % 100000;
+	}
+	s2s_pair(wc, dev, 200, S2S_BOOT, scratch, &p);
+	CHECK(p.ci_lo < p.ratio && p.ratio < p.ci_hi, "noisy: %llu in (%llu, %llu)",
+	      (unsigned long long)p.ratio, (unsigned long long)p.ci_lo, (unsigned long long)p.ci_hi);
+	CHECK(p.ratio > 13000 && p.ratio < 15000, "noisy ratio near 200000/150000: %llu",
+	      (unsigned long long)p.ratio);
+
+	/* one pair, no resampling */
+	s2s_pair(wc, dev, 1, 0, scratch, &p);
+	CHECK(p.ratio == s2s_ratio(dev[0], wc[0]) && p.ci_lo == p.ratio && p.ci_hi == p.ratio, "one pair");
+}
+
+/* ---- s2wr.h: the window checks ---- */
+static void test_check(void)
+{
+	struct s2w_target t = {
+		.vendor = 0x1af4, .bar = 2, .bar_len = 1 << 20,
+		.offset = 0, .len = 4096, .offset_given = 0,
+	};
+
+	CHECK(s2w_check(&t) == S2W_OK, "ivshmem page 0");
+	t.offset = 0x800;
+	CHECK(s2w_check(&t) == S2W_E_ALIGN, "offset not on a page");
+	t.offset = 0xff000;
+	CHECK(s2w_check(&t) == S2W_OK, "last page");
+	t.len = 8192;
+	CHECK(s2w_check(&t) == S2W_E_OUTSIDE, "one page past the BAR");
+	t.offset = 1 << 20;
+	t.len = 4096;
+	CHECK(s2w_check(&t) == S2W_E_OUTSIDE, "offset at the BAR's end");
+	t.offset = 0;
+	t.len = 2048;
+	CHECK(s2w_check(&t) == S2W_E_SHORT, "half a page");
+	t.len = 4096;
+	t.bound = 1;
+	CHECK(s2w_check(&t) == S2W_E_BOUND, "bound driver");
+	t.force = 1;
+	CHECK(s2w_check(&t) == S2W_OK, "bound driver, force");
+
+	t = (struct s2w_target){ .vendor = 0x15b3, .bar = 0, .bar_len = 32 << 20, .len = 4096 };
+	CHECK(s2w_check(&t) == S2W_E_MELLANOX, "ConnectX, no offset");
+	t.offset_given = 1;
+	CHECK(s2w_check(&t) == S2W_E_MELLANOX, "ConnectX BAR 0 page 0 (init segment)");
+	t.offset = 0x1000;
+	CHECK(s2w_check(&t) == S2W_OK, "ConnectX UAR page 1");
+	t.bound = 1;
+	CHECK(s2w_check(&t) == S2W_E_BOUND, "ConnectX bound to mlx5_core");
+	CHECK(strstr(s2w_refusal_text[S2W_E_MELLANOX], "0x15b3") != NULL, "text names the vendor");
+}
+
+/* ---- s2wr.h: the sequences on ordinary memory ---- */
+static int seq_usable(enum s2w_seq s)
+{
+#if defined(__aarch64__)
+	/* ST64B works only on Device or Normal-NC memory: never here */
+	if (s == S2W_BF_ST64B)
+		return 0;
+#elif defined(__x86_64__)
+	if (s == S2W_BF_MOVDIR64B) {
+		unsigned int a = 7, b, c = 0, d;
+
+		asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+		return (c >> 28) & 1;
+	}
+#endif
+	(void)s;
+	return 1;
+}
+
+static void test_seqs(void)
+{
+	static unsigned char win[2 * S2W_PAGE] __attribute__((aligned(4096)));
+	static unsigned char want[2 * S2W_PAGE];
+	struct s2w_post p __attribute__((aligned(64)));
+	unsigned int s, op, i, bytes, off;
+	int toggles;
+
+	CHECK(s2w_seqs[S2W_DB_KERNEL].bytes == 8 && s2w_seqs[S2W_DB_RDMA].bytes == 8, "doorbells are 8 bytes");
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		CHECK(s2w_seqs[s].name && s2w_seqs[s].mirrors && strlen(s2w_seqs[s].mirrors) > 20,
+		      "sequence %u named and described", s);
+		if (!seq_usable(s)) {
+			printf("skip %s: not usable on this CPU or memory\n", s2w_seqs[s].name);
+			continue;
+		}
+		memset(&p, 0, sizeof(p));
+		for (i = 0; i < S2W_WQE_QWORDS; i++)
+			p.wqe.qw[i] = 0x1111111111111111ull * (i + 1);
+		memset(win, 0xa5, sizeof(win));
+		memcpy(want, win, sizeof(win));
+		bytes = s2w_seqs[s].bytes;
+		toggles = bytes == S2W_WQE_BYTES || s2w_seqs[s].style == S2W_RDMA;
+		off = 0;
+		for (op = 1; op <= 4; op++) {
+			s2w_op(s, win, &p);
+			CHECK(p.pc == op, "%s: pc %u after op %u", s2w_seqs[s].name, p.pc, op);
+			CHECK(p.dbrec == s2w_be32(op), "%s: doorbell record", s2w_seqs[s].name);
+			CHECK(p.wqe.dw[0] == s2w_be32(op << 8 | S2W_OPCODE_NOP),
+			      "%s: WQE opcode word", s2w_seqs[s].name);
+			memcpy(want + S2W_BF_OFFSET + off, p.wqe.qw, bytes);
+			CHECK(!memcmp(win, want, sizeof(win)),
+			      "%s op %u: exactly %u bytes at 0x%x, nothing else", s2w_seqs[s].name,
+			      op, bytes, S2W_BF_OFFSET + off);
+			if (toggles)
+				off ^= S2W_BF_HALF;
+			CHECK(p.offset == off, "%s: next buffer 0x%x, want 0x%x", s2w_seqs[s].name,
+			      p.offset, off);
+		}
+	}
+}
+
+int main(void)
+{
+	test_sort();
+	test_rank();
+	test_below();
+	test_pair();
+	test_check();
+	test_seqs();
+	printf("%u passed, %u failed\n", npass, nfail);
+	return nfail != 0;
+}
