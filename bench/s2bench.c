@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * s2bench - time mlx5-style doorbell writes to a PCI memory BAR window that
- * is mapped twice: write-combining (ioremap_wc: Normal-NC on arm64, PAT WC on
- * x86) and device (ioremap: Device-nGnRE on arm64, UC on x86).
+ * s2bench - time mlx5-style doorbell and BlueFlame posts to a page of a PCI
+ * memory BAR mapped twice: write-combining (ioremap_wc: Normal-NC on arm64,
+ * PAT WC on x86) and device (ioremap: Device-nGnRE on arm64, UC on x86).
  *
- * Patterns (see bench/README):
- *   doorbell8  doorbell record update, wmb(), one 64-bit store
- *   bf64       dma_wmb(), doorbell record, wmb(), 64-byte BlueFlame-style
- *              copy (8 single 64-bit stores), alternating register halves
- *              (half = largest power of two <= window length, / 2)
- *   stream     64-bit stores walking the whole window, 64 bytes per op
- * Costs:
- *   issue      ops back to back, one wmb() (dsb st) closes the batch
- *   drained    every op followed by wmb() and a readl() from the BAR
+ * The write sequences are bench/s2wr.h's, each named after the code it
+ * mirrors; the statistics bench/s2stat.h's. WC and Device batches alternate
+ * (pairs, WC first and Device first in turn), each batch with interrupts
+ * off; the figure is the Device/WC ratio of the medians with a 95% bootstrap
+ * interval. Costs, per op:
+ *   serialized  the post alone; its own barrier (wmb, dsb st) waits for the
+ *               previous post's stores, so ops do not overlap
+ *   readback    the post, wmb() and a readl() of the page through the Device
+ *               mapping: one doorbell's round trip
  *
  * debugfs: /sys/kernel/debug/s2bench/{target,run,results}
  */
@@ -22,6 +22,7 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/io.h>
+#include <linux/irqflags.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
@@ -30,46 +31,150 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/perf_event.h>
-#include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/utsname.h>
+#include <linux/version.h>
 #include <asm/barrier.h>
 #if defined(CONFIG_ARM64)
+#include <asm/cpufeature.h>
+#include <asm/cputype.h>
+#include <asm/neon.h>
+#include <asm/simd.h>
 #include <asm/sysreg.h>
 #elif defined(CONFIG_X86)
+#include <asm/cpufeature.h>
 #include <asm/tsc.h>
-#else
-#include <linux/timekeeping.h>
 #endif
 
-#define S2B_ALIGN		64
-#define S2B_MIN_LEN		128
-#define S2B_WQE_QWORDS		8	/* 64-byte WQE = 8 x 64-bit stores */
-#define S2B_WQE_BYTES		(S2B_WQE_QWORDS * 8)
-#define S2B_OPCODE_NOP		0x00
-#define S2B_BATCH_TARGET_NS	200000ULL	/* aimed batch length */
+#include "s2stat.h"
+#include "s2wr.h"
+
+#define S2B_BATCH_TARGET_NS	100000ULL	/* aimed batch length, IRQs off */
 #define S2B_BATCH_MAX		BIT(20)		/* ops per batch, upper bound */
 #define S2B_WARMUP_OPS		16	/* single-op batches before calibrating */
 #define S2B_DEF_BATCHES		200
-#define S2B_MAX_BATCHES		10000
-#define S2B_RESULTS_SIZE	(32 * 1024)
+#define S2B_MAX_BATCHES		2000
+#define S2B_RESULTS_SIZE	(64 * 1024)
 #define S2B_PS_PER_S		1000000000000ULL
 #define S2B_NS_PER_S		1000000000ULL
 
-enum s2b_pattern { S2B_DB8, S2B_BF64, S2B_STREAM, S2B_NR_PAT };
+#if !defined(CONFIG_ARM64) && !defined(CONFIG_X86_64)
+#error "s2bench supports arm64 and x86_64 (bench/s2wr.h has their write sequences)"
+#endif
+
 enum s2b_mapping { S2B_WC, S2B_DEV, S2B_NR_MAP };
-enum s2b_cost { S2B_ISSUE, S2B_DRAINED, S2B_NR_COST };
+enum s2b_cost { S2B_SERIAL, S2B_READBACK, S2B_NR_COST };
 
-static const char * const s2b_pat_name[S2B_NR_PAT] = { "doorbell8", "bf64", "stream" };
-static const unsigned int s2b_pat_bytes[S2B_NR_PAT] = { 8, S2B_WQE_BYTES, S2B_WQE_BYTES };
 static const char * const s2b_map_name[S2B_NR_MAP] = { "wc", "dev" };
-static const char * const s2b_cost_name[S2B_NR_COST] = { "issue", "drained" };
+static const char * const s2b_cost_name[S2B_NR_COST] = { "serialized", "readback" };
+static const char * const s2b_cost_text[S2B_NR_COST] = {
+	"per op, serialized by its own barrier",
+	"per op, + wmb and a read back through the Device mapping",
+};
 
-/* ---- timing: the only architecture-specific code ---- */
+/* ---- Compat and CPU features: every version difference lives here ---- */
+#if defined(CONFIG_ARM64)
+/* Kernel-mode NEON: 7.x takes a state buffer (6.12 does not; keyed at 6.19). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+struct s2b_simd {
+	struct user_fpsimd_state st;
+};
+
+static void s2b_simd_begin(struct s2b_simd *s)
+{
+	kernel_neon_begin(&s->st);
+}
+
+static void s2b_simd_end(struct s2b_simd *s)
+{
+	kernel_neon_end(&s->st);
+}
+#else
+struct s2b_simd {
+	int unused;
+};
+
+static void s2b_simd_begin(struct s2b_simd *s)
+{
+	kernel_neon_begin();
+}
+
+static void s2b_simd_end(struct s2b_simd *s)
+{
+	kernel_neon_end();
+}
+#endif
+
+static const char *s2b_simd_missing(void)
+{
+	if (!cpu_has_neon())
+		return "no FP/SIMD unit";
+	if (!may_use_simd())
+		return "kernel-mode SIMD not usable here";
+	return NULL;
+}
+
+/* ST64B faults unless the kernel enabled it (SCTLR_EL1.EnALS, 7.x). */
+static const char *s2b_ls64_missing(void)
+{
+#ifdef ARM64_HAS_LS64
+	if (cpus_have_final_cap(ARM64_HAS_LS64))
+		return NULL;
+	return "no FEAT_LS64 (ARM64_HAS_LS64 not set)";
+#else
+	return "this kernel does not enable FEAT_LS64 (7.x does)";
+#endif
+}
+
+static void s2b_cpu_id(char *buf, size_t size)
+{
+	snprintf(buf, size, "midr=0x%08x", read_cpuid_id());
+}
+#else /* CONFIG_X86_64 */
+struct s2b_simd {
+	int unused;
+};
+
+static void s2b_simd_begin(struct s2b_simd *s)
+{
+}
+
+static void s2b_simd_end(struct s2b_simd *s)
+{
+}
+
+static const char *s2b_simd_missing(void)
+{
+	return NULL;
+}
+
+static void s2b_cpu_id(char *buf, size_t size)
+{
+	snprintf(buf, size, "family=%u model=0x%x", boot_cpu_data.x86,
+		 boot_cpu_data.x86_model);
+}
+#endif
+
+/* Why sequence s cannot run on this CPU and kernel, or NULL. */
+static const char *s2b_seq_missing(enum s2w_seq s)
+{
+#if defined(CONFIG_ARM64)
+	if (s == S2W_BF_ST64B)
+		return s2b_ls64_missing();
+#else
+	if (s == S2W_BF_MOVDIR64B && !boot_cpu_has(X86_FEATURE_MOVDIR64B))
+		return "no MOVDIR64B";
+#endif
+	if (s2w_seqs[s].simd)
+		return s2b_simd_missing();
+	return NULL;
+}
+
+/* ---- timing ---- */
 #if defined(CONFIG_ARM64)
 /* isb on both sides: the counter read is ordered against the timed code. */
 static __always_inline u64 s2b_now(void)
@@ -88,7 +193,7 @@ static u64 s2b_freq(void)
 }
 
 static const char s2b_clock[] = "cntvct_el0";
-#elif defined(CONFIG_X86)
+#else
 static __always_inline u64 s2b_now(void)
 {
 	return rdtsc_ordered();
@@ -100,26 +205,14 @@ static u64 s2b_freq(void)
 }
 
 static const char s2b_clock[] = "tsc";
-#else
-static __always_inline u64 s2b_now(void)
-{
-	return ktime_get_ns();
-}
-
-static u64 s2b_freq(void)
-{
-	return S2B_NS_PER_S;
-}
-
-static const char s2b_clock[] = "ktime";
 #endif
 
 /*
  * x86 PAT keeps one memory type per physical range: a second ioremap of the
  * window with another type silently gets the first one's (UC- for both), so
- * there the window is mapped once per measured phase, and the drain read goes
- * through the mapping under test.  arm64 (and the rest) can hold a Device and
- * a Normal-NC alias at once; the drain read then always uses the Device one.
+ * there the window is mapped once per batch side, and the read-back goes
+ * through the mapping under test. arm64 holds a Device and a Normal-NC alias
+ * at once; the read-back then always uses the Device one.
  */
 static bool s2b_aliases_ok(void)
 {
@@ -135,22 +228,23 @@ module_param(bar, uint, 0444);
 MODULE_PARM_DESC(bar, "BAR index (memory BAR)");
 static unsigned long offset;
 module_param(offset, ulong, 0444);
-MODULE_PARM_DESC(offset, "window offset in the BAR, 64-byte aligned");
-static unsigned long len;
+MODULE_PARM_DESC(offset, "window offset in the BAR, 4 KiB aligned (a ConnectX needs a UAR page, not 0)");
+static unsigned long len = S2W_PAGE;
 module_param(len, ulong, 0444);
-MODULE_PARM_DESC(len, "window length, multiple of 64, >= 128");
+MODULE_PARM_DESC(len, "window length, at least and by default one 4 KiB page");
 static bool force;
 module_param(force, bool, 0444);
 MODULE_PARM_DESC(force, "use the device even if a driver is bound to it");
 static unsigned int batches = S2B_DEF_BATCHES;
 module_param(batches, uint, 0644);
-MODULE_PARM_DESC(batches, "default number of timed batches (iterations) for 'run'");
+MODULE_PARM_DESC(batches, "default number of WC/Device batch pairs for 'run'");
 
 /* ---- state ---- */
 struct s2b_spec {
 	unsigned int dom, bus, slot, fn;
 	unsigned int bar;
 	u64 offset, len;
+	bool offset_given;
 	bool force;
 	bool none;
 };
@@ -211,6 +305,34 @@ static void s2b_detach(void)
 	s2b_set_target_str();
 }
 
+/*
+ * bench/s2wr.h's window rules (s2w_check), with the error each refusal
+ * returns and a line that says what to do.
+ */
+static int s2b_refuse(struct pci_dev *pdev, const struct s2b_spec *sp, u64 blen,
+		      const char *drv)
+{
+	static const int err[S2W_NR_REFUSAL] = {
+		[S2W_E_ALIGN] = -EINVAL, [S2W_E_SHORT] = -EINVAL,
+		[S2W_E_OUTSIDE] = -EINVAL, [S2W_E_MELLANOX] = -EPERM,
+		[S2W_E_BOUND] = -EBUSY,
+	};
+	struct s2w_target t = {
+		.vendor = pdev->vendor, .bar = sp->bar, .bar_len = blen,
+		.offset = sp->offset, .len = sp->len,
+		.offset_given = sp->offset_given, .bound = !!drv, .force = sp->force,
+	};
+	enum s2w_refusal r = s2w_check(&t);
+
+	if (r == S2W_OK)
+		return 0;
+	pr_err("%s BAR %u window 0x%llx+0x%llx (BAR size 0x%llx): %s\n", pci_name(pdev),
+	       sp->bar, sp->offset, sp->len, blen, s2w_refusal_text[r]);
+	if (r == S2W_E_BOUND)
+		pr_err("unbind: echo %s > /sys/bus/pci/drivers/%s/unbind\n", pci_name(pdev), drv);
+	return err[r];
+}
+
 /* Map the window both ways, or (x86) only check that it can be mapped. */
 static int s2b_map(struct s2b_target *t)
 {
@@ -241,16 +363,6 @@ static int s2b_attach(const struct s2b_spec *sp)
 		pr_err("BAR %u does not exist: use 0..%d\n", sp->bar, PCI_STD_NUM_BARS - 1);
 		return -EINVAL;
 	}
-	if (sp->offset % S2B_ALIGN) {
-		pr_err("offset 0x%llx is not 64-byte aligned\n", sp->offset);
-		return -EINVAL;
-	}
-	if (sp->len % S2B_ALIGN || sp->len < S2B_MIN_LEN) {
-		pr_err("length 0x%llx must be a multiple of 64 and at least %d\n",
-		       sp->len, S2B_MIN_LEN);
-		return -EINVAL;
-	}
-
 	pdev = pci_get_domain_bus_and_slot(sp->dom, sp->bus, PCI_DEVFN(sp->slot, sp->fn));
 	if (!pdev) {
 		pr_err("no PCI device %04x:%02x:%02x.%x: check lspci -D\n",
@@ -279,13 +391,6 @@ static int s2b_attach(const struct s2b_spec *sp)
 		ret = -ENODEV;
 		goto put;
 	}
-	if (sp->offset >= blen || sp->len > blen - sp->offset) {
-		pr_err("window 0x%llx+0x%llx is outside %s BAR %u (size 0x%llx)\n",
-		       sp->offset, sp->len, pci_name(pdev), sp->bar, (u64)blen);
-		ret = -EINVAL;
-		goto put;
-	}
-
 	memset(t, 0, sizeof(*t));
 	t->bar = sp->bar;
 	t->offset = sp->offset;
@@ -296,11 +401,9 @@ static int s2b_attach(const struct s2b_spec *sp)
 	/* Hold the device lock so no driver binds while we claim the BAR. */
 	device_lock(&pdev->dev);
 	drv = pdev->dev.driver ? pdev->dev.driver->name : NULL;
-	if (drv && !sp->force) {
+	ret = s2b_refuse(pdev, sp, blen, drv);
+	if (ret) {
 		device_unlock(&pdev->dev);
-		pr_err("%s is bound to driver %s: unbind it (echo %s > /sys/bus/pci/drivers/%s/unbind) or append 'force'\n",
-		       pci_name(pdev), drv, pci_name(pdev), drv);
-		ret = -EBUSY;
 		goto put;
 	}
 	if (!drv) {
@@ -378,7 +481,7 @@ static int s2b_parse_bdf(const char *s, struct s2b_spec *sp)
 }
 
 static const char s2b_target_usage[] =
-	"usage: echo 'DDDD:BB:SS.F BAR OFFSET LEN [force]' > target, or 'none'\n";
+	"usage: echo 'DDDD:BB:SS.F BAR OFFSET [LEN] [force]' > target, or 'none'\n";
 
 static int s2b_parse_target(char *s, struct s2b_spec *sp)
 {
@@ -392,144 +495,86 @@ static int s2b_parse_target(char *s, struct s2b_spec *sp)
 		sp->none = true;
 		return 0;
 	}
-	if (n < 4 || n > 5)
+	if (n < 3)
+		goto bad;
+	if (!strcmp(tok[n - 1], "force")) {
+		sp->force = true;
+		n--;
+	}
+	if (n < 3 || n > 4)
 		goto bad;
 	if (s2b_parse_bdf(tok[0], sp) || kstrtouint(tok[1], 0, &sp->bar) ||
-	    kstrtou64(tok[2], 0, &sp->offset) || kstrtou64(tok[3], 0, &sp->len))
+	    kstrtou64(tok[2], 0, &sp->offset))
 		goto bad;
-	if (n == 5) {
-		if (strcmp(tok[4], "force"))
-			goto bad;
-		sp->force = true;
-	}
+	sp->offset_given = true;
+	sp->len = S2W_PAGE;
+	if (n == 4 && kstrtou64(tok[3], 0, &sp->len))
+		goto bad;
 	return 0;
 bad:
 	pr_err("%s", s2b_target_usage);
 	return -EINVAL;
 }
 
-/* ---- the timed patterns ---- */
-union s2b_wqe {
-	__be32 dw[16];
-	u64 qw[S2B_WQE_QWORDS];
-};
-
-/* what a driver keeps in ordinary (DMA-able) memory */
-struct s2b_mem {
-	union s2b_wqe wqe;
-	__be32 dbrec;
-};
-
+/* ---- the timed batches ---- */
 struct s2b_ctx {
 	void __iomem *map;		/* mapping under test */
-	void __iomem *rd;		/* drain read: dev mapping (x86: map) */
-	u64 len;
-	__be32 *dbrec;			/* doorbell record, in ordinary memory */
-	union s2b_wqe *wqe;		/* the WQE, in ordinary memory */
-	u32 pc;				/* producer counter */
-	unsigned int bf_off, bf_half;
-	u64 stream_off;
+	void __iomem *rd;		/* read-back: dev mapping (x86: map) */
+	struct s2w_post *post;		/* WQE, doorbell record, buffer toggle */
 };
 
-/*
- * Since v6.10 arm64 has an inline __iowrite64_copy() (a #define) that ends in
- * DGH, i.e. io_stop_wc(); the generic out-of-line one (6.1) does not, so add
- * it there.  io_stop_wc() is a no-op on x86.
- */
-static __always_inline void s2b_stop_wc(void)
+static __always_inline void s2b_ops(enum s2w_seq s, struct s2b_ctx *c, bool readback, u32 n)
 {
-#ifndef __iowrite64_copy
-	io_stop_wc();
-#endif
-}
-
-static __always_inline void s2b_doorbell8(struct s2b_ctx *c)
-{
-	union s2b_wqe *w = c->wqe;
-
-	c->pc++;
-	w->dw[0] = cpu_to_be32(c->pc << 8 | S2B_OPCODE_NOP);
-	*c->dbrec = cpu_to_be32(c->pc);
-	/* doorbell record visible before the doorbell register is written */
-	wmb();
-	__raw_writeq(w->qw[0], c->map);
-}
-
-static __always_inline void s2b_bf64(struct s2b_ctx *c)
-{
-	union s2b_wqe *w = c->wqe;
-
-	c->pc++;
-	w->dw[0] = cpu_to_be32(c->pc << 8 | S2B_OPCODE_NOP);
-	/* WQE visible to the device before the doorbell record */
-	dma_wmb();
-	*c->dbrec = cpu_to_be32(c->pc);
-	/*
-	 * Doorbell record before the BlueFlame write.  The dsb also completes
-	 * the previous op's stores, so the half written two ops ago has left
-	 * the WC buffer before it is reused.
-	 */
-	wmb();
-	/* 8 single 64-bit stores: no STP, decodable if the page traps */
-	__iowrite64_copy(c->map + c->bf_off, w->qw, S2B_WQE_QWORDS);
-	s2b_stop_wc();
-	c->bf_off ^= c->bf_half;
-}
-
-static __always_inline void s2b_stream(struct s2b_ctx *c)
-{
-	void __iomem *p = c->map + c->stream_off;
-	unsigned int i;
-
-	for (i = 0; i < S2B_WQE_QWORDS; i++)
-		__raw_writeq(c->stream_off + i, p + 8 * i);
-	c->stream_off += S2B_WQE_BYTES;
-	if (c->stream_off >= c->len)
-		c->stream_off = 0;
-}
-
-static __always_inline void s2b_drain(struct s2b_ctx *c)
-{
-	/* dsb st, then a read the posted writes cannot be passed by */
-	wmb();
-	(void)readl(c->rd);
-}
-
-/* One batch of n ops, preemption off; returns counter ticks. */
-static noinline u64 s2b_batch(struct s2b_ctx *c, int pat, bool drain, u32 n)
-{
-	u64 t0, t1;
 	u32 i;
 
-	preempt_disable();
+	for (i = 0; i < n; i++) {
+		s2w_op(s, c->map, c->post);
+		if (readback) {
+			/* the posted writes complete before the read returns */
+			s2w_wmb();
+			(void)readl(c->rd + S2W_BF_OFFSET);
+		}
+	}
+}
+
+#define S2B_CASE(seq)							\
+	case seq:							\
+		if (readback)						\
+			s2b_ops(seq, c, true, n);			\
+		else							\
+			s2b_ops(seq, c, false, n);			\
+		break
+
+/* One batch of n ops of sequence s, interrupts off; returns counter ticks. */
+static noinline u64 s2b_batch(struct s2b_ctx *c, enum s2w_seq s, bool readback, u32 n)
+{
+	unsigned long flags;
+	u64 t0, t1;
+
+	local_irq_save(flags);
 	t0 = s2b_now();
-	switch (pat) {
-	case S2B_DB8:
-		for (i = 0; i < n; i++) {
-			s2b_doorbell8(c);
-			if (drain)
-				s2b_drain(c);
-		}
-		break;
-	case S2B_BF64:
-		for (i = 0; i < n; i++) {
-			s2b_bf64(c);
-			if (drain)
-				s2b_drain(c);
-		}
-		break;
+	switch (s) {
+	S2B_CASE(S2W_DB_KERNEL);
+	S2B_CASE(S2W_DB_RDMA);
+#if defined(CONFIG_ARM64)
+	S2B_CASE(S2W_BF_STR_LOOP);
+	S2B_CASE(S2W_BF_STR_BLOCK);
+	S2B_CASE(S2W_BF_STP_X);
+	S2B_CASE(S2W_BF_STP_Q);
+	S2B_CASE(S2W_BF_ST1);
+	S2B_CASE(S2W_BF_ST4);
+	S2B_CASE(S2W_BF_ST64B);
+#else
+	S2B_CASE(S2W_BF_MOVQ_LOOP);
+	S2B_CASE(S2W_BF_MOVDIR64B);
+#endif
 	default:
-		for (i = 0; i < n; i++) {
-			s2b_stream(c);
-			if (drain)
-				s2b_drain(c);
-		}
 		break;
 	}
-	/* dsb st: the batch's stores are complete before the counter read */
-	wmb();
+	/* dsb st / sfence: the batch's stores are complete before the counter */
+	s2w_wmb();
 	t1 = s2b_now();
-	preempt_enable();
+	local_irq_restore(flags);
 	return t1 - t0;
 }
 
@@ -538,47 +583,321 @@ static u64 s2b_ticks_to_ns(u64 ticks, u64 freq)
 	return mul_u64_u64_div_u64(ticks, S2B_NS_PER_S, freq);
 }
 
-/*
- * Pick n so that one batch takes about S2B_BATCH_TARGET_NS (well below the
- * 1 ms preempt-off bound): double from 1 while a batch is under a quarter of
- * the target, then scale.  Each probing batch is at most about half the
- * target, so no preempt-off window here exceeds ~1 ms unless one op does
- * (a trapped access in a slow emulator), and then n stays 1.
- */
-static u32 s2b_calibrate(struct s2b_ctx *c, int pat, bool drain, u64 freq)
-{
-	u64 ns, ns2, n = 1;
-	int i;
+struct s2b_pmu {
+	struct perf_event *cycles, *insns;
+};
 
-	/* warm up (TLB and cache misses) in single ops: one may be slow */
+/* One case: a sequence and a cost, both mappings. */
+struct s2b_res {
+	const char *skip;		/* why it did not run, or NULL */
+	u32 batch;			/* ops per batch */
+	u32 pairs;
+	struct s2s_paired pr;		/* picoseconds per op */
+	u64 cycles[S2B_NR_MAP], insns[S2B_NR_MAP];
+	bool pmu;
+};
+
+/* Everything one run needs, allocated once. */
+struct s2b_run {
+	struct s2b_target *t;
+	struct s2b_ctx c;
+	struct s2w_post *post;
+	struct s2b_pmu pmu;
+	struct s2b_simd *simd;
+	u64 freq;
+	u32 pairs;
+	u64 *ps[S2B_NR_MAP];		/* per-op picoseconds of each batch */
+	u64 *scratch;			/* for s2s_pair */
+	struct s2b_res res[S2W_NR_SEQ][S2B_NR_COST];
+};
+
+/* Set the mapping under test and the read-back mapping for side m. */
+static int s2b_side_begin(struct s2b_run *r, int m)
+{
+	struct s2b_target *t = r->t;
+
+	if (s2b_aliases_ok()) {
+		r->c.map = m == S2B_WC ? t->wc : t->dev;
+		r->c.rd = t->dev;
+		return 0;
+	}
+	r->c.map = m == S2B_WC ? ioremap_wc(t->phys, t->len) : ioremap(t->phys, t->len);
+	r->c.rd = r->c.map;
+	if (!r->c.map) {
+		pr_err("cannot map %s BAR %u window for the %s side\n",
+		       pci_name(t->pdev), t->bar, s2b_map_name[m]);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void s2b_side_end(struct s2b_run *r)
+{
+	if (!s2b_aliases_ok() && r->c.map)
+		iounmap(r->c.map);
+	r->c.map = NULL;
+	r->c.rd = NULL;
+}
+
+static bool s2b_pmu_read(struct s2b_pmu *p, u64 *cyc, u64 *ins)
+{
+	u64 en, run;
+
+	if (!p->cycles || !p->insns)
+		return false;
+	*cyc = perf_event_read_value(p->cycles, &en, &run);
+	if (!run)
+		return false;
+	*ins = perf_event_read_value(p->insns, &en, &run);
+	return run != 0;
+}
+
+/*
+ * One timed batch on side m: ticks, and PMU counts added to res. SIMD
+ * sequences run between kernel_neon_begin/end, outside the timed window.
+ */
+static int s2b_side_batch(struct s2b_run *r, enum s2w_seq s, int k, int m, u32 n,
+			  struct s2b_res *res, u64 *ticks)
+{
+	u64 c0 = 0, i0 = 0, c1, i1;
+	bool pmu;
+	int ret;
+
+	ret = s2b_side_begin(r, m);
+	if (ret)
+		return ret;
+	pmu = s2b_pmu_read(&r->pmu, &c0, &i0);
+	if (s2w_seqs[s].simd)
+		s2b_simd_begin(r->simd);
+	*ticks = s2b_batch(&r->c, s, k == S2B_READBACK, n);
+	if (s2w_seqs[s].simd)
+		s2b_simd_end(r->simd);
+	if (pmu && s2b_pmu_read(&r->pmu, &c1, &i1)) {
+		res->cycles[m] += c1 - c0;
+		res->insns[m] += i1 - i0;
+	} else {
+		res->pmu = false;
+	}
+	s2b_side_end(r);
+	return 0;
+}
+
+/*
+ * Ops per batch so that a Device batch (the slower side, as a rule) takes
+ * about S2B_BATCH_TARGET_NS: after single-op warm-up batches, double from 1
+ * while the faster of two batches is under a quarter of the target, then
+ * scale. No probing batch is much longer than half the target unless one op
+ * is (a trapped access in a slow emulator), and then n stays 1.
+ */
+static int s2b_calibrate(struct s2b_run *r, enum s2w_seq s, int k, struct s2b_res *res, u32 *out)
+{
+	u64 ns, t1, t2, n = 1;
+	int i, ret;
+
 	for (i = 0; i < S2B_WARMUP_OPS; i++) {
-		s2b_batch(c, pat, drain, 1);
+		ret = s2b_side_batch(r, s, k, i & 1 ? S2B_WC : S2B_DEV, 1, res, &t1);
+		if (ret)
+			return ret;
 		cond_resched();
 	}
 	for (;;) {
-		/* the faster of two, so one interrupt does not stop the doubling */
-		ns = s2b_ticks_to_ns(s2b_batch(c, pat, drain, n), freq);
-		ns2 = s2b_ticks_to_ns(s2b_batch(c, pat, drain, n), freq);
-		ns = min(ns, ns2);
+		ret = s2b_side_batch(r, s, k, S2B_DEV, n, res, &t1);
+		if (!ret)
+			ret = s2b_side_batch(r, s, k, S2B_DEV, n, res, &t2);
+		if (ret)
+			return ret;
+		ns = s2b_ticks_to_ns(min(t1, t2), r->freq);
 		cond_resched();
 		if (ns >= S2B_BATCH_TARGET_NS / 4 || n >= S2B_BATCH_MAX)
 			break;
 		n *= 2;
 	}
 	n = div64_u64(n * S2B_BATCH_TARGET_NS, max_t(u64, ns, 1));
-	return clamp_t(u64, n, 1, S2B_BATCH_MAX);
+	*out = clamp_t(u64, n, 1, S2B_BATCH_MAX);
+	return 0;
 }
 
-struct s2b_res {
-	u32 batch;
-	u64 ps_min, ps_med, ps_p99;	/* picoseconds per op, over batches */
-	u64 cycles, insns, ops;
-	bool pmu;
+/* One case: calibration, then pairs of batches, WC first and Device first in turn. */
+static int s2b_case(struct s2b_run *r, enum s2w_seq s, int k)
+{
+	struct s2b_res *res = &r->res[s][k];
+	u64 ticks;
+	u32 i, n;
+	int j, m, ret;
+
+	memset(r->post, 0, sizeof(*r->post));
+	r->post->wqe.dw[1] = (__force u32)cpu_to_be32(1);	/* "qpn/ds": one 16-byte segment */
+	r->c.post = r->post;
+	res->pmu = true;
+	ret = s2b_calibrate(r, s, k, res, &n);
+	if (ret)
+		return ret;
+	memset(res->cycles, 0, sizeof(res->cycles));
+	memset(res->insns, 0, sizeof(res->insns));
+	res->pmu = r->pmu.cycles && r->pmu.insns;
+	res->batch = n;
+	res->pairs = r->pairs;
+	for (i = 0; i < r->pairs; i++) {
+		for (j = 0; j < S2B_NR_MAP; j++) {
+			m = (i + j) & 1 ? S2B_DEV : S2B_WC;
+			ret = s2b_side_batch(r, s, k, m, n, res, &ticks);
+			if (ret)
+				return ret;
+			r->ps[m][i] = mul_u64_u64_div_u64(ticks, S2B_PS_PER_S, r->freq * n);
+		}
+		cond_resched();
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	s2s_pair(r->ps[S2B_WC], r->ps[S2B_DEV], r->pairs, S2S_BOOT, r->scratch, &res->pr);
+	cond_resched();
+	return 0;
+}
+
+/* ---- formatting ---- */
+struct s2b_buf {
+	char *p;
+	size_t size, used;
 };
 
-struct s2b_pmu {
-	struct perf_event *cycles, *insns;
-};
+static __printf(2, 3) void s2b_out(struct s2b_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	b->used += vscnprintf(b->p + b->used, b->size - b->used, fmt, ap);
+	va_end(ap);
+}
+
+/* v in hundredths, as "%llu.%02llu" right-aligned in width columns (0: none) */
+static void s2b_out_c2(struct s2b_buf *b, int width, u64 v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%llu.%02llu", v / 100, v % 100);
+	s2b_out(b, "%*s", width, num);
+}
+
+/* a fixed-point ratio (S2S_RATIO_ONE = 1.0000) as "x.xxxx" */
+static void s2b_out_ratio(struct s2b_buf *b, u64 v)
+{
+	s2b_out(b, "%llu.%04llu", v / S2S_RATIO_ONE, v % S2S_RATIO_ONE);
+}
+
+/* per-op count in hundredths */
+static u64 s2b_per_op_c(u64 count, u64 ops)
+{
+	return div64_u64(count * 100, max_t(u64, ops, 1));
+}
+
+static void s2b_format_row(struct s2b_buf *b, const struct s2b_res *r, enum s2w_seq s, int k)
+{
+	u64 ops = (u64)r->batch * r->pairs;
+
+	s2b_out(b, "%-13s %-10s %7u", s2w_seqs[s].name, s2b_cost_name[k], r->batch);
+	/* picoseconds / 10 = hundredths of a nanosecond */
+	s2b_out_c2(b, 10, r->pr.wc.median / 10);
+	s2b_out_c2(b, 11, r->pr.dev.median / 10);
+	s2b_out(b, "  ");
+	s2b_out_ratio(b, r->pr.ratio);
+	s2b_out(b, " [");
+	s2b_out_ratio(b, r->pr.ci_lo);
+	s2b_out(b, ", ");
+	s2b_out_ratio(b, r->pr.ci_hi);
+	s2b_out(b, "]");
+	if (r->pmu) {
+		s2b_out_c2(b, 10, s2b_per_op_c(r->cycles[S2B_WC], ops));
+		s2b_out_c2(b, 10, s2b_per_op_c(r->cycles[S2B_DEV], ops));
+	}
+	s2b_out(b, "\n");
+}
+
+static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, enum s2w_seq s, int k)
+{
+	const struct s2s_summary *sum[S2B_NR_MAP] = { &r->pr.wc, &r->pr.dev };
+	u64 ops = (u64)r->batch * r->pairs;
+	const char *key = s2w_seqs[s].name;
+	int m;
+
+	s2b_out(b, "%s.%s.batch=%u\n", key, s2b_cost_name[k], r->batch);
+	s2b_out(b, "%s.%s.pairs=%u\n", key, s2b_cost_name[k], r->pairs);
+	for (m = 0; m < S2B_NR_MAP; m++) {
+		s2b_out(b, "%s.%s.%s.ns_min=", key, s2b_cost_name[k], s2b_map_name[m]);
+		s2b_out_c2(b, 0, sum[m]->min / 10);
+		s2b_out(b, "\n%s.%s.%s.ns_median=", key, s2b_cost_name[k], s2b_map_name[m]);
+		s2b_out_c2(b, 0, sum[m]->median / 10);
+		s2b_out(b, "\n%s.%s.%s.ns_p99=", key, s2b_cost_name[k], s2b_map_name[m]);
+		s2b_out_c2(b, 0, sum[m]->p99 / 10);
+		s2b_out(b, "\n");
+		if (r->pmu) {
+			s2b_out(b, "%s.%s.%s.cycles_per_op=", key, s2b_cost_name[k], s2b_map_name[m]);
+			s2b_out_c2(b, 0, s2b_per_op_c(r->cycles[m], ops));
+			s2b_out(b, "\n%s.%s.%s.instructions_per_op=", key, s2b_cost_name[k],
+				s2b_map_name[m]);
+			s2b_out_c2(b, 0, s2b_per_op_c(r->insns[m], ops));
+			s2b_out(b, "\n");
+		}
+	}
+	s2b_out(b, "%s.%s.ratio=", key, s2b_cost_name[k]);
+	s2b_out_ratio(b, r->pr.ratio);
+	s2b_out(b, "\n%s.%s.ratio_ci_lo=", key, s2b_cost_name[k]);
+	s2b_out_ratio(b, r->pr.ci_lo);
+	s2b_out(b, "\n%s.%s.ratio_ci_hi=", key, s2b_cost_name[k]);
+	s2b_out_ratio(b, r->pr.ci_hi);
+	s2b_out(b, "\n");
+}
+
+static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
+{
+	struct s2b_target *t = r->t;
+	char cpu[48];
+	bool pmu = false;
+	int s, k;
+
+	s2b_cpu_id(cpu, sizeof(cpu));
+	s2b_out(b, "s2bench: %s BAR %u window 0x%llx+0x%llx (BlueFlame buffers at +0x%x, +0x%x), ",
+		pci_name(t->pdev), t->bar, t->offset, t->len, S2W_BF_OFFSET,
+		S2W_BF_OFFSET + S2W_BF_HALF);
+	s2b_out(b, "%u WC/Device batch pairs of ~%llu us, interrupts off, counter %s %llu Hz\n",
+		r->pairs, S2B_BATCH_TARGET_NS / 1000, s2b_clock, r->freq);
+	s2b_out(b, "ratio = Device median / WC median, per op; [95%% bootstrap interval]\n");
+	s2b_out(b, "%-13s %-10s %7s %10s %11s  %-6s %-17s %9s %9s\n", "sequence", "cost",
+		"batch", "wc_ns", "dev_ns", "ratio", "[95% CI]", "wc_cyc", "dev_cyc");
+	for (s = 0; s < S2W_NR_SEQ; s++)
+		for (k = 0; k < S2B_NR_COST; k++)
+			if (!r->res[s][k].skip)
+				s2b_format_row(b, &r->res[s][k], s, k);
+	for (s = 0; s < S2W_NR_SEQ; s++)
+		if (r->res[s][0].skip)
+			s2b_out(b, "skipped %s: %s\n", s2w_seqs[s].name, r->res[s][0].skip);
+	s2b_out(b, "\n");
+
+	s2b_out(b, "target=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\nforce=%d\n",
+		pci_name(t->pdev), t->bar, t->offset, t->len, t->force);
+	s2b_out(b, "vendor=0x%04x\ndevice=0x%04x\nnuma_node=%d\n", t->pdev->vendor,
+		t->pdev->device, dev_to_node(&t->pdev->dev));
+	s2b_out(b, "kernel=%s\ncpu=%s\n", utsname()->release, cpu);
+	s2b_out(b, "clock=%s\ncntfrq=%llu\n", s2b_clock, r->freq);
+	s2b_out(b, "pairs=%u\nbatch_target_ns=%llu\nirqs=off\n", r->pairs, S2B_BATCH_TARGET_NS);
+	s2b_out(b, "bootstrap=%u\n", S2S_BOOT);
+	s2b_out(b, "bf_offset=0x%x\nbf_half=0x%x\n", S2W_BF_OFFSET, S2W_BF_HALF);
+	s2b_out(b, "readback=%s\n", s2b_aliases_ok() ? "dev" : "same");
+	for (k = 0; k < S2B_NR_COST; k++)
+		s2b_out(b, "cost.%s=%s\n", s2b_cost_name[k], s2b_cost_text[k]);
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		s2b_out(b, "seq.%s.bytes=%u\nseq.%s.mirrors=%s\n", s2w_seqs[s].name,
+			s2w_seqs[s].bytes, s2w_seqs[s].name, s2w_seqs[s].mirrors);
+		if (r->res[s][0].skip) {
+			s2b_out(b, "seq.%s.skipped=%s\n", s2w_seqs[s].name, r->res[s][0].skip);
+			continue;
+		}
+		for (k = 0; k < S2B_NR_COST; k++) {
+			s2b_format_keys(b, &r->res[s][k], s, k);
+			pmu |= r->res[s][k].pmu;
+		}
+	}
+	s2b_out(b, "pmu=%s\n", pmu ? "available" : "unavailable");
+}
 
 static struct perf_event *s2b_pmu_open(u64 config)
 {
@@ -604,314 +923,188 @@ static void s2b_pmu_close(struct s2b_pmu *p)
 	p->insns = NULL;
 }
 
-static bool s2b_pmu_read(struct s2b_pmu *p, u64 *cyc, u64 *ins)
+static void s2b_publish(char *text)
 {
-	u64 en, run;
+	char *old;
 
-	if (!p->cycles || !p->insns)
-		return false;
-	*cyc = perf_event_read_value(p->cycles, &en, &run);
-	if (!run)
-		return false;
-	*ins = perf_event_read_value(p->insns, &en, &run);
-	return run != 0;
+	mutex_lock(&s2b_text_lock);
+	old = s2b_results;
+	s2b_results = text;
+	mutex_unlock(&s2b_text_lock);
+	kvfree(old);
 }
 
-static int s2b_cmp_u64(const void *a, const void *b)
+static void s2b_run_free(struct s2b_run *r)
 {
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
+	s2b_pmu_close(&r->pmu);
+	kvfree(r->scratch);
+	kvfree(r->ps[S2B_WC]);
+	kvfree(r->ps[S2B_DEV]);
+	kfree(r->simd);
+	kfree(r->post);
+	kvfree(r);
 }
 
-static int s2b_measure(struct s2b_ctx *c, int pat, bool drain, u64 freq,
-		       unsigned int nb, u64 *samples, struct s2b_pmu *pmu,
-		       struct s2b_res *r)
+/* Called with s2b_lock held and a target set. Runs the sequences in mask. */
+static int s2b_run(unsigned int pairs, unsigned long mask)
 {
-	u64 c0 = 0, i0 = 0, c1, i1;
-	unsigned int b;
-	bool pmu_ok;
-	u32 n;
+	struct s2b_buf out = { .size = S2B_RESULTS_SIZE };
+	struct s2b_run *r;
+	int s, k, ret = -ENOMEM;
 
-	n = s2b_calibrate(c, pat, drain, freq);
-	r->batch = n;
-	pmu_ok = s2b_pmu_read(pmu, &c0, &i0);
-	for (b = 0; b < nb; b++) {
-		u64 ticks = s2b_batch(c, pat, drain, n);
+	r = kvzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->t = &s2b_tgt;
+	r->pairs = pairs;
+	r->freq = s2b_freq();
+	if (!r->freq) {
+		pr_err("no usable cycle counter frequency\n");
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	r->post = kzalloc(sizeof(*r->post), GFP_KERNEL);
+	r->simd = kzalloc(sizeof(*r->simd), GFP_KERNEL);
+	r->ps[S2B_WC] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
+	r->ps[S2B_DEV] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
+	r->scratch = kvmalloc_array(2 * pairs + S2S_BOOT, sizeof(u64), GFP_KERNEL);
+	out.p = kvzalloc(out.size, GFP_KERNEL);
+	if (!r->post || !r->simd || !r->ps[S2B_WC] || !r->ps[S2B_DEV] || !r->scratch || !out.p)
+		goto out;
+	r->pmu.cycles = s2b_pmu_open(PERF_COUNT_HW_CPU_CYCLES);
+	r->pmu.insns = s2b_pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
 
-		samples[b] = mul_u64_u64_div_u64(ticks, S2B_PS_PER_S, freq * n);
-		cond_resched();
-		if (fatal_signal_pending(current))
-			return -EINTR;
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		const char *skip = s2b_seq_missing(s);
+
+		if (!skip && !(mask & BIT(s)))
+			skip = "not selected";
+		for (k = 0; k < S2B_NR_COST; k++) {
+			r->res[s][k].skip = skip;
+			if (skip)
+				continue;
+			ret = s2b_case(r, s, k);
+			if (ret)
+				goto out;
+		}
 	}
-	r->ops = (u64)n * nb;
-	if (pmu_ok && s2b_pmu_read(pmu, &c1, &i1)) {
-		r->pmu = true;
-		r->cycles = c1 - c0;
-		r->insns = i1 - i0;
+	s2b_format(&out, r);
+	s2b_publish(out.p);
+	out.p = NULL;
+	ret = 0;
+	pr_info("run of %u pairs on %s done\n", pairs, pci_name(r->t->pdev));
+out:
+	kvfree(out.p);
+	s2b_run_free(r);
+	return ret;
+}
+
+/* ---- verify: what each sequence writes, read back (RAM-backed BARs) ---- */
+#define S2B_VERIFY_OPS	4
+
+static int s2b_verify_one(struct s2b_run *r, enum s2w_seq s, int m, u8 *got, u8 *want)
+{
+	struct s2w_post *p = r->post;
+	unsigned int op, off = 0, bytes = s2w_seqs[s].bytes;
+	bool toggles = bytes == S2W_WQE_BYTES || s2w_seqs[s].style == S2W_RDMA;
+	int ret, i;
+
+	ret = s2b_side_begin(r, S2B_DEV);
+	if (ret)
+		return ret;
+	memset_io(r->c.map, 0xa5, S2W_PAGE);
+	s2b_side_end(r);
+	memset(want, 0xa5, S2W_PAGE);
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < S2W_WQE_QWORDS; i++)
+		p->wqe.qw[i] = 0x0101010101010101ULL * (i + 1) + m;
+	ret = s2b_side_begin(r, m);
+	if (ret)
+		return ret;
+	r->c.post = p;
+	for (op = 0; op < S2B_VERIFY_OPS; op++) {
+		if (s2w_seqs[s].simd)
+			s2b_simd_begin(r->simd);
+		s2b_batch(&r->c, s, false, 1);
+		if (s2w_seqs[s].simd)
+			s2b_simd_end(r->simd);
+		memcpy(want + S2W_BF_OFFSET + off, p->wqe.qw, bytes);
+		if (toggles)
+			off ^= S2W_BF_HALF;
 	}
-	sort(samples, nb, sizeof(*samples), s2b_cmp_u64, NULL);
-	r->ps_min = samples[0];
-	r->ps_med = samples[(nb - 1) / 2];
-	/* nearest rank: ceil(0.99 * nb) - 1 */
-	r->ps_p99 = samples[DIV_ROUND_UP(nb * 99, 100) - 1];
+	s2b_side_end(r);
+	ret = s2b_side_begin(r, S2B_DEV);
+	if (ret)
+		return ret;
+	memcpy_fromio(got, r->c.map, S2W_PAGE);
+	s2b_side_end(r);
+	for (i = 0; i < S2W_PAGE; i++)
+		if (got[i] != want[i])
+			return i + 1;
 	return 0;
-}
-
-/* ---- formatting ---- */
-struct s2b_buf {
-	char *p;
-	size_t size, used;
-};
-
-static __printf(2, 3) void s2b_out(struct s2b_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	b->used += vscnprintf(b->p + b->used, b->size - b->used, fmt, ap);
-	va_end(ap);
-}
-
-/* v in hundredths, as "%llu.%02llu", right-aligned in width columns */
-static void s2b_out_c2(struct s2b_buf *b, int width, u64 v)
-{
-	char num[32];
-
-	snprintf(num, sizeof(num), "%llu.%02llu", v / 100, v % 100);
-	s2b_out(b, "%*s", width, num);
-}
-
-static u64 s2b_ops_per_s(const struct s2b_res *r)
-{
-	return div64_u64(S2B_PS_PER_S, max_t(u64, r->ps_med, 1));
-}
-
-/* MB/s (10^6 bytes) in hundredths */
-static u64 s2b_mbps_c(const struct s2b_res *r, int pat)
-{
-	return div64_u64((u64)s2b_pat_bytes[pat] * 100000000ULL, max_t(u64, r->ps_med, 1));
-}
-
-/* per-op count in hundredths */
-static u64 s2b_per_op_c(u64 count, u64 ops)
-{
-	return div64_u64(count * 100, max_t(u64, ops, 1));
-}
-
-/* dev median / wc median in hundredths, rounded */
-static u64 s2b_ratio_c(struct s2b_res res[][S2B_NR_MAP][S2B_NR_COST], int p, int k)
-{
-	u64 w = max_t(u64, res[p][S2B_WC][k].ps_med, 1);
-
-	return div64_u64(res[p][S2B_DEV][k].ps_med * 100 + w / 2, w);
-}
-
-static void s2b_format_row(struct s2b_buf *b, const struct s2b_res *r, int p, int m, int k)
-{
-	s2b_out(b, "%-9s %-3s %-7s %7u", s2b_pat_name[p], s2b_map_name[m],
-		s2b_cost_name[k], r->batch);
-	/* picoseconds / 10 = hundredths of a nanosecond */
-	s2b_out_c2(b, 11, r->ps_min / 10);
-	s2b_out_c2(b, 11, r->ps_med / 10);
-	s2b_out_c2(b, 11, r->ps_p99 / 10);
-	s2b_out(b, " %11llu", s2b_ops_per_s(r));
-	s2b_out_c2(b, 11, s2b_mbps_c(r, p));
-	if (r->pmu) {
-		s2b_out_c2(b, 9, s2b_per_op_c(r->cycles, r->ops));
-		s2b_out_c2(b, 9, s2b_per_op_c(r->insns, r->ops));
-	} else {
-		s2b_out(b, " %8s %8s", "-", "-");
-	}
-	s2b_out(b, "\n");
-}
-
-static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, int p, int m, int k)
-{
-	char key[32];
-
-	snprintf(key, sizeof(key), "%s.%s.%s", s2b_pat_name[p], s2b_map_name[m],
-		 s2b_cost_name[k]);
-	s2b_out(b, "%s.batch=%u\n", key, r->batch);
-	s2b_out(b, "%s.ops=%llu\n", key, r->ops);
-	s2b_out(b, "%s.ns_min=", key);
-	s2b_out_c2(b, 0, r->ps_min / 10);
-	s2b_out(b, "\n%s.ns_median=", key);
-	s2b_out_c2(b, 0, r->ps_med / 10);
-	s2b_out(b, "\n%s.ns_p99=", key);
-	s2b_out_c2(b, 0, r->ps_p99 / 10);
-	s2b_out(b, "\n%s.ops_per_s=%llu\n", key, s2b_ops_per_s(r));
-	s2b_out(b, "%s.mb_per_s=", key);
-	s2b_out_c2(b, 0, s2b_mbps_c(r, p));
-	s2b_out(b, "\n");
-	if (r->pmu) {
-		s2b_out(b, "%s.cycles_per_op=", key);
-		s2b_out_c2(b, 0, s2b_per_op_c(r->cycles, r->ops));
-		s2b_out(b, "\n%s.instructions_per_op=", key);
-		s2b_out_c2(b, 0, s2b_per_op_c(r->insns, r->ops));
-		s2b_out(b, "\n");
-	}
-}
-
-static void s2b_format(struct s2b_buf *b, struct s2b_res res[][S2B_NR_MAP][S2B_NR_COST],
-		       u64 freq, unsigned int nb, bool pmu, unsigned int bf_half)
-{
-	struct s2b_target *t = &s2b_tgt;
-	u32 maxbatch = 0;
-	int p, m, k;
-
-	s2b_out(b, "s2bench: %s BAR %u window 0x%llx+0x%llx, counter %llu Hz (%s), ",
-		pci_name(t->pdev), t->bar, t->offset, t->len, freq, s2b_clock);
-	s2b_out(b, "%u batches of ~%llu us\n", nb, S2B_BATCH_TARGET_NS / 1000);
-	s2b_out(b, "%-9s %-3s %-7s %7s %11s %11s %11s %11s %11s %9s %9s\n",
-		"pattern", "map", "cost", "batch", "min_ns", "median_ns", "p99_ns",
-		"ops/s", "MB/s", "cyc/op", "ins/op");
-	for (p = 0; p < S2B_NR_PAT; p++)
-		for (m = 0; m < S2B_NR_MAP; m++)
-			for (k = 0; k < S2B_NR_COST; k++) {
-				s2b_format_row(b, &res[p][m][k], p, m, k);
-				maxbatch = max(maxbatch, res[p][m][k].batch);
-			}
-	s2b_out(b, "dev/wc median ratio:");
-	for (p = 0; p < S2B_NR_PAT; p++)
-		for (k = 0; k < S2B_NR_COST; k++) {
-			s2b_out(b, " %s/%s ", s2b_pat_name[p], s2b_cost_name[k]);
-			s2b_out_c2(b, 0, s2b_ratio_c(res, p, k));
-		}
-	s2b_out(b, "\n\n");
-
-	s2b_out(b, "target=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\n",
-		pci_name(t->pdev), t->bar, t->offset, t->len);
-	s2b_out(b, "force=%d\n", t->force);
-	s2b_out(b, "cntfrq=%llu\n", freq);
-	s2b_out(b, "clock=%s\n", s2b_clock);
-	s2b_out(b, "batch=%u\n", maxbatch);
-	s2b_out(b, "batch_target_ns=%llu\n", S2B_BATCH_TARGET_NS);
-	s2b_out(b, "iterations=%u\n", nb);
-	s2b_out(b, "batches=%u\n", nb);
-	s2b_out(b, "bf_half=%u\n", bf_half);
-	s2b_out(b, "drain_read=%s\n", s2b_aliases_ok() ? "dev" : "same");
-	s2b_out(b, "pmu=%s\n", pmu ? "available" : "unavailable");
-	for (p = 0; p < S2B_NR_PAT; p++) {
-		s2b_out(b, "%s.bytes_per_op=%u\n", s2b_pat_name[p], s2b_pat_bytes[p]);
-		for (m = 0; m < S2B_NR_MAP; m++)
-			for (k = 0; k < S2B_NR_COST; k++)
-				s2b_format_keys(b, &res[p][m][k], p, m, k);
-	}
-	for (p = 0; p < S2B_NR_PAT; p++)
-		for (k = 0; k < S2B_NR_COST; k++) {
-			s2b_out(b, "ratio.%s.%s=", s2b_pat_name[p], s2b_cost_name[k]);
-			s2b_out_c2(b, 0, s2b_ratio_c(res, p, k));
-			s2b_out(b, "\n");
-		}
 }
 
 /*
- * The BlueFlame register is the window rounded down to a power of two, split
- * in two halves like mlx5's bf_buf_size = (1 << log_bf_reg_size) / 2.
+ * For each sequence and mapping: fill the page, post S2B_VERIFY_OPS times,
+ * read the page back. Exactly the WQEs at the two buffers, nothing else.
+ * Only meaningful where the BAR is memory (ivshmem: the lab): a device's
+ * doorbell page does not read back what was written.
  */
-static unsigned int s2b_bf_half(u64 len)
+static int s2b_verify(unsigned long mask)
 {
-	return rounddown_pow_of_two(len) / 2;
-}
+	struct s2b_buf out = { .size = S2B_RESULTS_SIZE };
+	struct s2b_run *r;
+	u8 *got = NULL, *want = NULL;
+	int s, m, ret = -ENOMEM, bad;
 
-/* Set the mapping under test and the drain-read mapping for phase m. */
-static int s2b_phase_begin(struct s2b_target *t, int m, struct s2b_ctx *c)
-{
-	if (s2b_aliases_ok()) {
-		c->map = m == S2B_WC ? t->wc : t->dev;
-		c->rd = t->dev;
-		return 0;
+	if (s2b_tgt.pdev->vendor == S2W_VENDOR_MELLANOX) {
+		pr_err("verify writes and reads back a whole page: not on a ConnectX\n");
+		return -EPERM;
 	}
-	c->map = m == S2B_WC ? ioremap_wc(t->phys, t->len) : ioremap(t->phys, t->len);
-	c->rd = c->map;
-	if (!c->map) {
-		pr_err("cannot map %s BAR %u window for the %s phase\n",
-		       pci_name(t->pdev), t->bar, s2b_map_name[m]);
+	r = kvzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
 		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void s2b_phase_end(struct s2b_target *t, struct s2b_ctx *c)
-{
-	if (!s2b_aliases_ok())
-		iounmap(c->map);
-	c->map = NULL;
-	c->rd = NULL;
-}
-
-/* Called with s2b_lock held and a target set. */
-static int s2b_run(unsigned int nb)
-{
-	struct s2b_res (*res)[S2B_NR_MAP][S2B_NR_COST] = NULL;
-	struct s2b_target *t = &s2b_tgt;
-	struct s2b_pmu pmu = { };
-	struct s2b_ctx c = { };
-	struct s2b_buf out = { };
-	struct s2b_mem *mem = NULL;
-	u64 freq = s2b_freq();
-	u64 *samples = NULL;
-	bool pmu_any = false;
-	int p, m, k, ret;
-	char *old;
-
-	if (!freq) {
-		pr_err("no usable cycle counter frequency\n");
-		return -EOPNOTSUPP;
-	}
-	ret = -ENOMEM;
-	samples = kvmalloc_array(nb, sizeof(*samples), GFP_KERNEL);
-	res = kcalloc(S2B_NR_PAT, sizeof(*res), GFP_KERNEL);
-	mem = kcalloc(1, sizeof(*mem), GFP_KERNEL);
-	out.size = S2B_RESULTS_SIZE;
+	r->t = &s2b_tgt;
+	r->post = kzalloc(sizeof(*r->post), GFP_KERNEL);
+	r->simd = kzalloc(sizeof(*r->simd), GFP_KERNEL);
+	got = kmalloc(S2W_PAGE, GFP_KERNEL);
+	want = kmalloc(S2W_PAGE, GFP_KERNEL);
 	out.p = kvzalloc(out.size, GFP_KERNEL);
-	if (!samples || !res || !mem || !out.p)
+	if (!r->post || !r->simd || !got || !want || !out.p)
 		goto out;
-	c.wqe = &mem->wqe;
-	c.dbrec = &mem->dbrec;
+	s2b_out(&out, "verify: %s BAR %u window 0x%llx, %d posts per sequence and mapping\n",
+		pci_name(s2b_tgt.pdev), s2b_tgt.bar, s2b_tgt.offset, S2B_VERIFY_OPS);
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		const char *skip = s2b_seq_missing(s);
 
-	pmu.cycles = s2b_pmu_open(PERF_COUNT_HW_CPU_CYCLES);
-	pmu.insns = s2b_pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
-
-	c.len = t->len;
-	c.bf_half = s2b_bf_half(t->len);
-	c.wqe->dw[1] = cpu_to_be32(1);	/* "qpn/ds": one 16-byte segment */
-
-	for (p = 0; p < S2B_NR_PAT; p++)
+		if (!skip && !(mask & BIT(s)))
+			skip = "not selected";
 		for (m = 0; m < S2B_NR_MAP; m++) {
-			ret = s2b_phase_begin(t, m, &c);
-			if (ret)
-				goto out;
-			for (k = 0; k < S2B_NR_COST; k++) {
-				c.pc = 0;
-				c.bf_off = 0;
-				c.stream_off = 0;
-				ret = s2b_measure(&c, p, k == S2B_DRAINED, freq, nb, samples,
-						  &pmu, &res[p][m][k]);
-				if (ret)
-					break;
-				pmu_any |= res[p][m][k].pmu;
+			s2b_out(&out, "verify.%s.%s=", s2w_seqs[s].name, s2b_map_name[m]);
+			if (skip) {
+				s2b_out(&out, "skipped (%s)\n", skip);
+				continue;
 			}
-			s2b_phase_end(t, &c);
-			if (ret)
+			bad = s2b_verify_one(r, s, m, got, want);
+			if (bad < 0) {
+				ret = bad;
 				goto out;
+			}
+			if (bad)
+				s2b_out(&out, "FAIL at +0x%x: 0x%02x, want 0x%02x\n", bad - 1,
+					got[bad - 1], want[bad - 1]);
+			else
+				s2b_out(&out, "ok\n");
 		}
-
-	s2b_format(&out, res, freq, nb, pmu_any, c.bf_half);
-	mutex_lock(&s2b_text_lock);
-	old = s2b_results;
-	s2b_results = out.p;
-	mutex_unlock(&s2b_text_lock);
-	out.p = old;
+	}
+	s2b_publish(out.p);
+	out.p = NULL;
 	ret = 0;
-	pr_info("run of %u batches on %s done\n", nb, pci_name(t->pdev));
 out:
-	s2b_pmu_close(&pmu);
 	kvfree(out.p);
-	kfree(mem);
-	kfree(res);
-	kvfree(samples);
+	kfree(got);
+	kfree(want);
+	s2b_run_free(r);
 	return ret;
 }
 
@@ -978,42 +1171,71 @@ static const struct file_operations s2b_target_fops = {
 	.llseek = default_llseek,
 };
 
+/* "only=NAME[,NAME]...": the sequences to run; 0 on an unknown name */
+static unsigned long s2b_parse_only(char *list)
+{
+	unsigned long mask = 0;
+	char *name;
+	int s;
+
+	while ((name = strsep(&list, ","))) {
+		for (s = 0; s < S2W_NR_SEQ; s++)
+			if (!strcmp(name, s2w_seqs[s].name))
+				break;
+		if (s == S2W_NR_SEQ) {
+			pr_err("no sequence '%s' on this architecture\n", name);
+			return 0;
+		}
+		mask |= BIT(s);
+	}
+	return mask;
+}
+
 static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t count,
 			     loff_t *ppos)
 {
+	unsigned long mask = BIT(S2W_NR_SEQ) - 1;
 	unsigned int nb = READ_ONCE(batches);
-	char buf[64], *s = buf, *tok;
+	char buf[256], *s = buf, *tok;
+	bool verify = false;
 	ssize_t ret;
 
 	ret = s2b_copy_cmd(buf, sizeof(buf), ubuf, count, ppos);
 	if (ret)
 		return ret;
-	/* "1", "run" or "run N" */
+	/* "1", "run [PAIRS] [only=...]" or "verify [only=...]" */
 	tok = s2b_token(&s);
 	if (!tok)
 		goto bad;
-	if (!strcmp(tok, "run")) {
-		tok = s2b_token(&s);
-		if (tok && kstrtouint(tok, 0, &nb))
-			goto bad;
-	} else if (strcmp(tok, "1")) {
+	if (!strcmp(tok, "verify")) {
+		verify = true;
+	} else if (strcmp(tok, "run") && strcmp(tok, "1")) {
 		goto bad;
 	}
-	if (s2b_token(&s) || nb < 1 || nb > S2B_MAX_BATCHES)
+	while ((tok = s2b_token(&s))) {
+		if (!strncmp(tok, "only=", 5)) {
+			mask = s2b_parse_only(tok + 5);
+			if (!mask)
+				goto bad;
+		} else if (verify || kstrtouint(tok, 0, &nb)) {
+			goto bad;
+		}
+	}
+	if (nb < 1 || nb > S2B_MAX_BATCHES)
 		goto bad;
 
 	if (mutex_lock_interruptible(&s2b_lock))
 		return -EINTR;
 	if (!s2b_tgt.pdev) {
-		pr_err("no target: write 'DDDD:BB:SS.F BAR OFFSET LEN' to /sys/kernel/debug/s2bench/target first\n");
+		pr_err("no target: write 'DDDD:BB:SS.F BAR OFFSET' to /sys/kernel/debug/s2bench/target first\n");
 		ret = -ENODEV;
 	} else {
-		ret = s2b_run(nb);
+		ret = verify ? s2b_verify(mask) : s2b_run(nb, mask);
 	}
 	mutex_unlock(&s2b_lock);
 	return ret ? ret : count;
 bad:
-	pr_err("usage: echo 1 > run, or echo 'run [ITERATIONS]' > run (ITERATIONS = timed batches per case, 1..%d)\n",
+	pr_err("usage: echo 'run [PAIRS] [only=SEQ,...]' > run (PAIRS of WC/Device batches, 1..%d), or 'verify [only=SEQ,...]'\n",
 	       S2B_MAX_BATCHES);
 	return -EINVAL;
 }
@@ -1085,6 +1307,7 @@ static int __init s2b_init(void)
 	}
 	sp.bar = bar;
 	sp.offset = offset;
+	sp.offset_given = offset != 0;
 	sp.len = len;
 	sp.force = force;
 	mutex_lock(&s2b_lock);
@@ -1109,6 +1332,6 @@ static void __exit s2b_exit(void)
 
 module_init(s2b_init);
 module_exit(s2b_exit);
-MODULE_DESCRIPTION("Time doorbell writes to a PCI BAR mapped write-combining vs device");
+MODULE_DESCRIPTION("Time mlx5-style doorbell and BlueFlame posts to a PCI BAR, write-combining vs device");
 MODULE_AUTHOR("s2probe project");
 MODULE_LICENSE("GPL");
