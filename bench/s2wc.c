@@ -1,184 +1,119 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * s2wc - user-space twin of s2bench.ko: times the doorbell8, bf64 and stream
- * patterns through a PCI BAR mapped via sysfs resourceN (uncached, "dev") and
- * resourceN_wc (write-combining, "wc"), and prints the same table and
- * key=value lines as /sys/kernel/debug/s2bench/results.
+ * s2wc - user-space twin of s2bench.ko: times bench/s2wr.h's doorbell and
+ * BlueFlame sequences through a PCI BAR page mapped via sysfs resourceN
+ * (uncached, "dev") and resourceN_wc (write-combining, "wc"), WC and Device
+ * batches in pairs, and prints the same table and key=value lines as
+ * /sys/kernel/debug/s2bench/results. The process pins itself to one CPU and
+ * locks its memory; interrupts stay on (user space), so look at medians.
  *
- * usage: s2wc --dev /sys/bus/pci/devices/BDF --bar N [--offset OFF]
- *             [--len LEN] [--iters BATCHES]
+ * usage: s2wc --dev /sys/bus/pci/devices/BDF --bar N [--offset OFF] [--len LEN]
+ *             [--pairs N] [--only SEQ,...] [--verify] [--force] [--cpu N]
  */
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <linux/perf_event.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
-#define ALIGN_BYTES		64
-#define MIN_LEN			128
-#define DEF_LEN			0x10000ULL
-#define WQE_QWORDS		8
-#define WQE_BYTES		(WQE_QWORDS * 8)
-#define BATCH_TARGET_NS		200000ULL
+#include "s2stat.h"
+#include "s2wr.h"
+
+#define BATCH_TARGET_NS		100000ULL
 #define BATCH_MAX		1048576ULL	/* ops per batch, upper bound */
-#define DEF_ITERS		200
-#define MAX_ITERS		100000
+#define WARMUP_OPS		16
+#define DEF_PAIRS		200
+#define MAX_PAIRS		2000
+#define VERIFY_OPS		4
 #define PS_PER_S		1000000000000ULL
 #define NS_PER_S		1000000000ULL
-#define DEV_BUF			1024
-#define PATH_BUF		(DEV_BUF + 64)
+#define PATH_BUF		1100
 
-enum { DB8, BF64, STREAM, NR_PAT };
 enum { MAP_WC, MAP_DEV, NR_MAP };
-enum { ISSUE, DRAINED, NR_COST };
+enum { SERIAL, READBACK, NR_COST };
 
-static const char * const pat_name[NR_PAT] = { "doorbell8", "bf64", "stream" };
-static const unsigned int pat_bytes[NR_PAT] = { 8, WQE_BYTES, WQE_BYTES };
 static const char * const map_name[NR_MAP] = { "wc", "dev" };
-static const char * const cost_name[NR_COST] = { "issue", "drained" };
+static const char * const cost_name[NR_COST] = { "serialized", "readback" };
+static const char * const cost_text[NR_COST] = {
+	"per op, serialized by its own barrier",
+	"per op, + wmb and a read back through the Device mapping",
+};
 
-/* ---- architecture helpers: barriers, single stores, counter ---- */
+/* ---- architecture: aliases, counter, features ---- */
 #if defined(__aarch64__)
 /* a Device and a Normal-NC mapping of one BAR can coexist */
 #define ALIASES_OK		1
+#ifndef AT_HWCAP3
+#define AT_HWCAP3		29
+#endif
+#ifndef HWCAP3_LS64
+#define HWCAP3_LS64		(1UL << 3)
+#endif
 
-/* dsb st: earlier stores complete before later ones (as the kernel's wmb) */
-static inline void wmb(void)
+static const char clock_name[] = "cntvct_el0";
+
+static inline u64 now_ticks(void)
 {
-	asm volatile("dsb st" : : : "memory");
-}
+	u64 v;
 
-/* dmb oshst: ordinary-memory stores ordered for the device (dma_wmb) */
-static inline void dma_wmb(void)
-{
-	asm volatile("dmb oshst" : : : "memory");
-}
-
-/* DGH: stop gathering, as the kernel's io_stop_wc() */
-static inline void stop_wc(void)
-{
-	asm volatile("hint #6" : : : "memory");
-}
-
-static inline void store64(void *p, unsigned long long v)
-{
-	asm volatile("str %x0, [%1]" : : "rZ"(v), "r"(p) : "memory");
-}
-
-/* 8 single 64-bit stores, in order, no STP */
-static inline void copy64(void *to, const unsigned long long *f)
-{
-	asm volatile("str %x0, [%8, #8 * 0]\n"
-		     "str %x1, [%8, #8 * 1]\n"
-		     "str %x2, [%8, #8 * 2]\n"
-		     "str %x3, [%8, #8 * 3]\n"
-		     "str %x4, [%8, #8 * 4]\n"
-		     "str %x5, [%8, #8 * 5]\n"
-		     "str %x6, [%8, #8 * 6]\n"
-		     "str %x7, [%8, #8 * 7]\n"
-		     : : "rZ"(f[0]), "rZ"(f[1]), "rZ"(f[2]), "rZ"(f[3]),
-		       "rZ"(f[4]), "rZ"(f[5]), "rZ"(f[6]), "rZ"(f[7]), "r"(to)
-		     : "memory");
-}
-
-static inline unsigned int load32(const void *p)
-{
-	unsigned int v;
-
-	asm volatile("ldr %w0, [%1]" : "=r"(v) : "r"(p) : "memory");
-	return v;
-}
-
-static bool use_cntvct = true;
-
-static inline unsigned long long now_ticks(void)
-{
-	unsigned long long v;
-	struct timespec ts;
-
-	if (!use_cntvct) {
-		clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
-		return ts.tv_sec * NS_PER_S + ts.tv_nsec;
-	}
 	asm volatile("isb\n mrs %0, cntvct_el0\n isb" : "=r"(v) : : "memory");
 	return v;
 }
 
-static unsigned long long ticks_freq(void)
+static u64 ticks_freq(void)
 {
-	unsigned long long f;
+	u64 f;
 
-	if (!use_cntvct)
-		return NS_PER_S;
 	asm volatile("mrs %0, cntfrq_el0" : "=r"(f));
-	if (!f) {
-		use_cntvct = false;
-		return NS_PER_S;
-	}
 	return f;
 }
-#else
+
+static const char *seq_missing(enum s2w_seq s)
+{
+	if (s == S2W_BF_ST64B && !(getauxval(AT_HWCAP3) & HWCAP3_LS64))
+		return "no FEAT_LS64 (HWCAP3_LS64 not set)";
+	return NULL;
+}
+
+static void cpu_id(char *buf, size_t size)
+{
+	unsigned long long midr = 0;
+	FILE *f = fopen("/sys/devices/system/cpu/cpu0/regs/identification/midr_el1", "r");
+
+	if (f) {
+		if (fscanf(f, "%llx", &midr) != 1)
+			midr = 0;
+		fclose(f);
+	}
+	snprintf(buf, size, "midr=0x%08llx", midr);
+}
+#elif defined(__x86_64__)
 /*
  * x86 PAT keeps one memory type per physical range: with resourceN mapped,
- * an mmap of resourceN_wc silently gets UC- too.  So map one at a time and
- * drain through the mapping under test.
+ * an mmap of resourceN_wc silently gets UC- too. So map one side at a time
+ * and read back through the mapping under test.
  */
 #define ALIASES_OK		0
 
-/* store fence: the WC buffers are flushed before later stores */
-static inline void wmb(void)
-{
-#if defined(__x86_64__)
-	asm volatile("sfence" : : : "memory");
-#else
-	__sync_synchronize();
-#endif
-}
+static const char clock_name[] = "clock_gettime";
 
-/* stores to ordinary memory are ordered on x86: a compiler barrier */
-static inline void dma_wmb(void)
-{
-	asm volatile("" : : : "memory");
-}
-
-static inline void stop_wc(void)
-{
-}
-
-static inline void store64(void *p, unsigned long long v)
-{
-	__atomic_store_n((unsigned long long *)p, v, __ATOMIC_RELAXED);
-}
-
-static inline void copy64(void *to, const unsigned long long *f)
-{
-	unsigned long long *d = to;
-	int i;
-
-	for (i = 0; i < WQE_QWORDS; i++)
-		__atomic_store_n(&d[i], f[i], __ATOMIC_RELAXED);
-}
-
-static inline unsigned int load32(const void *p)
-{
-	return __atomic_load_n((const unsigned int *)p, __ATOMIC_RELAXED);
-}
-
-static bool use_cntvct;
-
-static inline unsigned long long now_ticks(void)
+static inline u64 now_ticks(void)
 {
 	struct timespec ts;
 
@@ -186,364 +121,45 @@ static inline unsigned long long now_ticks(void)
 	return ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
-static unsigned long long ticks_freq(void)
+static u64 ticks_freq(void)
 {
 	return NS_PER_S;
 }
+
+static const char *seq_missing(enum s2w_seq s)
+{
+	unsigned int a = 7, b, c = 0, d;
+
+	if (s != S2W_BF_MOVDIR64B)
+		return NULL;
+	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return (c >> 28) & 1 ? NULL : "no MOVDIR64B";
+}
+
+static void cpu_id(char *buf, size_t size)
+{
+	unsigned int a = 1, b, c = 0, d;
+
+	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	snprintf(buf, size, "family=%u model=0x%x", (a >> 8) & 0xf,
+		 ((a >> 4) & 0xf) | ((a >> 12) & 0xf0));
+}
+#else
+#error "s2wc supports arm64 and x86_64 (bench/s2wr.h has their write sequences)"
 #endif
 
-/* ---- the patterns ---- */
-struct ctx {
-	unsigned char *map;		/* mapping under test */
-	unsigned char *rd;		/* uncached mapping, for the drain read */
-	unsigned long long len;
-	unsigned int *dbrec;		/* doorbell record (big endian) */
-	unsigned long long *wqe;	/* 64-byte WQE */
-	unsigned int pc;
-	unsigned int bf_off, bf_half;
-	unsigned long long stream_off;
-};
-
-static inline void op_doorbell8(struct ctx *c)
-{
-	c->pc++;
-	c->wqe[0] = (unsigned long long)__builtin_bswap32(c->pc << 8) |
-		    (unsigned long long)__builtin_bswap32(1) << 32;
-	*c->dbrec = __builtin_bswap32(c->pc);
-	/* doorbell record before the doorbell */
-	wmb();
-	store64(c->map, c->wqe[0]);
-}
-
-static inline void op_bf64(struct ctx *c)
-{
-	c->pc++;
-	c->wqe[0] = (unsigned long long)__builtin_bswap32(c->pc << 8) |
-		    (unsigned long long)__builtin_bswap32(1) << 32;
-	/* WQE before the doorbell record */
-	dma_wmb();
-	*c->dbrec = __builtin_bswap32(c->pc);
-	/* record before the BlueFlame copy; also drains the previous copy */
-	wmb();
-	copy64(c->map + c->bf_off, c->wqe);
-	stop_wc();
-	c->bf_off ^= c->bf_half;
-}
-
-static inline void op_stream(struct ctx *c)
-{
-	unsigned char *p = c->map + c->stream_off;
-	int i;
-
-	for (i = 0; i < WQE_QWORDS; i++)
-		store64(p + 8 * i, c->stream_off + i);
-	c->stream_off += WQE_BYTES;
-	if (c->stream_off >= c->len)
-		c->stream_off = 0;
-}
-
-static inline void drain(struct ctx *c)
-{
-	/* stores complete, then a read that cannot pass posted writes */
-	wmb();
-	(void)load32(c->rd);
-}
-
-static unsigned long long run_batch(struct ctx *c, int pat, bool drained,
-				    unsigned long long n)
-{
-	unsigned long long i, t0, t1;
-
-	t0 = now_ticks();
-	switch (pat) {
-	case DB8:
-		for (i = 0; i < n; i++) {
-			op_doorbell8(c);
-			if (drained)
-				drain(c);
-		}
-		break;
-	case BF64:
-		for (i = 0; i < n; i++) {
-			op_bf64(c);
-			if (drained)
-				drain(c);
-		}
-		break;
-	default:
-		for (i = 0; i < n; i++) {
-			op_stream(c);
-			if (drained)
-				drain(c);
-		}
-		break;
-	}
-	/* wmb: the batch's stores are complete before the counter read */
-	wmb();
-	t1 = now_ticks();
-	return t1 - t0;
-}
-
-static unsigned long long ticks_to_ns(unsigned long long t, unsigned long long f)
-{
-	return (unsigned long long)((__uint128_t)t * NS_PER_S / f);
-}
-
-static unsigned long long calibrate(struct ctx *c, int pat, bool drained,
-				    unsigned long long freq)
-{
-	unsigned long long ns, ns2, n = 1;
-
-	/* warm up: first-touch faults, TLB and cache misses */
-	run_batch(c, pat, drained, 16);
-	for (;;) {
-		/* the faster of two, so one interruption does not stop the doubling */
-		ns = ticks_to_ns(run_batch(c, pat, drained, n), freq);
-		ns2 = ticks_to_ns(run_batch(c, pat, drained, n), freq);
-		if (ns2 < ns)
-			ns = ns2;
-		if (ns >= BATCH_TARGET_NS / 4 || n >= BATCH_MAX)
-			break;
-		n *= 2;
-	}
-	n = n * BATCH_TARGET_NS / (ns ? ns : 1);
-	if (n < 1)
-		n = 1;
-	if (n > BATCH_MAX)
-		n = BATCH_MAX;
-	return n;
-}
-
-/* ---- optional PMU: this process's user-mode cycles and instructions ---- */
-static int pmu_fd[2] = { -1, -1 };
-
-static int pmu_open(unsigned long long config)
-{
-	struct perf_event_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_HARDWARE;
-	a.size = sizeof(a);
-	a.config = config;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	return syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
-}
-
-static bool pmu_read(unsigned long long *cyc, unsigned long long *ins)
-{
-	if (pmu_fd[0] < 0 || pmu_fd[1] < 0)
-		return false;
-	return read(pmu_fd[0], cyc, sizeof(*cyc)) == sizeof(*cyc) &&
-	       read(pmu_fd[1], ins, sizeof(*ins)) == sizeof(*ins);
-}
-
-/* ---- measurement and output ---- */
-struct res {
-	unsigned long long batch;
-	unsigned long long ps_min, ps_med, ps_p99;
-	unsigned long long cycles, insns, ops;
-	bool pmu;
-};
-
-static int cmp_ull(const void *a, const void *b)
-{
-	unsigned long long x = *(const unsigned long long *)a;
-	unsigned long long y = *(const unsigned long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void measure(struct ctx *c, int pat, bool drained, unsigned long long freq,
-		    unsigned int nb, unsigned long long *samples, struct res *r)
-{
-	unsigned long long c0 = 0, i0 = 0, c1, i1, n, t;
-	bool pmu_ok;
-	unsigned int b;
-
-	n = calibrate(c, pat, drained, freq);
-	r->batch = n;
-	pmu_ok = pmu_read(&c0, &i0);
-	for (b = 0; b < nb; b++) {
-		t = run_batch(c, pat, drained, n);
-		samples[b] = (unsigned long long)((__uint128_t)t * PS_PER_S / (freq * n));
-	}
-	r->ops = n * nb;
-	if (pmu_ok && pmu_read(&c1, &i1)) {
-		r->pmu = true;
-		r->cycles = c1 - c0;
-		r->insns = i1 - i0;
-	}
-	qsort(samples, nb, sizeof(*samples), cmp_ull);
-	r->ps_min = samples[0];
-	r->ps_med = samples[(nb - 1) / 2];
-	r->ps_p99 = samples[(nb * 99 + 99) / 100 - 1];
-}
-
-static unsigned long long nz(unsigned long long v)
-{
-	return v ? v : 1;
-}
-
-static unsigned long long ops_per_s(const struct res *r)
-{
-	return PS_PER_S / nz(r->ps_med);
-}
-
-static unsigned long long mbps_c(const struct res *r, int p)
-{
-	return pat_bytes[p] * 100000000ULL / nz(r->ps_med);
-}
-
-static unsigned long long per_op_c(unsigned long long v, unsigned long long ops)
-{
-	return v * 100 / nz(ops);
-}
-
-static unsigned long long ratio_c(struct res res[NR_PAT][NR_MAP][NR_COST], int p, int k)
-{
-	unsigned long long w = nz(res[p][MAP_WC][k].ps_med);
-
-	return (res[p][MAP_DEV][k].ps_med * 100 + w / 2) / w;
-}
-
-/* v in hundredths as "%llu.%02llu", right-aligned in width columns */
-static void put_c2(int width, unsigned long long v)
-{
-	char num[32];
-
-	snprintf(num, sizeof(num), "%llu.%02llu", v / 100, v % 100);
-	printf("%*s", width, num);
-}
-
-static void print_results(struct res res[NR_PAT][NR_MAP][NR_COST], const char *bdf,
-			  unsigned int bar, unsigned long long off, unsigned long long len,
-			  unsigned long long freq, unsigned int nb, unsigned int bf_half)
-{
-	unsigned long long maxbatch = 0;
-	bool pmu = false;
-	char key[32];
-	int p, m, k;
-
-	printf("s2wc: %s BAR %u window 0x%llx+0x%llx, counter %llu Hz (%s), ",
-	       bdf, bar, off, len, freq, use_cntvct ? "cntvct_el0" : "clock_gettime");
-	printf("%u batches of ~%llu us\n", nb, BATCH_TARGET_NS / 1000);
-	printf("%-9s %-3s %-7s %7s %11s %11s %11s %11s %11s %9s %9s\n",
-	       "pattern", "map", "cost", "batch", "min_ns", "median_ns", "p99_ns",
-	       "ops/s", "MB/s", "cyc/op", "ins/op");
-	for (p = 0; p < NR_PAT; p++)
-		for (m = 0; m < NR_MAP; m++)
-			for (k = 0; k < NR_COST; k++) {
-				struct res *r = &res[p][m][k];
-
-				if (r->batch > maxbatch)
-					maxbatch = r->batch;
-				pmu |= r->pmu;
-				printf("%-9s %-3s %-7s %7llu", pat_name[p], map_name[m],
-				       cost_name[k], r->batch);
-				put_c2(11, r->ps_min / 10);
-				put_c2(11, r->ps_med / 10);
-				put_c2(11, r->ps_p99 / 10);
-				printf(" %11llu", ops_per_s(r));
-				put_c2(11, mbps_c(r, p));
-				if (r->pmu) {
-					put_c2(9, per_op_c(r->cycles, r->ops));
-					put_c2(9, per_op_c(r->insns, r->ops));
-				} else {
-					printf(" %8s %8s", "-", "-");
-				}
-				printf("\n");
-			}
-	printf("dev/wc median ratio:");
-	for (p = 0; p < NR_PAT; p++)
-		for (k = 0; k < NR_COST; k++) {
-			printf(" %s/%s ", pat_name[p], cost_name[k]);
-			put_c2(0, ratio_c(res, p, k));
-		}
-	printf("\n\n");
-
-	printf("target=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\n", bdf, bar, off, len);
-	printf("cntfrq=%llu\n", freq);
-	printf("clock=%s\n", use_cntvct ? "cntvct_el0" : "clock_gettime");
-	printf("batch=%llu\n", maxbatch);
-	printf("batch_target_ns=%llu\n", BATCH_TARGET_NS);
-	printf("iterations=%u\n", nb);
-	printf("batches=%u\n", nb);
-	printf("bf_half=%u\n", bf_half);
-	printf("drain_read=%s\n", ALIASES_OK ? "dev" : "same");
-	printf("pmu=%s\n", pmu ? "available" : "unavailable");
-	for (p = 0; p < NR_PAT; p++) {
-		printf("%s.bytes_per_op=%u\n", pat_name[p], pat_bytes[p]);
-		for (m = 0; m < NR_MAP; m++)
-			for (k = 0; k < NR_COST; k++) {
-				struct res *r = &res[p][m][k];
-
-				snprintf(key, sizeof(key), "%s.%s.%s", pat_name[p],
-					 map_name[m], cost_name[k]);
-				printf("%s.batch=%llu\n%s.ops=%llu\n%s.ns_min=", key, r->batch,
-				       key, r->ops, key);
-				put_c2(0, r->ps_min / 10);
-				printf("\n%s.ns_median=", key);
-				put_c2(0, r->ps_med / 10);
-				printf("\n%s.ns_p99=", key);
-				put_c2(0, r->ps_p99 / 10);
-				printf("\n%s.ops_per_s=%llu\n%s.mb_per_s=", key, ops_per_s(r), key);
-				put_c2(0, mbps_c(r, p));
-				printf("\n");
-				if (!r->pmu)
-					continue;
-				printf("%s.cycles_per_op=", key);
-				put_c2(0, per_op_c(r->cycles, r->ops));
-				printf("\n%s.instructions_per_op=", key);
-				put_c2(0, per_op_c(r->insns, r->ops));
-				printf("\n");
-			}
-	}
-	for (p = 0; p < NR_PAT; p++)
-		for (k = 0; k < NR_COST; k++) {
-			printf("ratio.%s.%s=", pat_name[p], cost_name[k]);
-			put_c2(0, ratio_c(res, p, k));
-			printf("\n");
-		}
-}
-
-/* ---- setup ---- */
-static void print_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: s2wc --dev /sys/bus/pci/devices/DDDD:BB:SS.F --bar N [--offset OFF]\n"
-		"            [--len LEN] [--iters BATCHES]\n"
-		"Times doorbell8, bf64 and stream writes through DEV/resourceN (uncached)\n"
-		"and DEV/resourceN_wc (write-combining). OFF 64-byte aligned (default 0),\n"
-		"LEN a multiple of 64, >= 128 (default min(64 KiB, BAR size - OFF)),\n"
-		"BATCHES timed batches per case (default %d). Needs root, the BAR must be\n"
-		"prefetchable (resourceN_wc exists) and memory decoding on\n"
-		"(echo 1 > DEV/enable if no driver is bound).\n", DEF_ITERS);
-}
-
-static int parse_ull(const char *s, unsigned long long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || !*s || *end || *s == '-' ? -1 : 0;
-}
-
-/* one mmap of a resource file; p is the window start inside it */
+/* ---- the BAR window: one mmap of a resource file ---- */
 struct win {
 	char path[PATH_BUF];
-	unsigned char *p;
+	unsigned char *p;	/* window start */
 	void *base;
 	size_t maplen;
 };
 
-static int win_map(struct win *w, unsigned long long off, unsigned long long len)
+static u64 off, len = S2W_PAGE;
+
+static int win_map(struct win *w)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	unsigned long long pgoff = off & ~(unsigned long long)(page - 1);
-	unsigned long long bar_size;
-	struct stat st;
 	void *p;
 	int fd;
 
@@ -553,27 +169,16 @@ static int win_map(struct win *w, unsigned long long off, unsigned long long len
 			errno == ENOENT ? " (resourceN_wc exists only for prefetchable BARs)" : "");
 		return -1;
 	}
-	if (fstat(fd, &st) || !st.st_size) {
-		fprintf(stderr, "s2wc: %s: cannot get the BAR size\n", w->path);
-		close(fd);
-		return -1;
-	}
-	bar_size = st.st_size;
-	if (off >= bar_size || len > bar_size - off) {
-		fprintf(stderr, "s2wc: window 0x%llx+0x%llx is outside the BAR (size 0x%llx)\n",
-			off, len, bar_size);
-		close(fd);
-		return -1;
-	}
-	w->maplen = len + (off - pgoff);
-	p = mmap(NULL, w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pgoff);
+	/* off is page aligned (s2w_check) */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
 	close(fd);
 	if (p == MAP_FAILED) {
 		fprintf(stderr, "s2wc: mmap %s: %s\n", w->path, strerror(errno));
 		return -1;
 	}
 	w->base = p;
-	w->p = (unsigned char *)p + (off - pgoff);
+	w->maplen = len;
+	w->p = p;
 	return 0;
 }
 
@@ -585,11 +190,403 @@ static void win_unmap(struct win *w)
 	w->p = NULL;
 }
 
-/*
- * Warn when the device does not decode memory: PCI_COMMAND (config offset 4,
- * little endian) bit 1. sysfs "enable" is only the kernel's enable count and
- * reads 0 for a device no driver holds even when decoding is on.
- */
+/* ---- the timed batches ---- */
+struct ctx {
+	struct win win[NR_MAP];
+	unsigned char *map, *rd;
+	struct s2w_post *post;
+	int pmu_fd[2];
+	u64 freq;
+};
+
+static inline unsigned int load32(const void *p)
+{
+	return __atomic_load_n((const unsigned int *)p, __ATOMIC_RELAXED);
+}
+
+static __attribute__((noinline)) u64 run_batch(struct ctx *c, enum s2w_seq s, bool readback,
+					       u64 n)
+{
+	u64 t0, t1, i;
+
+	t0 = now_ticks();
+	for (i = 0; i < n; i++) {
+		s2w_op(s, c->map, c->post);
+		if (readback) {
+			s2w_wmb();
+			(void)load32(c->rd + S2W_BF_OFFSET);
+		}
+	}
+	s2w_wmb();
+	t1 = now_ticks();
+	return t1 - t0;
+}
+
+static int side_begin(struct ctx *c, int m)
+{
+	if (!ALIASES_OK && win_map(&c->win[m]))
+		return -1;
+	c->map = c->win[m].p;
+	c->rd = ALIASES_OK ? c->win[MAP_DEV].p : c->win[m].p;
+	return 0;
+}
+
+static void side_end(struct ctx *c, int m)
+{
+	if (!ALIASES_OK)
+		win_unmap(&c->win[m]);
+}
+
+struct res {
+	const char *skip;
+	u64 batch;
+	u32 pairs;
+	struct s2s_paired pr;
+	u64 cycles[NR_MAP], insns[NR_MAP];
+	bool pmu;
+};
+
+static bool pmu_read(struct ctx *c, u64 *cyc, u64 *ins)
+{
+	if (c->pmu_fd[0] < 0 || c->pmu_fd[1] < 0)
+		return false;
+	return read(c->pmu_fd[0], cyc, sizeof(*cyc)) == sizeof(*cyc) &&
+	       read(c->pmu_fd[1], ins, sizeof(*ins)) == sizeof(*ins);
+}
+
+static int side_batch(struct ctx *c, enum s2w_seq s, int k, int m, u64 n, struct res *r,
+		      u64 *ticks)
+{
+	u64 c0 = 0, i0 = 0, c1, i1;
+	bool pmu;
+
+	if (side_begin(c, m))
+		return -1;
+	pmu = pmu_read(c, &c0, &i0);
+	*ticks = run_batch(c, s, k == READBACK, n);
+	if (pmu && pmu_read(c, &c1, &i1)) {
+		r->cycles[m] += c1 - c0;
+		r->insns[m] += i1 - i0;
+	} else {
+		r->pmu = false;
+	}
+	side_end(c, m);
+	return 0;
+}
+
+static u64 ticks_to_ns(u64 t, u64 f)
+{
+	return (u64)((unsigned __int128)t * NS_PER_S / f);
+}
+
+/* as s2bench.ko: a Device batch of about BATCH_TARGET_NS */
+static int calibrate(struct ctx *c, enum s2w_seq s, int k, struct res *r, u64 *out)
+{
+	u64 ns, t1, t2, n = 1;
+	int i;
+
+	for (i = 0; i < WARMUP_OPS; i++)
+		if (side_batch(c, s, k, i & 1 ? MAP_WC : MAP_DEV, 1, r, &t1))
+			return -1;
+	for (;;) {
+		if (side_batch(c, s, k, MAP_DEV, n, r, &t1) ||
+		    side_batch(c, s, k, MAP_DEV, n, r, &t2))
+			return -1;
+		ns = ticks_to_ns(t1 < t2 ? t1 : t2, c->freq);
+		if (ns >= BATCH_TARGET_NS / 4 || n >= BATCH_MAX)
+			break;
+		n *= 2;
+	}
+	n = n * BATCH_TARGET_NS / (ns ? ns : 1);
+	*out = n < 1 ? 1 : n > BATCH_MAX ? BATCH_MAX : n;
+	return 0;
+}
+
+static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_MAP],
+		    u64 *scratch, struct res *r)
+{
+	u64 ticks, n;
+	u32 i;
+	int j, m;
+
+	memset(c->post, 0, sizeof(*c->post));
+	c->post->wqe.dw[1] = s2w_be32(1);	/* "qpn/ds": one 16-byte segment */
+	if (calibrate(c, s, k, r, &n))
+		return -1;
+	memset(r->cycles, 0, sizeof(r->cycles));
+	memset(r->insns, 0, sizeof(r->insns));
+	r->pmu = c->pmu_fd[0] >= 0 && c->pmu_fd[1] >= 0;
+	r->batch = n;
+	r->pairs = pairs;
+	for (i = 0; i < pairs; i++)
+		for (j = 0; j < NR_MAP; j++) {
+			m = (i + j) & 1 ? MAP_DEV : MAP_WC;
+			if (side_batch(c, s, k, m, n, r, &ticks))
+				return -1;
+			ps[m][i] = (u64)((unsigned __int128)ticks * PS_PER_S / (c->freq * n));
+		}
+	s2s_pair(ps[MAP_WC], ps[MAP_DEV], pairs, S2S_BOOT, scratch, &r->pr);
+	return 0;
+}
+
+/* ---- output: the same table and keys as s2bench.ko ---- */
+static void put_c2(int width, u64 v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%llu.%02llu", v / 100, v % 100);
+	printf("%*s", width, num);
+}
+
+static void put_ratio(u64 v)
+{
+	printf("%llu.%04llu", v / S2S_RATIO_ONE, v % S2S_RATIO_ONE);
+}
+
+static u64 per_op_c(u64 v, u64 ops)
+{
+	return v * 100 / (ops ? ops : 1);
+}
+
+static void print_row(const struct res *r, enum s2w_seq s, int k)
+{
+	u64 ops = r->batch * r->pairs;
+
+	printf("%-13s %-10s %7llu", s2w_seqs[s].name, cost_name[k], r->batch);
+	put_c2(10, r->pr.wc.median / 10);
+	put_c2(11, r->pr.dev.median / 10);
+	printf("  ");
+	put_ratio(r->pr.ratio);
+	printf(" [");
+	put_ratio(r->pr.ci_lo);
+	printf(", ");
+	put_ratio(r->pr.ci_hi);
+	printf("]");
+	if (r->pmu) {
+		put_c2(10, per_op_c(r->cycles[MAP_WC], ops));
+		put_c2(10, per_op_c(r->cycles[MAP_DEV], ops));
+	}
+	printf("\n");
+}
+
+static void print_keys(const struct res *r, enum s2w_seq s, int k)
+{
+	const struct s2s_summary *sum[NR_MAP] = { &r->pr.wc, &r->pr.dev };
+	const char *key = s2w_seqs[s].name, *cn = cost_name[k];
+	u64 ops = r->batch * r->pairs;
+	int m;
+
+	printf("%s.%s.batch=%llu\n%s.%s.pairs=%u\n", key, cn, r->batch, key, cn, r->pairs);
+	for (m = 0; m < NR_MAP; m++) {
+		printf("%s.%s.%s.ns_min=", key, cn, map_name[m]);
+		put_c2(0, sum[m]->min / 10);
+		printf("\n%s.%s.%s.ns_median=", key, cn, map_name[m]);
+		put_c2(0, sum[m]->median / 10);
+		printf("\n%s.%s.%s.ns_p99=", key, cn, map_name[m]);
+		put_c2(0, sum[m]->p99 / 10);
+		printf("\n");
+		if (r->pmu) {
+			printf("%s.%s.%s.cycles_per_op=", key, cn, map_name[m]);
+			put_c2(0, per_op_c(r->cycles[m], ops));
+			printf("\n%s.%s.%s.instructions_per_op=", key, cn, map_name[m]);
+			put_c2(0, per_op_c(r->insns[m], ops));
+			printf("\n");
+		}
+	}
+	printf("%s.%s.ratio=", key, cn);
+	put_ratio(r->pr.ratio);
+	printf("\n%s.%s.ratio_ci_lo=", key, cn);
+	put_ratio(r->pr.ci_lo);
+	printf("\n%s.%s.ratio_ci_hi=", key, cn);
+	put_ratio(r->pr.ci_hi);
+	printf("\n");
+}
+
+struct info {
+	const char *bdf;
+	unsigned int bar, vendor, device, pairs;
+	int numa_node, cpu;
+	bool force;
+	u64 freq;
+};
+
+static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info *in)
+{
+	struct utsname u;
+	char cpu[48];
+	bool pmu = false;
+	int s, k;
+
+	cpu_id(cpu, sizeof(cpu));
+	uname(&u);
+	printf("s2wc: %s BAR %u window 0x%llx+0x%llx (BlueFlame buffers at +0x%x, +0x%x), ",
+	       in->bdf, in->bar, off, len, S2W_BF_OFFSET, S2W_BF_OFFSET + S2W_BF_HALF);
+	printf("%u WC/Device batch pairs of ~%llu us, pinned to CPU %d, interrupts on, counter %s %llu Hz\n",
+	       in->pairs, BATCH_TARGET_NS / 1000, in->cpu, clock_name, in->freq);
+	printf("ratio = Device median / WC median, per op; [95%% bootstrap interval]\n");
+	printf("%-13s %-10s %7s %10s %11s  %-6s %-17s %9s %9s\n", "sequence", "cost", "batch",
+	       "wc_ns", "dev_ns", "ratio", "[95% CI]", "wc_cyc", "dev_cyc");
+	for (s = 0; s < S2W_NR_SEQ; s++)
+		for (k = 0; k < NR_COST; k++)
+			if (!res[s][k].skip)
+				print_row(&res[s][k], s, k);
+	for (s = 0; s < S2W_NR_SEQ; s++)
+		if (res[s][0].skip)
+			printf("skipped %s: %s\n", s2w_seqs[s].name, res[s][0].skip);
+	printf("\ntarget=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\nforce=%d\n", in->bdf, in->bar,
+	       off, len, in->force);
+	printf("vendor=0x%04x\ndevice=0x%04x\nnuma_node=%d\n", in->vendor, in->device,
+	       in->numa_node);
+	printf("kernel=%s\ncpu=%s\npinned_cpu=%d\n", u.release, cpu, in->cpu);
+	printf("clock=%s\ncntfrq=%llu\n", clock_name, in->freq);
+	printf("pairs=%u\nbatch_target_ns=%llu\nirqs=on\nbootstrap=%u\n", in->pairs,
+	       BATCH_TARGET_NS, S2S_BOOT);
+	printf("bf_offset=0x%x\nbf_half=0x%x\nreadback=%s\n", S2W_BF_OFFSET, S2W_BF_HALF,
+	       ALIASES_OK ? "dev" : "same");
+	for (k = 0; k < NR_COST; k++)
+		printf("cost.%s=%s\n", cost_name[k], cost_text[k]);
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		printf("seq.%s.bytes=%u\nseq.%s.mirrors=%s\n", s2w_seqs[s].name,
+		       s2w_seqs[s].bytes, s2w_seqs[s].name, s2w_seqs[s].mirrors);
+		if (res[s][0].skip) {
+			printf("seq.%s.skipped=%s\n", s2w_seqs[s].name, res[s][0].skip);
+			continue;
+		}
+		for (k = 0; k < NR_COST; k++) {
+			print_keys(&res[s][k], s, k);
+			pmu |= res[s][k].pmu;
+		}
+	}
+	printf("pmu=%s\n", pmu ? "available" : "unavailable");
+}
+
+/* ---- verify: as s2bench.ko's, on a RAM-backed BAR ---- */
+static int verify_one(struct ctx *c, enum s2w_seq s, int m, unsigned char *want)
+{
+	struct s2w_post *p = c->post;
+	unsigned int op, o = 0, bytes = s2w_seqs[s].bytes, i;
+	bool toggles = bytes == S2W_WQE_BYTES || s2w_seqs[s].style == S2W_RDMA;
+	volatile unsigned char *rd;
+
+	if (side_begin(c, MAP_DEV))
+		return -1;
+	for (i = 0; i < S2W_PAGE; i += 4)
+		__atomic_store_n((unsigned int *)(c->map + i), 0xa5a5a5a5u, __ATOMIC_RELAXED);
+	side_end(c, MAP_DEV);
+	memset(want, 0xa5, S2W_PAGE);
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < S2W_WQE_QWORDS; i++)
+		p->wqe.qw[i] = 0x0101010101010101ULL * (i + 1) + m;
+	if (side_begin(c, m))
+		return -1;
+	for (op = 0; op < VERIFY_OPS; op++) {
+		run_batch(c, s, false, 1);
+		memcpy(want + S2W_BF_OFFSET + o, p->wqe.qw, bytes);
+		if (toggles)
+			o ^= S2W_BF_HALF;
+	}
+	side_end(c, m);
+	if (side_begin(c, MAP_DEV))
+		return -1;
+	rd = c->map;
+	for (i = 0; i < S2W_PAGE; i++)
+		if (rd[i] != want[i]) {
+			printf("FAIL at +0x%x: 0x%02x, want 0x%02x\n", i, rd[i], want[i]);
+			side_end(c, MAP_DEV);
+			return 1;
+		}
+	side_end(c, MAP_DEV);
+	printf("ok\n");
+	return 0;
+}
+
+static int verify(struct ctx *c, unsigned long mask, const struct info *in)
+{
+	unsigned char want[S2W_PAGE];
+	int s, m, bad = 0, r;
+
+	printf("verify: %s BAR %u window 0x%llx, %d posts per sequence and mapping\n", in->bdf,
+	       in->bar, off, VERIFY_OPS);
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		const char *skip = seq_missing(s);
+
+		if (!skip && !(mask & (1UL << s)))
+			skip = "not selected";
+		for (m = 0; m < NR_MAP; m++) {
+			printf("verify.%s.%s=", s2w_seqs[s].name, map_name[m]);
+			if (skip) {
+				printf("skipped (%s)\n", skip);
+				continue;
+			}
+			fflush(stdout);
+			r = verify_one(c, s, m, want);
+			if (r < 0)
+				return 1;
+			bad |= r;
+		}
+	}
+	return bad;
+}
+
+/* ---- setup ---- */
+static void print_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: s2wc --dev /sys/bus/pci/devices/DDDD:BB:SS.F --bar N [--offset OFF]\n"
+		"            [--len LEN] [--pairs N] [--only SEQ,...] [--verify] [--force] [--cpu N]\n"
+		"Times bench/s2wr.h's doorbell and BlueFlame posts (see bench/README) through\n"
+		"DEV/resourceN (uncached) and DEV/resourceN_wc (write-combining), WC and Device\n"
+		"batches in pairs. OFF: a 4 KiB page of the BAR (default 0; required for a\n"
+		"ConnectX, which needs a UAR page you own); LEN >= 4096 (default 4096); N pairs\n"
+		"(default %d, at most %d). --verify: post each sequence a few times and read\n"
+		"the page back (RAM-backed BARs such as ivshmem only). --force: even with a\n"
+		"driver bound. --cpu: pin to that CPU (default: the current one). Needs root,\n"
+		"a prefetchable BAR (resourceN_wc) and memory decoding on (echo 1 > DEV/enable\n"
+		"if no driver is bound).\n", DEF_PAIRS, MAX_PAIRS);
+}
+
+static int parse_ull(const char *s, u64 *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || !*s || *end || *s == '-' ? -1 : 0;
+}
+
+static unsigned int read_hex(const char *dev, const char *name)
+{
+	char path[PATH_BUF];
+	unsigned int v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dev, name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%x", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static int read_int(const char *dev, const char *name, int dflt)
+{
+	char path[PATH_BUF];
+	int v = dflt;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dev, name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = dflt;
+		fclose(f);
+	}
+	return v;
+}
+
+/* warn when PCI_COMMAND (config offset 4) has memory decoding (bit 1) off */
 static void check_decoding(const char *dev)
 {
 	char path[PATH_BUF];
@@ -602,9 +599,59 @@ static void check_decoding(const char *dev)
 		return;
 	if (fseek(f, 4, SEEK_SET) == 0 && fread(cmd, 1, 2, f) == 2 && !(cmd[0] & 0x2))
 		fprintf(stderr,
-			"s2wc: warning: %s has memory decoding off (PCI_COMMAND 0x%02x%02x); stores will be lost: echo 1 > %s/enable\n",
-			dev, cmd[1], cmd[0], dev);
+			"s2wc: warning: %s has memory decoding off; stores will be lost: echo 1 > %s/enable\n",
+			dev, dev);
 	fclose(f);
+}
+
+static unsigned long parse_only(char *list)
+{
+	unsigned long mask = 0;
+	char *name;
+	int s;
+
+	while ((name = strsep(&list, ","))) {
+		for (s = 0; s < S2W_NR_SEQ; s++)
+			if (!strcmp(name, s2w_seqs[s].name))
+				break;
+		if (s == S2W_NR_SEQ) {
+			fprintf(stderr, "s2wc: no sequence '%s' on this architecture\n", name);
+			return 0;
+		}
+		mask |= 1UL << s;
+	}
+	return mask;
+}
+
+/* Pin to one CPU and lock memory: no migration, no page faults mid-batch. */
+static int settle(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		fprintf(stderr, "s2wc: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
+		return -1;
+	}
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		fprintf(stderr, "s2wc: warning: mlockall: %s\n", strerror(errno));
+	return cpu;
+}
+
+static int pmu_open(u64 config)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.type = PERF_TYPE_HARDWARE;
+	attr.size = sizeof(attr);
+	attr.config = config;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	return syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
 }
 
 int main(int argc, char **argv)
@@ -614,24 +661,43 @@ int main(int argc, char **argv)
 		{ "bar", required_argument, NULL, 'b' },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "len", required_argument, NULL, 'l' },
-		{ "iters", required_argument, NULL, 'i' },
+		{ "pairs", required_argument, NULL, 'p' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "verify", no_argument, NULL, 'V' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "cpu", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	unsigned long long bar = ~0ULL, off = 0, len = 0, iters = DEF_ITERS, v;
-	struct res res[NR_PAT][NR_MAP][NR_COST];
-	unsigned long long freq, *samples;
-	struct win win[NR_MAP] = { 0 };
-	char path[PATH_BUF], devpath[DEV_BUF];
+	static struct res res[S2W_NR_SEQ][NR_COST];
+	struct s2w_target t = { 0 };
+	struct info in = { .cpu = -1 };
+	unsigned long mask = (1UL << S2W_NR_SEQ) - 1;
+	u64 bar = ~0ULL, pairs = DEF_PAIRS, v, *ps[NR_MAP], *scratch;
+	char devpath[PATH_BUF - 64], drv[PATH_BUF];
+	bool do_verify = false;
 	const char *dev = NULL;
-	char *real;
+	enum s2w_refusal why;
+	struct stat st;
 	struct ctx c;
-	int opt, p, m, k;
+	char *real;
+	int opt, s, k, m;
 
-	while ((opt = getopt_long(argc, argv, "d:b:o:l:i:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:b:o:l:p:O:Vfc:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			dev = optarg;
+			continue;
+		case 'O':
+			mask = parse_only(optarg);
+			if (!mask)
+				return 2;
+			continue;
+		case 'V':
+			do_verify = true;
+			continue;
+		case 'f':
+			in.force = true;
 			continue;
 		case 'h':
 			print_usage(stdout);
@@ -644,25 +710,25 @@ int main(int argc, char **argv)
 			fprintf(stderr, "s2wc: bad number '%s'\n", optarg);
 			return 2;
 		}
-		if (opt == 'b')
+		if (opt == 'b') {
 			bar = v;
-		else if (opt == 'o')
+		} else if (opt == 'o') {
 			off = v;
-		else if (opt == 'l')
+			t.offset_given = 1;
+		} else if (opt == 'l') {
 			len = v;
-		else
-			iters = v;
+		} else if (opt == 'p') {
+			pairs = v;
+		} else {
+			in.cpu = v;
+		}
 	}
 	if (!dev || bar > 5 || optind != argc) {
 		print_usage(stderr);
 		return 2;
 	}
-	if (iters < 1 || iters > MAX_ITERS) {
-		fprintf(stderr, "s2wc: --iters must be 1..%d\n", MAX_ITERS);
-		return 2;
-	}
-	if (off % ALIGN_BYTES) {
-		fprintf(stderr, "s2wc: offset 0x%llx is not 64-byte aligned\n", off);
+	if (pairs < 1 || pairs > MAX_PAIRS) {
+		fprintf(stderr, "s2wc: --pairs must be 1..%d\n", MAX_PAIRS);
 		return 2;
 	}
 	if (strlen(dev) >= sizeof(devpath)) {
@@ -672,79 +738,82 @@ int main(int argc, char **argv)
 	snprintf(devpath, sizeof(devpath), "%s", dev);
 	while (strlen(devpath) > 1 && devpath[strlen(devpath) - 1] == '/')
 		devpath[strlen(devpath) - 1] = '\0';
-	check_decoding(devpath);
 
-	snprintf(path, sizeof(path), "%s/resource%llu", devpath, bar);
-	if (!len) {
-		struct stat st;
-
-		if (stat(path, &st)) {
-			fprintf(stderr, "s2wc: %s: %s\n", path, strerror(errno));
-			return 1;
-		}
-		len = (unsigned long long)st.st_size > off ? st.st_size - off : 0;
-		if (len > DEF_LEN)
-			len = DEF_LEN;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.win[MAP_DEV].path, PATH_BUF, "%s/resource%llu", devpath, bar);
+	snprintf(c.win[MAP_WC].path, PATH_BUF, "%s/resource%llu_wc", devpath, bar);
+	if (stat(c.win[MAP_DEV].path, &st)) {
+		fprintf(stderr, "s2wc: %s: %s\n", c.win[MAP_DEV].path, strerror(errno));
+		return 1;
 	}
-	if (len % ALIGN_BYTES || len < MIN_LEN) {
-		fprintf(stderr, "s2wc: length 0x%llx must be a multiple of 64 and at least %d\n",
-			len, MIN_LEN);
+	snprintf(drv, sizeof(drv), "%s/driver", devpath);
+	t.vendor = read_hex(devpath, "vendor");
+	t.bar = bar;
+	t.bar_len = st.st_size;
+	t.offset = off;
+	t.len = len;
+	t.bound = access(drv, F_OK) == 0;
+	t.force = in.force;
+	why = s2w_check(&t);
+	if (why != S2W_OK) {
+		fprintf(stderr, "s2wc: %s BAR %llu window 0x%llx+0x%llx (BAR size 0x%llx): %s\n",
+			devpath, bar, off, len, (u64)st.st_size, s2w_refusal_text[why]);
 		return 2;
 	}
-	snprintf(win[MAP_DEV].path, sizeof(win[MAP_DEV].path), "%s/resource%llu", devpath, bar);
-	snprintf(win[MAP_WC].path, sizeof(win[MAP_WC].path), "%s/resource%llu_wc", devpath, bar);
-	/* both must map; without aliases they are mapped again per phase */
+	if (do_verify && t.vendor == S2W_VENDOR_MELLANOX) {
+		fprintf(stderr, "s2wc: --verify writes and reads back a whole page: not on a ConnectX\n");
+		return 2;
+	}
+	check_decoding(devpath);
+	in.cpu = settle(in.cpu);
+	if (in.cpu < 0)
+		return 1;
+	/* both must map; without aliases they are mapped again per batch */
 	for (m = 0; m < NR_MAP; m++)
-		if (win_map(&win[m], off, len))
+		if (win_map(&c.win[m]))
 			return 1;
 	if (!ALIASES_OK)
 		for (m = 0; m < NR_MAP; m++)
-			win_unmap(&win[m]);
+			win_unmap(&c.win[m]);
 
-	samples = calloc(iters, sizeof(*samples));
-	memset(&c, 0, sizeof(c));
-	c.dbrec = aligned_alloc(ALIGN_BYTES, ALIGN_BYTES);
-	c.wqe = aligned_alloc(ALIGN_BYTES, WQE_BYTES);
-	if (!samples || !c.dbrec || !c.wqe) {
+	real = realpath(devpath, NULL);
+	in.bdf = basename(real ? real : devpath);
+	in.bar = bar;
+	in.vendor = t.vendor;
+	in.device = read_hex(devpath, "device");
+	in.numa_node = read_int(devpath, "numa_node", -1);
+	in.pairs = pairs;
+	c.post = aligned_alloc(64, sizeof(*c.post));
+	ps[MAP_WC] = calloc(pairs, sizeof(u64));
+	ps[MAP_DEV] = calloc(pairs, sizeof(u64));
+	scratch = calloc(2 * pairs + S2S_BOOT, sizeof(u64));
+	if (!c.post || !ps[MAP_WC] || !ps[MAP_DEV] || !scratch) {
 		fprintf(stderr, "s2wc: out of memory\n");
 		return 1;
 	}
-	memset(c.wqe, 0, WQE_BYTES);
-	c.len = len;
-	/* the BlueFlame register: the window rounded down to a power of two */
-	for (v = 1; v * 2 <= len; v *= 2)
-		;
-	c.bf_half = v / 2;
+	if (do_verify)
+		return verify(&c, mask, &in);
 
-	freq = ticks_freq();
-	pmu_fd[0] = pmu_open(PERF_COUNT_HW_CPU_CYCLES);
-	pmu_fd[1] = pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
-	memset(res, 0, sizeof(res));
-	for (p = 0; p < NR_PAT; p++)
-		for (m = 0; m < NR_MAP; m++) {
-			if (!ALIASES_OK && win_map(&win[m], off, len))
+	c.freq = ticks_freq();
+	in.freq = c.freq;
+	if (!c.freq) {
+		fprintf(stderr, "s2wc: the counter frequency reads 0\n");
+		return 1;
+	}
+	c.pmu_fd[0] = pmu_open(PERF_COUNT_HW_CPU_CYCLES);
+	c.pmu_fd[1] = pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		const char *skip = seq_missing(s);
+
+		if (!skip && !(mask & (1UL << s)))
+			skip = "not selected";
+		for (k = 0; k < NR_COST; k++) {
+			res[s][k].skip = skip;
+			if (!skip && run_case(&c, s, k, pairs, ps, scratch, &res[s][k]))
 				return 1;
-			c.map = win[m].p;
-			c.rd = ALIASES_OK ? win[MAP_DEV].p : win[m].p;
-			for (k = 0; k < NR_COST; k++) {
-				c.pc = 0;
-				c.bf_off = 0;
-				c.stream_off = 0;
-				measure(&c, p, k == DRAINED, freq, iters, samples, &res[p][m][k]);
-			}
-			if (!ALIASES_OK)
-				win_unmap(&win[m]);
 		}
-	/* name the device by its BDF even when --dev is a symlink */
-	real = realpath(devpath, NULL);
-	print_results(res, basename(real ? real : devpath), bar, off, len, freq, iters,
-		      c.bf_half);
+	}
+	print_results(res, &in);
 	free(real);
-
-	for (m = 0; m < NR_MAP; m++)
-		win_unmap(&win[m]);
-	free(samples);
-	free(c.dbrec);
-	free(c.wqe);
 	return 0;
 }
