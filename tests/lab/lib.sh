@@ -192,3 +192,59 @@ dmesg_boot_clean() {
 	fi
 	dmesg_clean "$1"
 }
+
+# ---- the bench (t-40, t-50) ----
+# bench/s2wr.h's arm64 sequences, in output order
+SEQS="db-kernel db-rdma bf-str-loop bf-str-block bf-stp-x bf-stp-q bf-st1 bf-st4 bf-st64b"
+# QEMU (bookworm's 7.2) has no FEAT_LS64: ST64B must be skipped, and say so
+ST64B_SKIP="skipped (no FEAT_LS64"
+
+
+# verify_sane NAME FILE: every sequence and mapping ok, ST64B skipped
+verify_sane() {
+	expect_eq "$1" "" "$(gawk -v seqs="$SEQS" -v skip="$ST64B_SKIP" '
+		/^verify\./ { i = index($0, "="); v[substr($0, 1, i - 1)] = substr($0, i + 1) }
+		END {
+			n = split(seqs, S, " ")
+			for (i = 1; i <= n; i++)
+				for (m = 0; m < 2; m++) {
+					k = "verify." S[i] "." (m ? "dev" : "wc")
+					if (v[k] == "ok" || (S[i] == "bf-st64b" && index(v[k], skip) == 1))
+						continue
+					bad = bad " " substr(k, 8) "=" v[k]
+				}
+			print substr(bad, 2)
+		}' "$2")"
+}
+
+# run_sane NAME FILE PAIRS: every figure of every sequence that ran, in one
+# awk (a process per key costs seconds under emulation)
+run_sane() {
+	expect_eq "$1" "" "$(gawk -v seqs="$SEQS" -v pairs="$3" -F= '
+		/^[a-z0-9_.-]+=/ { v[$1] = substr($0, length($1) + 2) }
+		END {
+			n = split(seqs, S, " ")
+			for (i = 1; i <= n; i++) {
+				s = S[i]
+				if ((("seq." s ".skipped") in v)) {
+					if (s != "bf-st64b")
+						bad = bad " " s "(skipped)"
+					continue
+				}
+				for (c = 0; c < 2; c++) {
+					k = s "." (c ? "readback" : "serialized")
+					for (m = 0; m < 2; m++) {
+						km = k "." (m ? "dev" : "wc")
+						a = v[km ".ns_min"]; b = v[km ".ns_median"]; p = v[km ".ns_p99"]
+						if (a == "" || b == "" || p == "" || !(a + 0 > 0 && a + 0 <= b + 0 && b + 0 <= p + 0))
+							bad = bad " " km "(" a "/" b "/" p ")"
+					}
+					r = v[k ".ratio"]; lo = v[k ".ratio_ci_lo"]; hi = v[k ".ratio_ci_hi"]
+					if (r == "" || lo == "" || hi == "" || !(r + 0 > 0 && lo + 0 <= r + 0 && r + 0 <= hi + 0) ||
+					    v[k ".pairs"] + 0 != pairs + 0)
+						bad = bad " " k ".ratio(" r " [" lo ", " hi "] pairs " v[k ".pairs"] ")"
+				}
+			}
+			print substr(bad, 2)
+		}' "$2")"
+}

@@ -39,27 +39,13 @@ expect_eq bar-effective-device DEVICE_nGnRE "$eff"
 # The guest's RAM is still Normal-WB in the same VM.
 awk '$5 == "NORMAL_WB"' $S/host-ranges.txt | grep -q anon && ok guest-ram-wb || not_ok guest-ram-wb "no anon NORMAL_WB range"
 
-# Bench figures: present, positive, ordered, ratio consistent.
+# Bench figures, from the guest's s2bench.ko and s2wc on the passed-through
+# BAR: every sequence present (ST64B skipped: no FEAT_LS64 under QEMU),
+# min <= median <= p99, the interval holds the ratio. No timing thresholds:
+# under emulation the BAR is RAM and the ratio means nothing.
 B=$S/guest/s2bench.txt
-bad=""
-for p in doorbell8 bf64 stream; do
-	for c in issue drained; do
-		for m in wc dev; do
-			k=$p.$m.$c
-			mn=$(kv $B $k.ns_min); md=$(kv $B $k.ns_median); p99=$(kv $B $k.ns_p99)
-			ops=$(kv $B $k.ops_per_s)
-			awk -v a="$mn" -v b="$md" -v c="$p99" -v o="$ops" \
-				'BEGIN { exit !(a > 0 && a <= b && b <= c && o > 0) }' ||
-				bad="$bad $k($mn/$md/$p99/$ops)"
-		done
-		r=$(kv $B ratio.$p.$c)
-		w=$(kv $B $p.wc.$c.ns_median); d=$(kv $B $p.dev.$c.ns_median)
-		awk -v r="$r" -v w="$w" -v d="$d" \
-			'BEGIN { x = d / w; exit !(r > 0 && (r - x < 0.02 * x + 0.01) && (x - r < 0.02 * x + 0.01)) }' ||
-			bad="$bad ratio.$p.$c($r vs $d/$w)"
-	done
-done
-expect_eq bench-figures-sane "" "$bad"
-expect_eq bench-target "$(kv $S/guest/facts.txt guest_bar_bdf) 2 0x0 0x10000" \
+run_sane bench-figures-sane $B 20
+run_sane s2wc-figures-sane $S/guest/s2wc.txt 20
+expect_eq bench-target "$(kv $S/guest/facts.txt guest_bar_bdf) 2 0x0 0x1000" \
 	"$(kv $B target) $(kv $B bar) $(kv $B offset) $(kv $B len)"
 dmesg_clean passthrough-dmesg-clean

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The bench's arm64 write sequences, in L1 on the ivshmem BAR (RAM behind
+# QEMU, so what is written reads back): bench/s2wr.h's unit test built for
+# arm64; s2wc and s2bench.ko "verify" (each sequence writes exactly its WQE
+# at the two BlueFlame buffers, through both mappings); a short timed run of
+# each with every figure present and ordered; the kernel module's refusals
+# with their errors and dmesg lines. Timings under emulation mean nothing;
+# only their presence and order are checked.
+. "$(dirname "$0")/lib.sh"
+
+phase t40-start
+# the headers' unit test, arm64 build
+if $BUILD/test_bench_h >/tmp/tbh.out 2>&1; then
+	ok bench-h-unit-arm64
+else
+	not_ok bench-h-unit-arm64 "$(grep -E '^FAIL|passed' /tmp/tbh.out | head -n 3 | tr '\n' ' ')"
+fi
+echo "test_bench_h (arm64): $(tail -n 1 /tmp/tbh.out)"
+
+if ! dev=$(ivshmem_dev); then
+	not_ok bench-ivshmem "no ivshmem device in L1"
+	exit 0
+fi
+bdf=$(basename "$dev")
+
+phase s2wc
+echo 1 >"$dev/enable"
+if $BUILD/s2wc --dev "$dev" --bar 2 --verify >/tmp/wc-verify.txt 2>&1; then :; fi
+cp /tmp/wc-verify.txt $OUT/s2wc-verify.txt
+verify_sane s2wc-verify /tmp/wc-verify.txt
+phase s2wc-run
+$BUILD/s2wc --dev "$dev" --bar 2 --pairs 5 >/tmp/wc-run.txt 2>&1 ||
+	echo "note: s2wc exited $?: $(tail -n 2 /tmp/wc-run.txt | tr '\n' ' ')"
+cp /tmp/wc-run.txt $OUT/s2wc-run.txt
+run_sane s2wc-run /tmp/wc-run.txt 5
+echo 0 >"$dev/enable"
+
+phase s2bench
+B=/sys/kernel/debug/s2bench
+insmod $BUILD/s2bench.ko
+# target ERR NAME LINE DMESG: writing LINE fails with ERR, dmesg says DMESG
+target_refused() {
+	local out
+	dmesg -C
+	out=$(echo "$3" 2>&1 >$B/target)
+	if echo "$out" | grep -q "$1" && dmesg | grep -qF -- "$4"; then
+		ok "$2"
+	else
+		not_ok "$2" "write '$3': '$out'; dmesg: $(dmesg | tail -n 2 | tr '\n' ' ')"
+	fi
+}
+target_refused "Invalid argument" bench-refuse-unaligned "$bdf 2 0x800" \
+	"the window must start on a 4 KiB page boundary"
+target_refused "Invalid argument" bench-refuse-short "$bdf 2 0 2048" \
+	"the window must be one 4 KiB page or more"
+target_refused "Invalid argument" bench-refuse-outside "$bdf 2 0xff000 0x2000" \
+	"the window is not inside the BAR"
+# a device with a driver bound: the root disk's virtio-pci function
+vblk=$(basename "$(readlink -f /sys/block/vda/device/..)")
+target_refused "Device or resource busy" bench-refuse-bound "$vblk 4 0" \
+	"a driver is bound: unbind it, or add 'force'"
+expect_eq bench-refused-no-target none "$(cat $B/target)"
+
+if echo "$bdf 2 0" >$B/target; then
+	ok bench-target
+	if echo verify >$B/run; then
+		cp $B/results /tmp/b-verify.txt
+		cp /tmp/b-verify.txt $OUT/s2bench-verify.txt
+		verify_sane s2bench-verify /tmp/b-verify.txt
+	else
+		not_ok s2bench-verify "echo verify > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
+	fi
+	phase s2bench-run
+	if echo "run 5" >$B/run; then
+		cp $B/results /tmp/b-run.txt
+		cp /tmp/b-run.txt $OUT/s2bench-run.txt
+		run_sane s2bench-run /tmp/b-run.txt 5
+		expect_eq s2bench-irqs-off off "$(sed -n 's/^irqs=//p' /tmp/b-run.txt)"
+	else
+		not_ok s2bench-run "echo 'run 5' > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
+	fi
+	echo "run 2 only=bf-st1,db-rdma" >$B/run
+	expect_eq s2bench-only "db-rdma bf-st1 " \
+		"$(sed -n 's/^\([a-z0-9-]*\)\.serialized\.ratio=.*/\1/p' $B/results | tr '\n' ' ')"
+	echo none >$B/target
+else
+	not_ok bench-target "$(dmesg | tail -n 2 | tr '\n' ' ')"
+fi
+rmmod s2bench
+phase t40-end
+dmesg_clean bench-dmesg-clean
