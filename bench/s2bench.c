@@ -79,7 +79,7 @@ static const char * const s2b_cost_text[S2B_NR_COST] = {
 /* ---- Compat and CPU features: every version difference lives here ---- */
 #if defined(CONFIG_ARM64)
 /* Kernel-mode NEON: 7.x takes a state buffer (6.12 does not; keyed at 6.19). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#if KERNEL_VERSION(6, 19, 0) <= LINUX_VERSION_CODE
 struct s2b_simd {
 	struct user_fpsimd_state st;
 };
@@ -537,14 +537,6 @@ static __always_inline void s2b_ops(enum s2w_seq s, struct s2b_ctx *c, bool read
 	}
 }
 
-#define S2B_CASE(seq)							\
-	case seq:							\
-		if (readback)						\
-			s2b_ops(seq, c, true, n);			\
-		else							\
-			s2b_ops(seq, c, false, n);			\
-		break
-
 /* One batch of n ops of sequence s, interrupts off; returns counter ticks. */
 static noinline u64 s2b_batch(struct s2b_ctx *c, enum s2w_seq s, bool readback, u32 n)
 {
@@ -553,20 +545,43 @@ static noinline u64 s2b_batch(struct s2b_ctx *c, enum s2w_seq s, bool readback, 
 
 	local_irq_save(flags);
 	t0 = s2b_now();
+	/* each case inlines one sequence (s2w_op with a constant) */
 	switch (s) {
-	S2B_CASE(S2W_DB_KERNEL);
-	S2B_CASE(S2W_DB_RDMA);
+	case S2W_DB_KERNEL:
+		s2b_ops(S2W_DB_KERNEL, c, readback, n);
+		break;
+	case S2W_DB_RDMA:
+		s2b_ops(S2W_DB_RDMA, c, readback, n);
+		break;
 #if defined(CONFIG_ARM64)
-	S2B_CASE(S2W_BF_STR_LOOP);
-	S2B_CASE(S2W_BF_STR_BLOCK);
-	S2B_CASE(S2W_BF_STP_X);
-	S2B_CASE(S2W_BF_STP_Q);
-	S2B_CASE(S2W_BF_ST1);
-	S2B_CASE(S2W_BF_ST4);
-	S2B_CASE(S2W_BF_ST64B);
+	case S2W_BF_STR_LOOP:
+		s2b_ops(S2W_BF_STR_LOOP, c, readback, n);
+		break;
+	case S2W_BF_STR_BLOCK:
+		s2b_ops(S2W_BF_STR_BLOCK, c, readback, n);
+		break;
+	case S2W_BF_STP_X:
+		s2b_ops(S2W_BF_STP_X, c, readback, n);
+		break;
+	case S2W_BF_STP_Q:
+		s2b_ops(S2W_BF_STP_Q, c, readback, n);
+		break;
+	case S2W_BF_ST1:
+		s2b_ops(S2W_BF_ST1, c, readback, n);
+		break;
+	case S2W_BF_ST4:
+		s2b_ops(S2W_BF_ST4, c, readback, n);
+		break;
+	case S2W_BF_ST64B:
+		s2b_ops(S2W_BF_ST64B, c, readback, n);
+		break;
 #else
-	S2B_CASE(S2W_BF_MOVQ_LOOP);
-	S2B_CASE(S2W_BF_MOVDIR64B);
+	case S2W_BF_MOVQ_LOOP:
+		s2b_ops(S2W_BF_MOVQ_LOOP, c, readback, n);
+		break;
+	case S2W_BF_MOVDIR64B:
+		s2b_ops(S2W_BF_MOVDIR64B, c, readback, n);
+		break;
 #endif
 	default:
 		break;
@@ -830,7 +845,8 @@ static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, enum s2w
 		s2b_out_c2(b, 0, sum[m]->p99 / 10);
 		s2b_out(b, "\n");
 		if (r->pmu) {
-			s2b_out(b, "%s.%s.%s.cycles_per_op=", key, s2b_cost_name[k], s2b_map_name[m]);
+			s2b_out(b, "%s.%s.%s.cycles_per_op=", key, s2b_cost_name[k],
+				s2b_map_name[m]);
 			s2b_out_c2(b, 0, s2b_per_op_c(r->cycles[m], ops));
 			s2b_out(b, "\n%s.%s.%s.instructions_per_op=", key, s2b_cost_name[k],
 				s2b_map_name[m]);
@@ -1207,11 +1223,10 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 	tok = s2b_token(&s);
 	if (!tok)
 		goto bad;
-	if (!strcmp(tok, "verify")) {
+	if (!strcmp(tok, "verify"))
 		verify = true;
-	} else if (strcmp(tok, "run") && strcmp(tok, "1")) {
+	else if (strcmp(tok, "run") && strcmp(tok, "1"))
 		goto bad;
-	}
 	while ((tok = s2b_token(&s))) {
 		if (!strncmp(tok, "only=", 5)) {
 			mask = s2b_parse_only(tok + 5);

@@ -63,7 +63,7 @@ static const char * const cost_text[NR_COST] = {
 #define AT_HWCAP3		29
 #endif
 #ifndef HWCAP3_LS64
-#define HWCAP3_LS64		(1UL << 3)
+#define HWCAP3_LS64		0x8UL	/* bit 3 */
 #endif
 
 static const char clock_name[] = "cntvct_el0";
@@ -204,8 +204,7 @@ static inline unsigned int load32(const void *p)
 	return __atomic_load_n((const unsigned int *)p, __ATOMIC_RELAXED);
 }
 
-static __attribute__((noinline)) u64 run_batch(struct ctx *c, enum s2w_seq s, bool readback,
-					       u64 n)
+static u64 run_batch(struct ctx *c, enum s2w_seq s, bool readback, u64 n)
 {
 	u64 t0, t1, i;
 
@@ -276,7 +275,7 @@ static int side_batch(struct ctx *c, enum s2w_seq s, int k, int m, u64 n, struct
 
 static u64 ticks_to_ns(u64 t, u64 f)
 {
-	return (u64)((unsigned __int128)t * NS_PER_S / f);
+	return (u64)((__uint128_t)t * NS_PER_S / f);
 }
 
 /* as s2bench.ko: a Device batch of about BATCH_TARGET_NS */
@@ -323,7 +322,7 @@ static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_
 			m = (i + j) & 1 ? MAP_DEV : MAP_WC;
 			if (side_batch(c, s, k, m, n, r, &ticks))
 				return -1;
-			ps[m][i] = (u64)((unsigned __int128)ticks * PS_PER_S / (c->freq * n));
+			ps[m][i] = (u64)((__uint128_t)ticks * PS_PER_S / (c->freq * n));
 		}
 	s2s_pair(ps[MAP_WC], ps[MAP_DEV], pairs, S2S_BOOT, scratch, &r->pr);
 	return 0;
@@ -421,8 +420,9 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 	uname(&u);
 	printf("s2wc: %s BAR %u window 0x%llx+0x%llx (BlueFlame buffers at +0x%x, +0x%x), ",
 	       in->bdf, in->bar, off, len, S2W_BF_OFFSET, S2W_BF_OFFSET + S2W_BF_HALF);
-	printf("%u WC/Device batch pairs of ~%llu us, pinned to CPU %d, interrupts on, counter %s %llu Hz\n",
-	       in->pairs, BATCH_TARGET_NS / 1000, in->cpu, clock_name, in->freq);
+	printf("%u WC/Device batch pairs of ~%llu us, pinned to CPU %d, interrupts on, ",
+	       in->pairs, BATCH_TARGET_NS / 1000, in->cpu);
+	printf("counter %s %llu Hz\n", clock_name, in->freq);
 	printf("ratio = Device median / WC median, per op; [95%% bootstrap interval]\n");
 	printf("%-13s %-10s %7s %10s %11s  %-6s %-17s %9s %9s\n", "sequence", "cost", "batch",
 	       "wc_ns", "dev_ns", "ratio", "[95% CI]", "wc_cyc", "dev_cyc");
@@ -466,7 +466,6 @@ static int verify_one(struct ctx *c, enum s2w_seq s, int m, unsigned char *want)
 	struct s2w_post *p = c->post;
 	unsigned int op, o = 0, bytes = s2w_seqs[s].bytes, i;
 	bool toggles = bytes == S2W_WQE_BYTES || s2w_seqs[s].style == S2W_RDMA;
-	volatile unsigned char *rd;
 
 	if (side_begin(c, MAP_DEV))
 		return -1;
@@ -488,10 +487,10 @@ static int verify_one(struct ctx *c, enum s2w_seq s, int m, unsigned char *want)
 	side_end(c, m);
 	if (side_begin(c, MAP_DEV))
 		return -1;
-	rd = c->map;
 	for (i = 0; i < S2W_PAGE; i++)
-		if (rd[i] != want[i]) {
-			printf("FAIL at +0x%x: 0x%02x, want 0x%02x\n", i, rd[i], want[i]);
+		if (__atomic_load_n(c->map + i, __ATOMIC_RELAXED) != want[i]) {
+			printf("FAIL at +0x%x: 0x%02x, want 0x%02x\n", i,
+			       __atomic_load_n(c->map + i, __ATOMIC_RELAXED), want[i]);
 			side_end(c, MAP_DEV);
 			return 1;
 		}
@@ -500,7 +499,7 @@ static int verify_one(struct ctx *c, enum s2w_seq s, int m, unsigned char *want)
 	return 0;
 }
 
-static int verify(struct ctx *c, unsigned long mask, const struct info *in)
+static int verify_all(struct ctx *c, unsigned long mask, const struct info *in)
 {
 	unsigned char want[S2W_PAGE];
 	int s, m, bad = 0, r;
@@ -761,7 +760,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (do_verify && t.vendor == S2W_VENDOR_MELLANOX) {
-		fprintf(stderr, "s2wc: --verify writes and reads back a whole page: not on a ConnectX\n");
+		fprintf(stderr, "s2wc: --verify reads the whole page back: not on a ConnectX\n");
 		return 2;
 	}
 	check_decoding(devpath);
@@ -792,7 +791,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (do_verify)
-		return verify(&c, mask, &in);
+		return verify_all(&c, mask, &in);
 
 	c.freq = ticks_freq();
 	in.freq = c.freq;
