@@ -48,4 +48,6 @@ run_sane bench-figures-sane $B 20
 run_sane s2wc-figures-sane $S/guest/s2wc.txt 20
 expect_eq bench-target "$(kv $S/guest/facts.txt guest_bar_bdf) 2 0x0 0x1000" \
 	"$(kv $B target) $(kv $B bar) $(kv $B offset) $(kv $B len)"
+# the scenario's files, for scripts/report and tests/bench/check-report
+cp -r $S $OUT/scenario
 dmesg_clean passthrough-dmesg-clean
