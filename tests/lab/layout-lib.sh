@@ -292,7 +292,13 @@ read_check() {
 	same_text "$name" /tmp/rc.want /tmp/rc.got
 }
 
-# For read_check: the whole file in small reads; a slice at an offset.
+# For read_check: the whole file one byte per read() (dd bs=1); in small
+# reads; a slice at an offset.
+read_bs1() {
+	cat "$FULL" >&3
+	dd if="$1" bs=1 2>/dev/null
+}
+
 # seq_file fills its buffer only until it holds what read() asked for, so
 # small reads restart the view (->start at the next position) at nearly
 # every record: one byte per read() for the first 8 KiB (a restart at every

@@ -40,12 +40,11 @@ layout() {
 	expect_eq "$name-ranges-merged" "" "$(merge_violations /tmp/$name.ranges /tmp/$name.pages)"
 	# upstream's own dump agrees leaf by leaf (reference kernel only)
 	peer_check "$name" "$V" "/sys/kernel/debug/kvm/${V##*/}"
-	# small reads (read_small): the same text as one big read (on the
-	# largest layout and the one at the top of the IPA space; t-25 does the
-	# same for all views)
+	# dd bs=1: the same text as one big read (on the largest layout and the
+	# one at the top of the IPA space; t-25 does it for every view)
 	case "$name" in
 	layout-dirty-thp-c | layout-ipamax-b)
-		read_check "$name-ranges-dd-small" $V/ranges read_small $V/ranges ;;
+		read_check "$name-ranges-dd-bs1" $V/ranges read_bs1 $V/ranges ;;
 	esac
 	model_leaves | awk '{ n++; b += $2 } END { printf "leaves=%d\nbytes=%d\n", n, b }' >/tmp/want.sum
 	expect_eq "$name-summary" "$(cat /tmp/want.sum)" "$(grep -E '^(leaves|bytes)=' $V/summary)"
