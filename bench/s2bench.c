@@ -126,7 +126,7 @@ static const char *s2b_ls64_missing(void)
 		return NULL;
 	return "no FEAT_LS64 (ARM64_HAS_LS64 not set)";
 #else
-	return "this kernel does not enable FEAT_LS64 (7.x does)";
+	return "no FEAT_LS64: this kernel does not enable it (7.x does)";
 #endif
 }
 
