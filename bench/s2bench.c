@@ -1195,10 +1195,8 @@ static unsigned long s2b_parse_only(char *list)
 	int s;
 
 	while ((name = strsep(&list, ","))) {
-		for (s = 0; s < S2W_NR_SEQ; s++)
-			if (!strcmp(name, s2w_seqs[s].name))
-				break;
-		if (s == S2W_NR_SEQ) {
+		s = s2w_seq_find(name);
+		if (s < 0) {
 			pr_err("no sequence '%s' on this architecture\n", name);
 			return 0;
 		}

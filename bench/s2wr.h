@@ -134,6 +134,21 @@ static const struct s2w_seq_info s2w_seqs[S2W_NR_SEQ] = {
 #endif
 };
 
+/* The sequence named name (its key, e.g. "bf-st1"), or -1. */
+static inline int s2w_seq_find(const char *name)
+{
+	const char *a, *b;
+	int s;
+
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		for (a = name, b = s2w_seqs[s].name; *a && *a == *b; a++, b++)
+			;
+		if (!*a && !*b)
+			return s;
+	}
+	return -1;
+}
+
 /* ---- barriers, as the kernel and rdma-core define them ---- */
 #if defined(__aarch64__)
 static inline void s2w_dsb_st(void)

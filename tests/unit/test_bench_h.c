@@ -213,6 +213,10 @@ static void test_seqs(void)
 	int toggles;
 
 	CHECK(s2w_seqs[S2W_DB_KERNEL].bytes == 8 && s2w_seqs[S2W_DB_RDMA].bytes == 8, "doorbells are 8 bytes");
+	for (s = 0; s < S2W_NR_SEQ; s++)
+		CHECK(s2w_seq_find(s2w_seqs[s].name) == (int)s, "find %s", s2w_seqs[s].name);
+	CHECK(s2w_seq_find("db-kerne") == -1 && s2w_seq_find("db-kernel2") == -1 &&
+	      s2w_seq_find("") == -1, "find: no prefix or extension matches");
 	for (s = 0; s < S2W_NR_SEQ; s++) {
 		CHECK(s2w_seqs[s].name && s2w_seqs[s].mirrors && strlen(s2w_seqs[s].mirrors) > 20,
 		      "sequence %u named and described", s);
