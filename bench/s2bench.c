@@ -743,7 +743,6 @@ static int s2b_case(struct s2b_run *r, enum s2w_seq s, int k)
 	memset(r->post, 0, sizeof(*r->post));
 	r->post->wqe.dw[1] = (__force u32)cpu_to_be32(1);	/* "qpn/ds": one 16-byte segment */
 	r->c.post = r->post;
-	res->pmu = true;
 	ret = s2b_calibrate(r, s, k, res, &n);
 	if (ret)
 		return ret;

@@ -151,8 +151,7 @@ static void cpu_id(char *buf, size_t size)
 /* ---- the BAR window: one mmap of a resource file ---- */
 struct win {
 	char path[PATH_BUF];
-	unsigned char *p;	/* window start */
-	void *base;
+	unsigned char *p;	/* window start (the offset is page aligned) */
 	size_t maplen;
 };
 
@@ -176,7 +175,6 @@ static int win_map(struct win *w)
 		fprintf(stderr, "s2wc: mmap %s: %s\n", w->path, strerror(errno));
 		return -1;
 	}
-	w->base = p;
 	w->maplen = len;
 	w->p = p;
 	return 0;
@@ -184,9 +182,8 @@ static int win_map(struct win *w)
 
 static void win_unmap(struct win *w)
 {
-	if (w->base)
-		munmap(w->base, w->maplen);
-	w->base = NULL;
+	if (w->p)
+		munmap(w->p, w->maplen);
 	w->p = NULL;
 }
 
