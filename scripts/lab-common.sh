@@ -9,6 +9,9 @@
 #   rootfs/           L1 root file system image and its source tree
 #   kernels/dbg/      the reference kernel (scripts/lab-refkernel): src/, obj/,
 #                     build -> obj, vmlinuz, config, release, initrd.gz
+#   kernels/perf/     its timing variant (lab-refkernel --variant perf): the
+#                     same source (dbg's src/) and options without the
+#                     debugging ones; obj/, build -> obj, ... as dbg
 #   trixie-root/      amd64 trixie build root with gcc-14 (for 7.x kernels)
 
 S2_TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,14 +30,21 @@ log() {
 	printf '%s: %s\n' "${0##*/}" "$*" >&2
 }
 
-# check_series SERIES: accept 6.1, 6.12, 7 (7.x) and dbg (the reference
-# kernel, see scripts/lab-refkernel); print the canonical name.
+# check_series SERIES: accept 6.1, 6.12, 7 (7.x), dbg (the reference
+# kernel, see scripts/lab-refkernel) and perf (its timing variant, without
+# lockdep and KASAN; make bench); print the canonical name.
 check_series() {
 	case "$1" in
-	6.1 | 6.12 | 7 | dbg) printf '%s\n' "$1" ;;
+	6.1 | 6.12 | 7 | dbg | perf) printf '%s\n' "$1" ;;
 	7.*) printf '7\n' ;;
-	*) die "unknown kernel series '$1' (use 6.1, 6.12, 7 or dbg)" ;;
+	*) die "unknown kernel series '$1' (use 6.1, 6.12, 7, dbg or perf)" ;;
 	esac
+}
+
+# built_series SERIES: true for the kernels the lab builds from source
+# (scripts/lab-refkernel) rather than fetches from Debian.
+built_series() {
+	[ "$1" = dbg ] || [ "$1" = perf ]
 }
 
 # l2_series SERIES: the series whose kernel the L2 guests of an L1 running
@@ -42,7 +52,7 @@ check_series() {
 # run Debian's 7.x kernel, whose source it is built from.
 l2_series() {
 	case "$1" in
-	dbg) printf '7\n' ;;
+	dbg | perf) printf '7\n' ;;
 	*) printf '%s\n' "$1" ;;
 	esac
 }
@@ -62,7 +72,7 @@ kernel_release() {
 # The compiler a kernel was built with, as the name of a cross gcc.
 # 7.x needs gcc 14, which only the trixie build root has.
 kernel_needs_chroot() {
-	[ "$1" = 7 ] || [ "$1" = dbg ]
+	[ "$1" = 7 ] || built_series "$1"
 }
 
 # in_build_root DIRS CMD [ARG]...: run CMD in the trixie build root, with each
