@@ -63,6 +63,18 @@
  * logging, which write-protects the dirty pages; "S2VMM dirtylog slot=ID
  * dirty=N" each, then "S2VMM dirtylog done".
  * --caps: print "S2VMM caps ..." (largest IPA size, guest_memfd) and exit.
+ *
+ * --stall ID:PAGES (make bench's guest stall): after its touches the guest
+ * writes, in three phases of PAGES pages each, one word to each fresh page
+ * of slot ID (anon4k, untouched) and times each store with CNTVCT_EL0
+ * (ISB around both reads): each store takes a stage-2 fault, so the time is
+ * that fault's. The times go to a results slot (id 98, after the code slot)
+ * that the guest writes once beforehand. s2vmm prints "S2VMM ready" when the
+ * guest is prepared; each SIGUSR1 releases the next phase ("S2VMM stall
+ * phase=N done"); after the third, per phase: "S2VMM stall phase=N faults=
+ * median_ns= p99_ns= p999_ns= max_ns= mean_ns=".
+ * --guest-timeout SEC: how long the guest may take to finish its touches
+ * (default 30; a 1 GiB slot touched page by page takes longer under TCG).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -138,6 +150,8 @@ struct kvm_create_guest_memfd {
 
 #define CODE_SLOT	99
 #define CODE_IPA	0x10000000UL
+#define RESULTS_SLOT	98
+#define NR_PHASES	3
 #define MAX_SLOTS	16
 #define MAX_TOUCHES	64
 
@@ -168,7 +182,7 @@ static struct slot slots[MAX_SLOTS + 1];
 static int nslots;
 static struct touch touches[MAX_TOUCHES];
 static int ntouches;
-static volatile sig_atomic_t stop, recreate, dirtylog;
+static volatile sig_atomic_t stop, recreate, dirtylog, stall_go;
 
 /* the VM as built now */
 static struct {
@@ -180,7 +194,11 @@ static struct {
 	uint64_t pg, code_ipa, mmio_exits;
 	uint8_t *code;		/* hva of the code slot (legacy: slot 0) */
 	int nmmio_printed;
-} V = { .kvm = -1, .vm = -1, .vcpu = -1 };
+	int guest_timeout;	/* s for the touches */
+	int stall_id;		/* --stall: slot id, -1 none */
+	int stall_slot, results_slot;	/* their indices in slots[] */
+	uint64_t stall_pages;
+} V = { .kvm = -1, .vm = -1, .vcpu = -1, .guest_timeout = 30, .stall_id = -1 };
 
 static void die(const char *what)
 {
@@ -202,7 +220,7 @@ static void usage(FILE *f)
 		"usage: s2vmm [--bar PATH] [--bar-size N] [--hugetlb] [--no-thp] [--ipa-bits N|max]\n"
 		"             [--slot ID:KIND:IPA:SIZE[:FLAGS]]... [--touch IPA:OP[:COUNT]]...\n"
 		"             [--code-ipa IPA] [--churn SEC] [--vm-in-thread] [--recreate-on-signal]\n"
-		"             [--caps] [--hold SEC] [--quiet]\n"
+		"             [--caps] [--hold SEC] [--quiet] [--stall ID:PAGES] [--guest-timeout SEC]\n"
 		"Creates a KVM VM with known memory slots (default: ram 0x40000000 8M, thp\n"
 		"0x40800000 4M, hugetlb 0x41000000 2M with --hugetlb, bar 0x100000000 with --bar;\n"
 		"with --slot: the slots given, KIND anon4k|thp|memfd|memfd-huge|hugetlb|bar:PATH|gmem,\n"
@@ -439,6 +457,50 @@ static int churn_slot(const struct slot *s)
 		s->kind == K_MEMFD_HUGE || s->kind == K_HUGETLB);
 }
 
+/*
+ * --stall: x4 = data page. Prefault the results, say "prepared" (data word
+ * 4), then per phase: wait until the go word (2) reaches the phase number,
+ * time one store per fresh page (x8), record the ticks (x7, post-indexed:
+ * the results are mapped, so no syndrome is needed), set the done word (3).
+ */
+static uint32_t *emit_stall(uint32_t *c, uint64_t data)
+{
+	const struct slot *st = &slots[V.stall_slot], *rs = &slots[V.results_slot];
+	uint32_t *wait, *top;
+	uint32_t addpg = 0x91000000 | (1 << 22) | ((uint32_t)(V.pg >> 12) << 10);
+	int ph;
+
+	c = emit_loop(c, rs->ipa, rs->size / V.pg, OP_WRITE);
+	c = emit_mov64(c, 4, data);
+	c = emit_mov64(c, 5, 1);
+	*c++ = 0xf9001085;		/* str x5, [x4, #32]: prepared */
+	c = emit_mov64(c, 7, rs->ipa);
+	c = emit_mov64(c, 8, st->ipa + 0x40);
+	for (ph = 1; ph <= NR_PHASES; ph++) {
+		wait = c;
+		*c++ = 0xf9400886;	/* ldr x6, [x4, #16] */
+		*c++ = 0xf10000df | ((uint32_t)ph << 10);	/* cmp x6, #ph */
+		*c = 0x5400000b | (((uint32_t)(wait - c) & 0x7ffff) << 5);	/* b.lt wait */
+		c++;
+		c = emit_mov64(c, 3, V.stall_pages);
+		top = c;
+		*c++ = 0xd5033fdf;	/* isb */
+		*c++ = 0xd53be04a;	/* mrs x10, cntvct_el0 */
+		*c++ = 0xb9000101;	/* str w1, [x8]: the stage-2 fault */
+		*c++ = 0xd5033fdf;	/* isb */
+		*c++ = 0xd53be04b;	/* mrs x11, cntvct_el0 */
+		*c++ = 0xcb0a016b;	/* sub x11, x11, x10 */
+		*c++ = 0xb80044eb;	/* str w11, [x7], #4 */
+		*c++ = addpg | (8 << 5) | 8;	/* add x8, x8, #pg */
+		*c++ = 0xf1000463;	/* subs x3, x3, #1 */
+		*c = enc_bne(c, top);
+		c++;
+		c = emit_mov64(c, 5, ph);
+		*c++ = 0xf9000c85;	/* str x5, [x4, #24]: done */
+	}
+	return c;
+}
+
 static void write_spec_code(void)
 {
 	uint32_t *c = (uint32_t *)V.code, *top;
@@ -482,6 +544,8 @@ static void write_spec_code(void)
 		*c = 0xb4000006 | (((uint32_t)(top - c) & 0x7ffff) << 5);	/* cbz x6, top */
 		c++;
 	}
+	if (V.stall_id >= 0)
+		c = emit_stall(c, data);
 	c = emit_access(c, DONE_IPA, OP_WRITE);
 	*c++ = 0x14000000;	/* b . */
 	if ((uint8_t *)c > V.code + V.pg) {
@@ -499,11 +563,12 @@ static int max_ipa_bits(int kvm)
 }
 
 static int run_guest(void);
+static void stall_phase(void);
 
-/* Run the guest to its end; a guest that takes over 30 s is broken. */
+/* Run the guest to its end; one that takes over --guest-timeout is broken. */
 static void run_to_done(void)
 {
-	alarm(30);
+	alarm(V.guest_timeout);
 	if (run_guest()) {
 		fprintf(stderr, "s2vmm: the guest did not finish (pc stuck or interrupted)\n");
 		exit(1);
@@ -774,7 +839,9 @@ static void on_signal(int sig)
 {
 	if (sig == SIGALRM)
 		return;	/* only to interrupt KVM_RUN */
-	if (sig == SIGUSR1)
+	if (sig == SIGUSR1 && V.stall_id >= 0)
+		stall_go = 1;
+	else if (sig == SIGUSR1)
 		recreate = 1;
 	else if (sig == SIGUSR2)
 		dirtylog = 1;
@@ -822,6 +889,10 @@ static void hold(int seconds)
 			dirtylog = 0;
 			collect_dirty_logs();
 		}
+		if (stall_go) {
+			stall_go = 0;
+			stall_phase();
+		}
 		if (recreate) {
 			int old = V.vm;
 
@@ -835,6 +906,88 @@ static void hold(int seconds)
 			printf("S2VMM ready\n");
 			fflush(stdout);
 		}
+	}
+}
+
+/* ---- --stall ---- */
+
+static uint64_t counter_freq(void)
+{
+	uint64_t f;
+
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
+	return f;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int stall_phases_done;
+
+/* The figures of one phase, from its ticks (sorted in place). */
+static void stall_report(int ph, uint32_t *t, uint64_t n, double ns_per_tick)
+{
+	double sum = 0;
+	uint64_t i;
+
+	qsort(t, n, sizeof(*t), cmp_u32);
+	for (i = 0; i < n; i++)
+		sum += t[i];
+	printf("S2VMM stall phase=%d faults=%llu median_ns=%.0f p99_ns=%.0f p999_ns=%.0f max_ns=%.0f mean_ns=%.0f\n",
+	       ph, (unsigned long long)n, t[n / 2] * ns_per_tick, t[n * 99 / 100] * ns_per_tick,
+	       t[n * 999 / 1000] * ns_per_tick, t[n - 1] * ns_per_tick, sum / n * ns_per_tick);
+}
+
+/* SIGUSR1: release the next phase, wait for its end; after the last, report. */
+static void stall_phase(void)
+{
+	int ph = stall_phases_done + 1;
+	uint32_t *res = slots[V.results_slot].hva;
+	double t0 = now(), ns;
+	int i;
+
+	if (ph > NR_PHASES) {
+		printf("S2VMM note: all %d stall phases are done\n", NR_PHASES);
+		fflush(stdout);
+		return;
+	}
+	__atomic_store_n(data_word(2), (uint64_t)ph, __ATOMIC_RELEASE);
+	while (__atomic_load_n(data_word(3), __ATOMIC_ACQUIRE) < (uint64_t)ph) {
+		if (vcpu_done || stop) {
+			fprintf(stderr, "s2vmm: the guest ended before stall phase %d did\n", ph);
+			exit(1);
+		}
+		usleep(1000);
+	}
+	stall_phases_done = ph;
+	printf("S2VMM stall phase=%d done in %.3f s\n", ph, now() - t0);
+	if (ph == NR_PHASES) {
+		ns = 1e9 / (double)counter_freq();
+		printf("S2VMM stall counter_hz=%llu\n", (unsigned long long)counter_freq());
+		for (i = 0; i < NR_PHASES; i++)
+			stall_report(i + 1, res + i * V.stall_pages, V.stall_pages, ns);
+	}
+	fflush(stdout);
+}
+
+/* Run the guest in a thread until it is prepared for the phases. */
+static void stall_start(void)
+{
+	double t0 = now();
+
+	if (pthread_create(&vcpu_thread, NULL, vcpu_main, NULL))
+		die("pthread_create");
+	while (!__atomic_load_n(data_word(4), __ATOMIC_ACQUIRE)) {
+		if (vcpu_done || now() - t0 > V.guest_timeout) {
+			fprintf(stderr, "s2vmm: the guest did not get ready for --stall in %d s\n",
+				V.guest_timeout);
+			exit(1);
+		}
+		usleep(2000);
 	}
 }
 
@@ -852,6 +1005,10 @@ static void *vm_life(void *in_thread)
 	build_vm();
 	if (churnsec) {
 		churn(churnsec);
+	} else if (V.stall_id >= 0) {
+		stall_start();
+		print_info();
+		printf("S2VMM ready\n");
 	} else {
 		run_to_done();
 		print_info();
@@ -860,6 +1017,20 @@ static void *vm_life(void *in_thread)
 	fflush(stdout);
 	hold(holdsec);
 	return NULL;
+}
+
+/* --stall ID:PAGES */
+static void parse_stall(char *spec)
+{
+	char *p = strchr(spec, ':');
+
+	if (!p)
+		bad("--stall wants ID:PAGES, got '%s'", spec);
+	*p++ = '\0';
+	V.stall_id = (int)parse_num(spec, "--stall slot id");
+	V.stall_pages = parse_num(p, "--stall pages");
+	if (!V.stall_pages || V.stall_pages > (1UL << 24))
+		bad("--stall pages must be 1..16M, got '%s'", p);
 }
 
 /* ID:KIND:IPA:SIZE[:FLAGS]; KIND may be bar:PATH, and PATH may hold ':' */
@@ -944,6 +1115,40 @@ static int overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
 	return a < b + bn && b < a + an;
 }
 
+/* --stall: its slot, and the results slot 2 MiB after the code slot. */
+static void setup_stall(void)
+{
+	struct slot *r;
+	uint64_t size;
+	int i;
+
+	V.stall_slot = -1;
+	for (i = 0; i < nslots; i++)
+		if (slots[i].id == V.stall_id)
+			V.stall_slot = i;
+	if (V.stall_slot < 0)
+		bad("--stall: no slot with id %s", "given");
+	if (slots[V.stall_slot].kind != K_ANON4K || (slots[V.stall_slot].flags & KVM_MEM_READONLY) ||
+	    slots[V.stall_slot].size < NR_PHASES * V.stall_pages * V.pg)
+		bad("--stall: the slot must be anon4k, writable, and hold 3 x PAGES pages%s", "");
+	for (i = 0; i < ntouches; i++)
+		if (touches[i].slot == V.stall_slot)
+			bad("--stall: its slot must stay untouched%s", "");
+	size = (NR_PHASES * V.stall_pages * sizeof(uint32_t) + V.pg - 1) & ~(V.pg - 1);
+	r = &slots[nslots];
+	*r = (struct slot){ "results", RESULTS_SLOT, K_ANON4K, V.code_ipa + SZ_2M, size, NULL, 0,
+			    NULL, -1 };
+	for (i = 0; i < nslots; i++)
+		if (overlaps(r->ipa, r->size, slots[i].ipa, slots[i].size) ||
+		    slots[i].id == RESULTS_SLOT)
+			bad("--stall: the results slot (id 98, --code-ipa + 2M) overlaps a slot%s", "");
+	r->hva = map_anon(r->size, MADV_NOHUGEPAGE, 0);
+	if (!r->hva)
+		die("mmap results");
+	memset(r->hva, 0, r->size);
+	V.results_slot = nslots++;
+}
+
 /* Spec mode: checks, host memory, the code slot, touches' slots. */
 static void setup_spec(void)
 {
@@ -989,6 +1194,8 @@ static void setup_spec(void)
 		if (t->op == OP_EXEC && (t->slot < 0 || slots[t->slot].kind == K_BAR))
 			bad("exec touches need a RAM slot%s", "");
 	}
+	if (V.stall_id >= 0)
+		setup_stall();
 }
 
 static void add_legacy_slot(const char *name, int id, uint64_t ipa, uint64_t size, void *hva)
@@ -1087,6 +1294,8 @@ int main(int argc, char **argv)
 		{ "vm-in-thread", no_argument, NULL, 'V' },
 		{ "recreate-on-signal", no_argument, NULL, 'R' },
 		{ "caps", no_argument, NULL, 'K' },
+		{ "stall", required_argument, NULL, 'L' },
+		{ "guest-timeout", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, '?' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1113,6 +1322,8 @@ int main(int argc, char **argv)
 		case 'V': in_thread = 1; break;
 		case 'R': recreate_sig = 1; break;
 		case 'K': caps = 1; break;
+		case 'L': parse_stall(optarg); break;
+		case 'G': V.guest_timeout = (int)parse_num(optarg, "--guest-timeout"); break;
 		default:
 			usage(o == '?' && optind > 1 && !strcmp(argv[optind - 1], "--help") ?
 			      stdout : stderr);
@@ -1130,6 +1341,14 @@ int main(int argc, char **argv)
 	}
 	if (!V.legacy && (bar || hugetlb || !thp || bar_size)) {
 		fprintf(stderr, "s2vmm: --bar, --bar-size, --hugetlb, --no-thp are for the default layout\n");
+		return 2;
+	}
+	if (V.stall_id >= 0 && (V.legacy || churnsec || recreate_sig || in_thread)) {
+		fprintf(stderr, "s2vmm: --stall needs a layout and no --churn, --recreate-on-signal, --vm-in-thread\n");
+		return 2;
+	}
+	if (V.guest_timeout < 1) {
+		fprintf(stderr, "s2vmm: --guest-timeout must be at least 1\n");
 		return 2;
 	}
 	if (churnsec && recreate_sig) {
