@@ -2,7 +2,8 @@
 #
 # On an arm64 KVM host: `make` builds s2probe.ko against the running kernel,
 # `make -C bench` the guest module. In the lab (any x86_64 Debian machine):
-# `make check` runs every test, `make demo` the end-to-end scenario.
+# `make check` runs every test, `make demo` the end-to-end scenario,
+# `make bench` s2probe's costs against upstream's stage-2 dump.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -25,4 +26,7 @@ check:
 demo:
 	scripts/demo $(foreach k,$(KERNEL),--kernel $(k))
 
-.PHONY: all modules clean unit check demo
+bench:
+	scripts/bench $(BENCH_ARGS)
+
+.PHONY: all modules clean unit check demo bench
