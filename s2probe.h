@@ -678,4 +678,232 @@ static inline const struct s2p_s1_type *s2p_s1_type(unsigned int i)
 	return i < S2P_NR_S1_TYPES ? &s2p_s1_types[i] : NULL;
 }
 
+/*
+ * ---- Lines: the pages, ranges and effective views, one line per leaf ----
+ *
+ * A 1 GiB guest mapped with 4K pages has 262144 leaves, and as many lines in
+ * pages (and in ranges, unless the host pages are physically contiguous):
+ * printf-style formatting of a dozen fields per line costs more than the
+ * walk itself. These writers append to a bounded buffer with no format
+ * parsing; tests/unit checks them byte for byte against snprintf() models of
+ * each line.
+ */
+struct s2p_out {
+	char *p, *end;		/* next byte, end of the buffer */
+};
+
+static inline void s2p_out_init(struct s2p_out *o, char *buf, size_t len)
+{
+	o->p = buf;
+	o->end = buf + len;
+}
+
+/* Bytes written; the line is incomplete if s2p_out_full(). */
+static inline size_t s2p_out_len(const struct s2p_out *o, const char *buf)
+{
+	return (size_t)(o->p - buf);
+}
+
+static inline bool s2p_out_full(const struct s2p_out *o)
+{
+	return o->p >= o->end;
+}
+
+static inline void s2p_out_chr(struct s2p_out *o, char c)
+{
+	if (o->p < o->end)
+		*o->p++ = c;
+}
+
+static inline void s2p_out_str(struct s2p_out *o, const char *s)
+{
+	while (*s && o->p < o->end)
+		*o->p++ = *s++;
+}
+
+/* Hexadecimal, lower case, at least @width digits (zero padded), no "0x". */
+static inline void s2p_out_hex(struct s2p_out *o, u64 v, unsigned int width)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	unsigned int n = 0;
+
+	do {
+		tmp[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	while (width > n && width <= 16) {
+		s2p_out_chr(o, '0');
+		width--;
+	}
+	while (n)
+		s2p_out_chr(o, tmp[--n]);
+}
+
+/* Decimal. */
+static inline void s2p_out_udec(struct s2p_out *o, u64 v)
+{
+	char tmp[20];
+	unsigned int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		s2p_out_chr(o, tmp[--n]);
+}
+
+/* Decimal, with a '-' for negative values. */
+static inline void s2p_out_dec(struct s2p_out *o, int v)
+{
+	if (v < 0)
+		s2p_out_chr(o, '-');
+	s2p_out_udec(o, v < 0 ? 0U - (unsigned int)v : (unsigned int)v);
+}
+
+/* A size as s2p_size_name() writes it. */
+static inline void s2p_out_size(struct s2p_out *o, u64 size)
+{
+	static const char units[] = "BKMGTPE";
+	unsigned int i = 0;
+
+	while (size && !(size & 1023) && i + 1 < sizeof(units) - 1) {
+		size >>= 10;
+		i++;
+	}
+	s2p_out_udec(o, size);
+	s2p_out_chr(o, units[i]);
+}
+
+/* " <MEMATTR> <ap> <xn> <sh> <AF|--> <C|->": @mt_name is the memattr's name. */
+static inline void s2p_out_attrs(struct s2p_out *o, const struct s2p_leaf *l,
+				 const char *mt_name)
+{
+	s2p_out_chr(o, ' ');
+	s2p_out_str(o, mt_name);
+	s2p_out_chr(o, ' ');
+	s2p_out_str(o, s2p_s2ap_name(l->s2ap));
+	s2p_out_chr(o, ' ');
+	s2p_out_str(o, s2p_xn_name(l->xn));
+	s2p_out_chr(o, ' ');
+	s2p_out_str(o, s2p_sh_name(l->sh));
+	s2p_out_str(o, l->af ? " AF" : " --");
+	s2p_out_str(o, l->contig ? " C" : " -");
+}
+
+/*
+ * A pages line: "0x<ipa:16> L<level> map=<size> desc=0x<raw:16> pa=0x<pa>
+ * <attrs> sw=0x<sw>\n". Returns its length; 0 if @len is too small.
+ */
+static inline size_t s2p_fmt_page(char *buf, size_t len, u64 ipa, u64 pa,
+				  const struct s2p_leaf *l, const char *mt_name)
+{
+	struct s2p_out o;
+
+	s2p_out_init(&o, buf, len);
+	s2p_out_str(&o, "0x");
+	s2p_out_hex(&o, ipa, 16);
+	s2p_out_str(&o, " L");
+	s2p_out_dec(&o, l->level);
+	s2p_out_str(&o, " map=");
+	s2p_out_size(&o, l->size);
+	s2p_out_str(&o, " desc=0x");
+	s2p_out_hex(&o, l->raw, 16);
+	s2p_out_str(&o, " pa=0x");
+	s2p_out_hex(&o, pa, 0);
+	s2p_out_attrs(&o, l, mt_name);
+	s2p_out_str(&o, " sw=0x");
+	s2p_out_hex(&o, l->sw, 0);
+	s2p_out_chr(&o, '\n');
+	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
+}
+
+/* What a ranges line says of the host side of its range. */
+struct s2p_host {
+	int slot;		/* -1: no memslot */
+	bool has_hva;		/* false: "hva=-" (no slot, or guest_memfd) */
+	u64 hva;
+	const char *backing;	/* "anon", "file:/path", "pfnmap", ... */
+	const char *bdf;	/* PCI device, NULL: not a BAR */
+	int bar;
+	bool wc;
+};
+
+/*
+ * A ranges line: "0x<start:16>-0x<end:16> <size> map=<leaf size> L<level>
+ * <attrs> slot=<id|-> hva=<0x..|-> <backing>[ pci=<bdf> bar=<n>][ wc]\n".
+ * Returns its length; 0 if @len is too small.
+ */
+static inline size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
+				   const struct s2p_leaf *l, const char *mt_name,
+				   const struct s2p_host *h)
+{
+	struct s2p_out o;
+
+	s2p_out_init(&o, buf, len);
+	s2p_out_str(&o, "0x");
+	s2p_out_hex(&o, ipa, 16);
+	s2p_out_str(&o, "-0x");
+	s2p_out_hex(&o, ipa + size, 16);
+	s2p_out_chr(&o, ' ');
+	s2p_out_size(&o, size);
+	s2p_out_str(&o, " map=");
+	s2p_out_size(&o, l->size);
+	s2p_out_str(&o, " L");
+	s2p_out_dec(&o, l->level);
+	s2p_out_attrs(&o, l, mt_name);
+	s2p_out_str(&o, " slot=");
+	if (h->slot < 0)
+		s2p_out_chr(&o, '-');
+	else
+		s2p_out_dec(&o, h->slot);
+	s2p_out_str(&o, " hva=");
+	if (h->slot < 0 || !h->has_hva) {
+		s2p_out_chr(&o, '-');
+	} else {
+		s2p_out_str(&o, "0x");
+		s2p_out_hex(&o, h->hva, 0);
+	}
+	s2p_out_chr(&o, ' ');
+	s2p_out_str(&o, h->backing);
+	if (h->bdf) {
+		s2p_out_str(&o, " pci=");
+		s2p_out_str(&o, h->bdf);
+		s2p_out_str(&o, " bar=");
+		s2p_out_dec(&o, h->bar);
+	}
+	if (h->wc)
+		s2p_out_str(&o, " wc");
+	s2p_out_chr(&o, '\n');
+	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
+}
+
+/*
+ * The tail of an effective line for stage-2 @memattr: " <S1TYPE>:<RESULT>"
+ * for every stage-1 type of s2p_s1_types[], then "\n". It depends on the
+ * memattr alone, so the view computes it once per memattr. Returns its
+ * length; 0 if @len is too small.
+ */
+static inline size_t s2p_fmt_effective_tail(char *buf, size_t len, unsigned int memattr,
+					    bool fwb)
+{
+	char name[S2P_MT_NAME_MAX];
+	struct s2p_mt s1, res;
+	struct s2p_out o;
+	unsigned int i;
+
+	s2p_out_init(&o, buf, len);
+	for (i = 0; i < S2P_NR_S1_TYPES; i++) {
+		s2p_s1_mair(s2p_s1_types[i].mair, &s1);
+		s2p_combine(&s1, memattr, fwb, &res);
+		s2p_out_chr(&o, ' ');
+		s2p_out_str(&o, s2p_s1_types[i].name);
+		s2p_out_chr(&o, ':');
+		s2p_out_str(&o, s2p_mt_name(&res, name, sizeof(name)));
+	}
+	s2p_out_chr(&o, '\n');
+	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
+}
+
 #endif /* S2PROBE_H */

@@ -1015,6 +1015,182 @@ static void test_leaf_rejected(void)
 	}
 }
 
+/* ------------------------------------------------------------------------ */
+/*
+ * The line writers (s2p_fmt_page, s2p_fmt_range, s2p_fmt_effective_tail)
+ * against snprintf() models of each view's line, field by field as the
+ * README and s2probe.c's header comment define them, over pseudo-random
+ * leaves: byte-identical output, and 0 (nothing usable) when the buffer is
+ * one byte short.
+ */
+static unsigned long long rng_state = 0x2545f4914f6cdd1dULL;
+
+static unsigned long long rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* A leaf with every field drawn at random (decoded or made up). */
+static void random_leaf(struct s2p_leaf *l)
+{
+	static const unsigned int shifts[] = { 12, 14, 16 };
+	unsigned int shift = shifts[rnd() % 3];
+	int level = (int)(rnd() % 5) - 1, tries;
+
+	for (tries = 0; tries < 64; tries++) {
+		unsigned long long raw = rnd();
+
+		if (rnd() & 1)
+			raw &= ~(S2P_GENMASK(63, 59) | S2P_GENMASK(50, 48));
+		if (!s2p_leaf_decode(raw | 1, level, shift, rnd() & 1, l))
+			return;
+		level = (int)(rnd() % 4);
+	}
+	*l = (struct s2p_leaf){ .raw = rnd(), .oa = rnd(), .size = 1ULL << (rnd() % 48),
+				.level = (s8)((int)(rnd() % 5) - 1), .memattr = rnd() & 15,
+				.s2ap = rnd() & 3, .sh = rnd() % 6, .xn = rnd() & 3, .sw = rnd() & 15,
+				.valid = true, .af = rnd() & 1, .contig = rnd() & 1 };
+}
+
+static int model_attrs(char *buf, size_t len, const struct s2p_leaf *l, bool fwb)
+{
+	char name[S2P_MT_NAME_MAX];
+
+	return snprintf(buf, len, " %s %s %s %s %s %s",
+			s2p_memattr_name(l->memattr, fwb, name, sizeof(name)),
+			s2p_s2ap_name(l->s2ap), s2p_xn_name(l->xn), s2p_sh_name(l->sh),
+			l->af ? "AF" : "--", l->contig ? "C" : "-");
+}
+
+static void model_page(char *buf, size_t len, unsigned long long ipa, unsigned long long pa,
+		       const struct s2p_leaf *l, bool fwb)
+{
+	char map[S2P_SIZE_NAME_MAX];
+	int n;
+
+	n = snprintf(buf, len, "0x%016llx L%d map=%s desc=0x%016llx pa=0x%llx", ipa, l->level,
+		     s2p_size_name(l->size, map, sizeof(map)), (unsigned long long)l->raw, pa);
+	n += model_attrs(buf + n, len - n, l, fwb);
+	snprintf(buf + n, len - n, " sw=0x%x\n", l->sw);
+}
+
+static void model_range(char *buf, size_t len, unsigned long long ipa, unsigned long long size,
+			const struct s2p_leaf *l, bool fwb, const struct s2p_host *h)
+{
+	char sz[S2P_SIZE_NAME_MAX], map[S2P_SIZE_NAME_MAX];
+	int n;
+
+	n = snprintf(buf, len, "0x%016llx-0x%016llx %s map=%s L%d", ipa, ipa + size,
+		     s2p_size_name(size, sz, sizeof(sz)), s2p_size_name(l->size, map, sizeof(map)),
+		     l->level);
+	n += model_attrs(buf + n, len - n, l, fwb);
+	if (h->slot < 0)
+		n += snprintf(buf + n, len - n, " slot=- hva=-");
+	else if (!h->has_hva)
+		n += snprintf(buf + n, len - n, " slot=%d hva=-", h->slot);
+	else
+		n += snprintf(buf + n, len - n, " slot=%d hva=0x%llx", h->slot,
+			      (unsigned long long)h->hva);
+	n += snprintf(buf + n, len - n, " %s", h->backing);
+	if (h->bdf)
+		n += snprintf(buf + n, len - n, " pci=%s bar=%d", h->bdf, h->bar);
+	if (h->wc)
+		n += snprintf(buf + n, len - n, " wc");
+	snprintf(buf + n, len - n, "\n");
+}
+
+static void model_effective_tail(char *buf, size_t len, unsigned int memattr, bool fwb)
+{
+	char name[S2P_MT_NAME_MAX];
+	struct s2p_mt s1, res;
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < S2P_NR_S1_TYPES; i++) {
+		s2p_s1_mair(s2p_s1_type(i)->mair, &s1);
+		s2p_combine(&s1, memattr, fwb, &res);
+		n += snprintf(buf + n, len - n, " %s:%s", s2p_s1_type(i)->name,
+			      s2p_mt_name(&res, name, sizeof(name)));
+	}
+	snprintf(buf + n, len - n, "\n");
+}
+
+/* got[0..n) against the NUL-terminated want; then one byte short gives 0. */
+static void check_line(const char *what, unsigned int i, const char *got, size_t n,
+		       const char *want)
+{
+	check(n == strlen(want) && !memcmp(got, want, n),
+	      "%s %u: got '%.*s' (%zu), want '%s'", what, i, (int)n, got, n, want);
+}
+
+static void test_lines(void)
+{
+	static const char * const backings[] = {
+		"anon", "anon-thp", "hugetlb", "file:/memfd:s2vmm (deleted)", "pfnmap", "io",
+		"gone", "gmem", "none",
+		"file:/a/very/long/path/name/that/s2probe/cuts/to/the/last/ninety-five/bytes/x",
+	};
+	char got[512], want[512], name[S2P_MT_NAME_MAX];
+	unsigned int i, m;
+	size_t n;
+
+	for (i = 0; i < 20000; i++) {
+		struct s2p_leaf l;
+		struct s2p_host h;
+		unsigned long long ipa = rnd() >> (rnd() % 64), pa = rnd() >> (rnd() % 64);
+		unsigned long long size;
+		bool fwb = rnd() & 1;
+
+		random_leaf(&l);
+		size = i % 3 ? l.size * (1 + rnd() % 600) : rnd() >> (rnd() % 64);
+		s2p_memattr_name(l.memattr, fwb, name, sizeof(name));
+		model_page(want, sizeof(want), ipa, pa, &l, fwb);
+		n = s2p_fmt_page(got, sizeof(got), ipa, pa, &l, name);
+		check_line("page", i, got, n, want);
+		if (i < 2000)
+			check(!s2p_fmt_page(got, strlen(want), ipa, pa, &l, name),
+			      "page %u: a buffer one byte short gives 0", i);
+		h = (struct s2p_host){
+			.slot = (int)(rnd() % 40) - 5, .has_hva = rnd() % 4, .hva = rnd() >> (rnd() % 64),
+			.backing = backings[rnd() % N(backings)],
+			.bdf = rnd() % 4 ? NULL : "0000:00:03.0", .bar = (int)(rnd() % 6),
+			.wc = !(rnd() % 5),
+		};
+		model_range(want, sizeof(want), ipa, size, &l, fwb, &h);
+		n = s2p_fmt_range(got, sizeof(got), ipa, size, &l, name, &h);
+		check_line("range", i, got, n, want);
+		if (i < 2000)
+			check(!s2p_fmt_range(got, strlen(want), ipa, size, &l, name, &h),
+			      "range %u: a buffer one byte short gives 0", i);
+	}
+	for (m = 0; m < 32; m++) {
+		model_effective_tail(want, sizeof(want), m & 15, m >> 4);
+		n = s2p_fmt_effective_tail(got, sizeof(got), m & 15, m >> 4);
+		check_line("effective tail", m, got, n, want);
+		check(!s2p_fmt_effective_tail(got, strlen(want), m & 15, m >> 4),
+		      "effective tail %u: a buffer one byte short gives 0", m);
+	}
+	/* fixed lines, written out by hand (README samples) */
+	{
+		struct s2p_leaf l;
+		struct s2p_host h = { .slot = 4, .has_hva = true, .hva = 0xffffb1abb000ULL,
+				      .backing = "pfnmap",
+				      .bdf = "0000:00:03.0", .bar = 2 };
+
+		s2p_leaf_decode(0x000000004ec004d9ULL, 2, 12, true, &l);
+		n = s2p_fmt_page(got, sizeof(got), 0x40000000, l.oa, &l, "NORMAL_WB");
+		check_line("README page", 0, got, n,
+			   "0x0000000040000000 L2 map=2M desc=0x000000004ec004d9 pa=0x4ec00000 NORMAL_WB RW x VTCR AF - sw=0x0\n");
+		s2p_leaf_decode(0x00400000400007f7ULL, 3, 12, true, &l);
+		n = s2p_fmt_range(got, sizeof(got), 0x8000000000ULL, 0x10000, &l, "NORMAL_NC", &h);
+		check_line("README range", 0, got, n,
+			   "0x0000008000000000-0x0000008000010000 64K map=4K L3 NORMAL_NC RW xn VTCR AF - slot=4 hva=0xffffb1abb000 pfnmap pci=0000:00:03.0 bar=2\n");
+	}
+}
+
 int main(void)
 {
 	test_memattr_names();
@@ -1033,6 +1209,7 @@ int main(void)
 	test_walking_bits();
 	test_leaf_values();
 	test_leaf_rejected();
+	test_lines();
 	printf("%lu passed, %lu failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
