@@ -906,4 +906,123 @@ static inline size_t s2p_fmt_effective_tail(char *buf, size_t len, unsigned int 
 	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
 }
 
+/*
+ * The fast path of a pages line, for a buffer of at least S2P_PAGE_LINE_MAX
+ * bytes: whole words are stored instead of single checked bytes, and what
+ * a run of alike leaves repeats (" L3 map=4K desc=0x", and everything after
+ * pa=) is built once into a struct s2p_piece and copied. The output is the
+ * same as s2p_fmt_page()'s (tests/unit checks it).
+ */
+#define S2P_PAGE_LINE_MAX	192
+#define S2P_PIECE_MAX		64	/* copied whole: a fixed-size copy is inline */
+
+struct s2p_piece {
+	u64 key;		/* what it was built for; ~0: nothing yet */
+	unsigned int len;	/* < S2P_PIECE_MAX: mid <= 38, tail <= 42 bytes */
+	char s[S2P_PIECE_MAX];
+};
+
+/* 16 hex digits of @v as ASCII, the most significant first, in one word pair. */
+static inline void s2p_hex16(char *p, u64 v)
+{
+	unsigned int half;
+
+	for (half = 0; half < 2; half++) {
+		u64 x = half ? v & 0xffffffffULL : v >> 32;
+
+		/* each nibble of x to a byte of its own, least significant first */
+		x = ((x & 0xffff0000ULL) << 16) | (x & 0xffffULL);
+		x = ((x & 0x0000ff000000ff00ULL) << 8) | (x & 0x000000ff000000ffULL);
+		x = ((x & 0x00f000f000f000f0ULL) << 4) | (x & 0x000f000f000f000fULL);
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		x = __builtin_bswap64(x);	/* the most significant digit first in memory */
+#endif
+		/* 0-9 to '0'-'9', 10-15 to 'a'-'f' */
+		x += 0x3030303030303030ULL +
+		     (((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL) * 39;
+		__builtin_memcpy(p + 8 * half, &x, 8);
+	}
+}
+
+/* Hex digits of @v without leading zeros (at least one); returns how many. */
+static inline unsigned int s2p_hexvar(char *p, u64 v)
+{
+	char tmp[32];
+	unsigned int n = v ? (unsigned int)(64 - __builtin_clzll(v) + 3) / 4 : 1;
+
+	s2p_hex16(tmp, v);
+	__builtin_memset(tmp + 16, 0, 16);
+	/* a fixed-size copy (no call); p has room for 16, only n count */
+	__builtin_memcpy(p, tmp + 16 - n, 16);
+	return n;
+}
+
+/* " L<level> map=<size> desc=0x", for leaves of @l's level and size. */
+static inline const struct s2p_piece *s2p_page_mid(struct s2p_piece *pc,
+						   const struct s2p_leaf *l)
+{
+	u64 key = ((u64)(u8)l->level << 56) | (l->size & S2P_GENMASK(55, 0));
+	struct s2p_out o;
+
+	if (pc->key == key)
+		return pc;
+	s2p_out_init(&o, pc->s, sizeof(pc->s));
+	s2p_out_str(&o, " L");
+	s2p_out_dec(&o, l->level);
+	s2p_out_str(&o, " map=");
+	s2p_out_size(&o, l->size);
+	s2p_out_str(&o, " desc=0x");
+	pc->len = s2p_out_len(&o, pc->s);
+	pc->key = key;
+	return pc;
+}
+
+/* "<attrs> sw=0x<sw>\n", for leaves with @l's attributes; @mt_name as for attrs. */
+static inline const struct s2p_piece *s2p_page_tail(struct s2p_piece *pc,
+						    const struct s2p_leaf *l,
+						    const char *mt_name)
+{
+	u64 key = l->memattr | (u64)l->s2ap << 4 | (u64)l->xn << 6 | (u64)l->sh << 8 |
+		  (u64)l->af << 16 | (u64)l->contig << 17 | (u64)l->sw << 24;
+	struct s2p_out o;
+
+	if (pc->key == key)
+		return pc;
+	s2p_out_init(&o, pc->s, sizeof(pc->s));
+	s2p_out_attrs(&o, l, mt_name);
+	s2p_out_str(&o, " sw=0x");
+	s2p_out_hex(&o, l->sw, 0);
+	s2p_out_chr(&o, '\n');
+	pc->len = s2p_out_len(&o, pc->s);
+	pc->key = key;
+	return pc;
+}
+
+/*
+ * A pages line into @buf, which holds at least S2P_PAGE_LINE_MAX bytes;
+ * @mid and @tail from s2p_page_mid() and s2p_page_tail() for this leaf.
+ */
+static inline size_t s2p_fmt_page_fast(char *buf, u64 ipa, u64 pa, const struct s2p_leaf *l,
+				       const struct s2p_piece *mid,
+				       const struct s2p_piece *tail)
+{
+	char *p = buf;
+
+	/* whole pieces are copied, then p moves by their length: the bytes past
+	 * it are overwritten next, and the last copy ends within the line max
+	 */
+	__builtin_memcpy(p, "0x", 2);
+	s2p_hex16(p + 2, ipa);
+	p += 18;
+	__builtin_memcpy(p, mid->s, S2P_PIECE_MAX);
+	p += mid->len;
+	s2p_hex16(p, l->raw);
+	__builtin_memcpy(p + 16, " pa=0x", 6);
+	p += 22;
+	p += s2p_hexvar(p, pa);
+	__builtin_memcpy(p, tail->s, S2P_PIECE_MAX);
+	p += tail->len;
+	return (size_t)(p - buf);
+}
+
 #endif /* S2PROBE_H */

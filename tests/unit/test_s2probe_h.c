@@ -1126,6 +1126,30 @@ static void check_line(const char *what, unsigned int i, const char *got, size_t
 	      "%s %u: got '%.*s' (%zu), want '%s'", what, i, (int)n, got, n, want);
 }
 
+static void test_hex(void)
+{
+	static const unsigned long long v[] = {
+		0, 1, 0x9, 0xa, 0xf, 0x10, 0x1234, 0xdeadbeef, 0x100000000ULL, 0x0123456789abcdefULL,
+		0xfedcba9876543210ULL, 0x8000000000000000ULL, ~0ULL, 0xa0a0a0a0a0a0a0aULL,
+	};
+	char got[40], want[40];
+	unsigned int i, n;
+
+	for (i = 0; i < N(v) + 5000; i++) {
+		unsigned long long x = i < N(v) ? v[i] : rnd() >> (rnd() % 64);
+
+		memset(got, 0, sizeof(got));
+		s2p_hex16(got, x);
+		snprintf(want, sizeof(want), "%016llx", x);
+		check(!memcmp(got, want, 17), "hex16 0x%llx: got '%s'", x, got);
+		memset(got, 0, sizeof(got));
+		n = s2p_hexvar(got, x);
+		snprintf(want, sizeof(want), "%llx", x);
+		check(n == strlen(want) && !memcmp(got, want, n), "hexvar 0x%llx: got '%.*s'", x,
+		      (int)n, got);
+	}
+}
+
 static void test_lines(void)
 {
 	static const char * const backings[] = {
@@ -1134,6 +1158,7 @@ static void test_lines(void)
 		"file:/a/very/long/path/name/that/s2probe/cuts/to/the/last/ninety-five/bytes/x",
 	};
 	char got[512], want[512], name[S2P_MT_NAME_MAX];
+	struct s2p_piece mid = { .key = ~0ULL }, tail = { .key = ~0ULL };
 	unsigned int i, m;
 	size_t n;
 
@@ -1153,6 +1178,12 @@ static void test_lines(void)
 		if (i < 2000)
 			check(!s2p_fmt_page(got, strlen(want), ipa, pa, &l, name),
 			      "page %u: a buffer one byte short gives 0", i);
+		/* the fast path, its pieces reused while the leaves are alike */
+		check(strlen(want) <= S2P_PAGE_LINE_MAX, "page %u: longer than S2P_PAGE_LINE_MAX", i);
+		memset(got, '#', sizeof(got));
+		n = s2p_fmt_page_fast(got, ipa, pa, &l, s2p_page_mid(&mid, &l),
+				      s2p_page_tail(&tail, &l, name));
+		check_line("fast page", i, got, n, want);
 		h = (struct s2p_host){
 			.slot = (int)(rnd() % 40) - 5, .has_hva = rnd() % 4, .hva = rnd() >> (rnd() % 64),
 			.backing = backings[rnd() % N(backings)],
@@ -1209,6 +1240,7 @@ int main(void)
 	test_walking_bits();
 	test_leaf_values();
 	test_leaf_rejected();
+	test_hex();
 	test_lines();
 	printf("%lu passed, %lu failed\n", passed, failed);
 	return failed ? 1 : 0;
