@@ -34,9 +34,10 @@
  *                       exit 3 with "S2VMM skip gmem: ..." if unsupported
  *     FLAGS ro, dirty (KVM_MEM_READONLY, KVM_MEM_LOG_DIRTY_PAGES), joined
  *           with ',' ("ro,dirty"); numbers take K/M/G suffixes
- *   --touch IPA:OP[:COUNT]   OP read|write|exec on COUNT consecutive host
- *           pages (a guest loop). Reads and writes go to page+0x40; exec
- *           calls page+0, where s2vmm writes a RET first.
+ *   --touch IPA:OP[:COUNT[:STRIDE]]   OP read|write|exec on COUNT host
+ *           pages STRIDE pages apart (default 1: consecutive; a guest
+ *           loop). Reads and writes go to page+0x40; exec calls page+0,
+ *           where s2vmm writes a RET first.
  *
  * The guest runs at EL1 with its MMU off and ends with a store to 0x09000000
  * (no memory slot there: an MMIO exit). Other MMIO exits (a write to a
@@ -174,7 +175,7 @@ struct slot {
 };
 
 struct touch {
-	uint64_t ipa, count;
+	uint64_t ipa, count, stride;	/* stride: in host pages */
 	int op, slot;
 };
 
@@ -417,11 +418,14 @@ static uint32_t enc_bne(uint32_t *at, uint32_t *target)
 	return 0x54000001 | (((uint32_t)(target - at) & 0x7ffff) << 5);
 }
 
-/* x0 = first address, x3 = count; one access per host page (no writeback:
- * str/ldr [x0] keep a valid syndrome, so MMIO exits can be emulated). */
-static uint32_t *emit_loop(uint32_t *c, uint64_t addr, uint64_t count, int op)
+/* x0 = first address, x3 = count; one access per stride host pages (no
+ * writeback: str/ldr [x0] keep a valid syndrome, so MMIO exits can be
+ * emulated). */
+static uint32_t *emit_loop_stride(uint32_t *c, uint64_t addr, uint64_t count, uint64_t stride,
+				  int op)
 {
 	uint32_t *top;
+	uint64_t step = stride * V.pg;
 
 	c = emit_mov64(c, 0, addr);
 	c = emit_mov64(c, 3, count);
@@ -430,10 +434,21 @@ static uint32_t *emit_loop(uint32_t *c, uint64_t addr, uint64_t count, int op)
 		*c++ = 0xd63f0000;		/* blr x0 */
 	else
 		*c++ = op == OP_WRITE ? 0xb9000001 : 0xb9400002;
-	*c++ = 0x91000000 | (1 << 22) | ((uint32_t)(V.pg >> 12) << 10);	/* add x0, x0, #pg */
+	if (step < (1UL << 24) && !(step & 0xfff)) {
+		*c++ = 0x91000000 | (1 << 22) | ((uint32_t)(step >> 12) << 10);	/* add x0, x0, #step */
+	} else {
+		c = emit_mov64(c, 9, step);
+		*c++ = 0x8b090000;		/* add x0, x0, x9 */
+	}
 	*c++ = 0xf1000463;		/* subs x3, x3, #1 */
 	*c = enc_bne(c, top);		/* b.ne top */
 	return c + 1;
+}
+
+/* The same, one access per host page. */
+static uint32_t *emit_loop(uint32_t *c, uint64_t addr, uint64_t count, int op)
+{
+	return emit_loop_stride(c, addr, count, 1, op);
 }
 
 static void write_legacy_code(void *ram)
@@ -517,7 +532,7 @@ static void write_spec_code(void)
 
 			for (k = 0; k < t->count; k++) {
 				uint32_t *p = (uint32_t *)((uint8_t *)s->hva + t->ipa - s->ipa +
-							   k * V.pg);
+							   k * t->stride * V.pg);
 
 				*p = 0xd65f03c0;	/* ret */
 				__builtin___clear_cache((char *)p, (char *)(p + 1));
@@ -529,7 +544,8 @@ static void write_spec_code(void)
 		if (t->count == 1 && t->op == OP_EXEC)
 			*c++ = 0xd63f0000;	/* blr x0 */
 		if (t->count > 1)
-			c = emit_loop(c, t->ipa + (t->op == OP_EXEC ? 0 : 0x40), t->count, t->op);
+			c = emit_loop_stride(c, t->ipa + (t->op == OP_EXEC ? 0 : 0x40), t->count,
+					     t->stride, t->op);
 	}
 	if (V.churn) {
 		top = c;
@@ -709,6 +725,8 @@ static void print_info(void)
 		       slots[touches[i].slot].id);
 		if (!V.legacy)
 			printf(" count=%llu", (unsigned long long)touches[i].count);
+		if (!V.legacy && touches[i].stride != 1)
+			printf(" stride=%llu", (unsigned long long)touches[i].stride);
 		printf("\n");
 	}
 	if (!V.legacy)
@@ -1089,15 +1107,19 @@ static void parse_slot(char *spec)
 static void parse_touch(char *spec)
 {
 	char *a = strsep(&spec, ":"), *op = strsep(&spec, ":"), *cnt = strsep(&spec, ":");
+	char *stride = strsep(&spec, ":");
 	struct touch *t;
 
 	if (!op || spec)
-		bad("--touch wants IPA:OP[:COUNT], got '%s'", a);
+		bad("--touch wants IPA:OP[:COUNT[:STRIDE]], got '%s'", a);
 	if (ntouches >= MAX_TOUCHES)
 		bad("too many touches (max 64) at '%s'", a);
 	t = &touches[ntouches++];
 	t->ipa = parse_num(a, "touch ipa");
 	t->count = cnt ? parse_num(cnt, "touch count") : 1;
+	t->stride = stride ? parse_num(stride, "touch stride") : 1;
+	if (!t->stride || t->stride > 4095)
+		bad("touch stride must be 1..4095 pages in '%s'", a);
 	if (!strcmp(op, "write"))
 		t->op = OP_WRITE;
 	else if (!strcmp(op, "read"))
@@ -1188,7 +1210,7 @@ static void setup_spec(void)
 		for (j = 0; j < nslots; j++)
 			if (t->ipa >= slots[j].ipa && t->ipa < slots[j].ipa + slots[j].size)
 				t->slot = j;
-		if (t->slot >= 0 && t->ipa + t->count * V.pg >
+		if (t->slot >= 0 && t->ipa + ((t->count - 1) * t->stride + 1) * V.pg >
 		    slots[t->slot].ipa + slots[t->slot].size)
 			bad("touch at %s runs past its slot's end", "");
 		if (t->op == OP_EXEC && (t->slot < 0 || slots[t->slot].kind == K_BAR))
@@ -1205,7 +1227,7 @@ static void add_legacy_slot(const char *name, int id, uint64_t ipa, uint64_t siz
 
 static void add_legacy_touch(uint64_t ipa, int op, int slot)
 {
-	touches[ntouches++] = (struct touch){ ipa & ~(PAGE - 1), 1, op, slot };
+	touches[ntouches++] = (struct touch){ ipa & ~(PAGE - 1), 1, 1, op, slot };
 }
 
 static void setup_legacy(const char *bar, uint64_t bar_size, int hugetlb, int thp)
@@ -1384,7 +1406,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
-	if (recreate_sig)
+	if (recreate_sig || V.stall_id >= 0)
 		sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);	/* churn() takes it over for its kicks */
 	if (in_thread) {
