@@ -3,6 +3,9 @@
 # On an arm64 KVM host: `make` builds s2probe.ko against the running kernel,
 # `make -C bench` the guest module. In the lab (any x86_64 Debian machine):
 # `make check` runs every test, `make demo` the end-to-end scenario.
+# Packaging: `make deb` builds build/deb/s2probe-dkms_VERSION_all.deb (module
+# sources for DKMS and the s2probe command); `make dkms-install` installs the
+# same without a package (scripts/pkg/).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -25,4 +28,10 @@ check:
 demo:
 	scripts/demo $(foreach k,$(KERNEL),--kernel $(k))
 
-.PHONY: all modules clean unit check demo
+deb:
+	scripts/pkg/mkdeb
+
+dkms-install:
+	scripts/pkg/dkms-install
+
+.PHONY: all modules clean unit check demo deb dkms-install
