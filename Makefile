@@ -4,6 +4,9 @@
 # `make -C bench` the guest module. In the lab (any x86_64 Debian machine):
 # `make check` runs every test, `make demo` the end-to-end scenario,
 # `make bench` s2probe's costs against upstream's stage-2 dump.
+# Packaging: `make deb` builds build/deb/s2probe-dkms_VERSION_all.deb (module
+# sources for DKMS and the s2probe command); `make dkms-install` installs the
+# same without a package (scripts/pkg/).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -29,4 +32,10 @@ demo:
 bench:
 	scripts/bench $(BENCH_ARGS)
 
-.PHONY: all modules clean unit check demo bench
+deb:
+	scripts/pkg/mkdeb
+
+dkms-install:
+	scripts/pkg/dkms-install
+
+.PHONY: all modules clean unit check demo bench deb dkms-install

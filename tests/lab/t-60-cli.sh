@@ -1,0 +1,184 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The s2probe command (scripts/s2probe, put in /job/lab/bin) on the test
+# VMM's default layout (tests/vmm/s2vmm.c, as in t-20): exact JSON of vms,
+# summary and the known slots' ranges, pages and effective records; --range
+# and the filter restored; the diff of two layouts (the default, then
+# --no-thp); the Prometheus file's samples; and the errors: without
+# CAP_SYS_ADMIN, as a user, the VM gone, debugfs not mounted, the module not
+# loaded (each with its exit status and message).
+. "$(dirname "$0")/lib.sh"
+
+S2=$LAB/bin/s2probe
+[ -x "$S2" ] || { not_ok cli-present "no $S2 (scripts/lab-run puts it)"; exit 0; }
+dev=$(ivshmem_dev) || { not_ok cli-setup "no ivshmem device"; exit 0; }
+bdf=$(basename "$dev")
+load_s2probe
+phase cli-start
+
+# start_vmm NAME ARGS...: s2vmm in the background; sets vmm and V (its name)
+start_vmm() {
+	local name=$1
+	shift
+	$BUILD/s2vmm --bar "$dev/resource2" --hold 120 "$@" >/tmp/cli-vmm.out 2>&1 &
+	vmm=$!
+	if ! wait_for /tmp/cli-vmm.out 'S2VMM ready' 60; then
+		not_ok "$name" "$(tail -n 3 /tmp/cli-vmm.out | tr '\n' ' ')"
+		kill $vmm 2>/dev/null
+		return 1
+	fi
+	V=$(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1-\2/p' /tmp/cli-vmm.out)
+}
+
+# run NAME WANT_RC ARGS...: s2probe ARGS; stdout in /tmp/cli.out, stderr in
+# /tmp/cli.err; not_ok (and return 1) if the exit status differs.
+run() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$S2" "$@" >/tmp/cli.out 2>/tmp/cli.err || rc=$?
+	if [ "$rc" != "$want" ]; then
+		not_ok "$name" "exit $rc, want $want: $(head -n 2 /tmp/cli.err | tr '\n' ' ')"
+		return 1
+	fi
+}
+
+# hva and af vary (ASLR, KVM's page aging): masked
+mask() {
+	sed 's/"hva":"0x[0-9a-f]*"/"hva":HVA/; s/"af":[a-z]*/"af":AF/'
+}
+
+start_vmm cli-vmm-ready || exit 0
+pid=${V%-*}
+fd=${V#*-}
+case "$LAB_CPU" in max) fwb=true; mode=VHE ;; *) fwb=false; mode=nVHE ;; esac
+case "$LAB_CPU-$(uname -r)" in max-6.1.*) sh=ISH ;; max-*) sh=VTCR ;; *) sh=ISH ;; esac
+H='{"schema":"s2probe/1","record"'
+
+run cli-vms-json 0 vms --json &&
+	expect_eq cli-vms-json "$H:\"vm\",\"name\":\"$V\",\"pid\":$pid,\"fd\":$fd,\"comm\":\"s2vmm\",\"ipa_bits\":40,\"start_level\":1,\"granule\":4096,\"fwb\":$fwb,\"mode\":\"$mode\",\"memslots\":3}" \
+		"$(grep "\"name\":\"$V\"" /tmp/cli.out)"
+
+# ranges: every range but the THP slot's (which KVM's aging of AF may cut
+# in two), exactly
+r() { # START END SIZE MAP LEVEL MEMATTR ACCESS XN SLOT BACKING PCI BAR
+	printf '%s:"range","vm":"%s","start":"%s","end":"%s","size":%s,"map":%s,"level":%s,"memattr":"%s","access":"%s","xn":"%s","sh":"%s","af":AF,"contig":false,"slot":%s,"hva":HVA,"backing":"%s","path":null,"pci":%s,"bar":%s,"wc":false}\n' \
+		"$H" "$V" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$sh" "$9" "${10}" "${11}" "${12}"
+}
+{
+	r 0x0000000040000000 0x0000000040001000 4096 4096 3 NORMAL_WB RW x 0 anon null null
+	r 0x0000000040100000 0x0000000040101000 4096 4096 3 NORMAL_WB RW xn 0 anon null null
+	r 0x0000000040300000 0x0000000040301000 4096 4096 3 NORMAL_WB RW xn 0 anon null null
+	r 0x0000000040500000 0x0000000040501000 4096 4096 3 NORMAL_WB R- xn 0 anon null null
+	r 0x0000000100000000 0x0000000100002000 8192 4096 3 DEVICE_nGnRE RW xn 3 pfnmap "\"$bdf\"" 2
+	r 0x0000000100010000 0x0000000100011000 4096 4096 3 DEVICE_nGnRE RW xn 3 pfnmap "\"$bdf\"" 2
+} >/tmp/cli.want
+# jf FIELD: that field of each JSON line on stdin (strings unquoted)
+jf() {
+	sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"
+}
+if run cli-show-json 0 show "$V" --json; then
+	echo "--- s2probe show $V --json"
+	cat /tmp/cli.out
+	cp /tmp/cli.out /tmp/cli-a.json
+	mask </tmp/cli.out | grep -v '"backing":"anon-thp"' >/tmp/cli.got
+	expect_eq cli-show-json "$(cat /tmp/cli.want)" "$(cat /tmp/cli.got)"
+	# the THP slot: 2M blocks covering exactly 0x40800000-0x40c00000
+	grep '"backing":"anon-thp"' /tmp/cli.out >/tmp/cli.thp
+	got=$(for f in start end size map level memattr slot; do jf $f </tmp/cli.thp | tr '\n' ' '; echo; done |
+		awk 'NR == 1 { s = $1 } NR == 2 { e = $NF } NR == 3 { for (i = 1; i <= NF; i++) t += $i }
+			NR > 3 { u = $1; for (i = 2; i <= NF; i++) if ($i != u) u = "mixed"; k = k " " u }
+			END { print s, e, t k }')
+	expect_eq cli-show-json-thp "0x0000000040800000 0x0000000040c00000 4194304 2097152 2 NORMAL_WB 1" "$got"
+fi
+run cli-pages-slot 0 show "$V" --view pages --slot 3 --json &&
+	expect_eq cli-pages-slot "0x0000000100000000 0x0000000100001000 0x0000000100010000 DEVICE_nGnRE:3" \
+		"$(sed 's/.*"ipa":"\([^"]*\)".*/\1/' /tmp/cli.out | tr '\n' ' ')$(grep -o '"memattr":"[^"]*"' /tmp/cli.out | sort | uniq -c | awk '{ sub(/"memattr":/, ""); gsub(/"/, ""); print $2 ":" $1 }')"
+run cli-effective-type 0 show "$V" --view effective --type DEVICE_nGnRE --json &&
+	expect_eq cli-effective-type "2 2" \
+		"$(wc -l </tmp/cli.out) $(grep -c '"NORMAL_NC":"DEVICE_nGnRE"' /tmp/cli.out)"
+run cli-summary-json 0 summary "$V" --json &&
+	expect_eq cli-summary-json "$H:\"summary\",\"vm\":\"$V\",\"fwb\":$fwb,\"granule\":4096,\"ipa_bits\":40,\"leaves\":9,\"bytes\":4222976,\"bytes_by_memattr\":{\"DEVICE_nGnRE\":12288,\"NORMAL_WB\":4210688},\"leaves_by_memattr\":{\"DEVICE_nGnRE\":3,\"NORMAL_WB\":6},\"leaves_by_map\":{\"2M\":2,\"4K\":7},\"bytes_by_map\":{\"2M\":4194304,\"4K\":28672}}" \
+		"$(cat /tmp/cli.out)"
+
+# --range: the window's ranges, the filter restored (here: "all", then a
+# filter someone else set)
+run cli-range 0 show "$V" --range 0x100000000 0x100000 &&
+	expect_eq cli-range "2 all" "$(wc -l </tmp/cli.out) $(cat $DBG/$V/filter)"
+echo "0x40000000 0x1000" >$DBG/$V/filter
+run cli-range-restores 0 show "$V" --range 0x40100000 0x1000 --json &&
+	expect_eq cli-range-restores "0x0000000040100000 0x40000000 0x1000" \
+		"$(sed 's/.*"start":"\([^"]*\)".*/\1/' /tmp/cli.out) $(cat $DBG/$V/filter)"
+echo all >$DBG/$V/filter
+run cli-range-einval 2 show "$V" --range 0x100000000 0x10000000000 &&
+	expect_eq cli-range-einval "all" "$(cat $DBG/$V/filter)"
+
+# prom: this VM's samples (DEVICE_nGnRE BAR: no write-combining)
+mkdir -p /tmp/cli-tf
+if run cli-prom 0 prom --out /tmp/cli-tf/s2probe.prom; then
+	echo "--- s2probe prom"
+	cat /tmp/cli-tf/s2probe.prom
+	cp /tmp/cli-tf/s2probe.prom $OUT/cli.prom 2>/dev/null
+	expect_eq cli-prom "s2probe_bytes{vm=\"$V\",memattr=\"DEVICE_nGnRE\"} 12288
+s2probe_bytes{vm=\"$V\",memattr=\"NORMAL_WB\"} 4210688
+s2probe_leaves{vm=\"$V\",map=\"2M\"} 2
+s2probe_leaves{vm=\"$V\",map=\"4K\"} 7
+s2probe_bar_ranges{vm=\"$V\"} 2
+s2probe_wc_permitted_bars{vm=\"$V\"} 0" "$(grep -F "{vm=\"$V\"" /tmp/cli-tf/s2probe.prom)"
+	expect_eq cli-prom-help-type "4 4" \
+		"$(grep -c '^# HELP s2probe_' /tmp/cli-tf/s2probe.prom) $(grep -c '^# TYPE s2probe_[a-z_]* gauge$' /tmp/cli-tf/s2probe.prom)"
+fi
+
+# errors: no CAP_SYS_ADMIN (ranges refused, effective allowed), a user
+nocap() {
+	setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin "$@"
+}
+rc=0
+nocap "$S2" show "$V" >/tmp/cli.out 2>/tmp/cli.err || rc=$?
+expect_eq cli-eperm-ranges "5 s2probe: error: $DBG/$V/ranges: operation not permitted: pages and ranges show host addresses and need CAP_SYS_ADMIN (summary and effective do not)" \
+	"$rc $(cat /tmp/cli.err)"
+rc=0
+nocap "$S2" show "$V" --view effective --type DEVICE_nGnRE >/tmp/cli.out 2>/tmp/cli.err || rc=$?
+expect_eq cli-nocap-effective "0 2" "$rc $(wc -l </tmp/cli.out)"
+# (as a user: a copy outside /job, which only root may enter)
+mkdir -p /tmp/cli-bin
+install -m 755 "$S2" /tmp/cli-bin/s2probe
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups /tmp/cli-bin/s2probe vms >/tmp/cli.out 2>/tmp/cli.err || rc=$?
+expect_eq cli-user-eacces "5 s2probe: error: cannot read /sys/kernel/debug: permission denied (debugfs is for root only)" \
+	"$rc $(cat /tmp/cli.err)"
+
+# the VM gone; then a second layout (no THP slot) and the diff of the two
+kill $vmm
+wait $vmm 2>/dev/null
+run cli-vm-gone 6 show "$V" &&
+	expect_eq cli-vm-gone "s2probe: error: no VM '$V' in $DBG (see 's2probe vms')" "$(cat /tmp/cli.err)"
+if start_vmm cli-vmm2-ready --no-thp; then
+	run cli-show-json-2 0 show "$V" --json && cp /tmp/cli.out /tmp/cli-b.json
+	if run cli-diff 1 diff /tmp/cli-a.json /tmp/cli-b.json; then
+		echo "--- s2probe diff (default layout, then --no-thp)"
+		cat /tmp/cli.out
+		expect_eq cli-diff "disappeared 0x0000000040800000-0x0000000040c00000 4M memattr=NORMAL_WB access=RW xn=xn backing=anon-thp
+diff: 0 changed, 0 appeared, 1 disappeared" "$(cat /tmp/cli.out)"
+	fi
+	run cli-diff-json 1 diff --json /tmp/cli-a.json /tmp/cli-b.json &&
+		expect_eq cli-diff-json "$H:\"diff\",\"change\":\"disappeared\",\"start\":\"0x0000000040800000\",\"end\":\"0x0000000040c00000\",\"size\":4194304,\"fields\":[],\"before\":{\"memattr\":\"NORMAL_WB\",\"access\":\"RW\",\"xn\":\"xn\",\"backing\":\"anon-thp\"},\"after\":null}" \
+			"$(cat /tmp/cli.out)"
+	cp /tmp/cli-a.json /tmp/cli-b.json $OUT/ 2>/dev/null
+	kill $vmm
+	wait $vmm 2>/dev/null
+fi
+
+# debugfs not mounted (in a private mount namespace), module not loaded
+# (the root image has busybox's umount, not util-linux's)
+umnt=$(command -v umount || echo "busybox umount")
+rc=0
+unshare -m sh -c '$2 -l /sys/kernel/debug && "$1" vms' sh "$S2" "$umnt" >/tmp/cli.out 2>/tmp/cli.err ||
+	rc=$?
+expect_eq cli-no-debugfs "3 s2probe: error: debugfs is not mounted on /sys/kernel/debug (mount -t debugfs debugfs /sys/kernel/debug)" \
+	"$rc $(cat /tmp/cli.err)"
+unload_s2probe
+run cli-not-loaded 4 vms &&
+	expect_eq cli-not-loaded "s2probe: error: no $DBG: the s2probe module is not loaded (modprobe s2probe)" \
+		"$(cat /tmp/cli.err)"
+phase cli-end
+dmesg_clean cli-dmesg-clean
