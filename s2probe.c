@@ -559,8 +559,7 @@ struct s2p_bar_hit {
 #define S2P_NR_MEMATTR	16
 #define S2P_NR_LEVELS	5	/* -1..3 */
 
-struct s2p_counts {
-	u64 leaves, bytes;
+struct s2p_counts {		/* all leaves and bytes: the sums over levels */
 	u64 mt_leaves[S2P_NR_MEMATTR], mt_bytes[S2P_NR_MEMATTR];
 	u64 lv_leaves[S2P_NR_LEVELS], lv_bytes[S2P_NR_LEVELS];
 };
@@ -608,15 +607,11 @@ struct s2p_iter {
 static int s2p_visit_count(struct s2p_iter *it, u64 pte, int level, u64 bytes)
 {
 	struct s2p_counts *c = it->counts;
-	bool page_level = level == 3;
 
 	/* s2p_is_leaf(), its per-level part computed once (leaf_ok) */
-	if ((pte & S2P_DESC_VALID) && it->leaf_ok[level + 1] &&
-	    !!(pte & S2P_DESC_TABLE_OR_PAGE) == page_level) {
+	if (it->leaf_ok[level + 1] && s2p_is_leaf_at(pte, level)) {
 		unsigned int mt = s2p_field(pte, S2P_F_MEMATTR);
 
-		c->leaves++;
-		c->bytes += bytes;
 		c->mt_leaves[mt]++;
 		c->mt_bytes[mt] += bytes;
 		c->lv_leaves[level + 1]++;
@@ -1026,7 +1021,6 @@ static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct
 		.bar = r->bar,
 		.wc = r->wc,
 	};
-
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
@@ -1148,12 +1142,8 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	for (i = 0; i < S2P_NR_MEMATTR; i++)
 		s2p_memattr_name(i, g.fwb, it->mt_name[i], sizeof(it->mt_name[i]));
 	it->eff_memattr = -1;
-	for (i = 0; i < S2P_NR_LEVELS; i++) {
-		int lv = (int)i - 1;
-
-		it->leaf_ok[i] = s2p_level_ok(s2p_granule(PAGE_SHIFT), lv) &&
-				 (lv == 3 || s2p_block_allowed(PAGE_SHIFT, lv, g.lpa2));
-	}
+	for (i = 0; i < S2P_NR_LEVELS; i++)
+		it->leaf_ok[i] = s2p_leaf_level_ok((int)i - 1, PAGE_SHIFT, g.lpa2);
 	it->page_mid.key = ~0ULL;
 	it->page_tail.key = ~0ULL;
 	it->out = view == S2P_PAGES ? it->leaves : it->recs;
@@ -1260,12 +1250,12 @@ S2P_VIEW_FOPS(pages);
 S2P_VIEW_FOPS(effective);
 
 /* summary: one walk over the window, counted per memattr and leaf size. */
-
 static int s2p_summary_show(struct seq_file *m, void *v)
 {
 	struct s2p_iter *it = m->private;
 	struct s2p_counts *c;
 	char name[S2P_MT_NAME_MAX];
+	u64 leaves = 0, bytes = 0;
 	unsigned int i;
 	int ret = 0;
 
@@ -1284,9 +1274,13 @@ static int s2p_summary_show(struct seq_file *m, void *v)
 			goto out;
 		cond_resched();
 	}
+	for (i = 0; i < S2P_NR_LEVELS; i++) {
+		leaves += c->lv_leaves[i];
+		bytes += c->lv_bytes[i];
+	}
 	seq_printf(m, "vm=%s\nfwb=%d\ngranule=%s\nipa_bits=%u\nleaves=%llu\nbytes=%llu\n",
 		   it->vm->name, it->fwb, s2p_size_name(PAGE_SIZE, name, sizeof(name)),
-		   it->ia_bits, c->leaves, c->bytes);
+		   it->ia_bits, leaves, bytes);
 	for (i = 0; i < S2P_NR_MEMATTR; i++) {
 		if (!c->mt_leaves[i])
 			continue;

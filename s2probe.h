@@ -213,13 +213,26 @@ static inline u64 s2p_leaf_oa(u64 raw, unsigned int page_shift, int level, bool 
 }
 
 /* Is @raw a valid block or page descriptor at @level? */
+/* May a valid leaf sit at @level at all (a page, or an allowed block)? */
+static inline bool s2p_leaf_level_ok(int level, unsigned int page_shift, bool lpa2)
+{
+	return s2p_level_ok(s2p_granule(page_shift), level) &&
+	       (level == 3 || s2p_block_allowed(page_shift, level, lpa2));
+}
+
+/*
+ * A valid leaf: a page at level 3 (0b11; 0b01 there is reserved), a block
+ * (0b01) above it where s2p_leaf_level_ok(). The descriptor-only part is
+ * s2p_is_leaf_at(), for callers that know s2p_leaf_level_ok() already.
+ */
+static inline bool s2p_is_leaf_at(u64 raw, int level)
+{
+	return (raw & S2P_DESC_VALID) && !!(raw & S2P_DESC_TABLE_OR_PAGE) == (level == 3);
+}
+
 static inline bool s2p_is_leaf(u64 raw, int level, unsigned int page_shift, bool lpa2)
 {
-	if (!(raw & S2P_DESC_VALID) || !s2p_level_ok(s2p_granule(page_shift), level))
-		return false;
-	if (level == 3)
-		return raw & S2P_DESC_TABLE_OR_PAGE;	/* 0b01 at level 3 is reserved */
-	return !(raw & S2P_DESC_TABLE_OR_PAGE) && s2p_block_allowed(page_shift, level, lpa2);
+	return s2p_is_leaf_at(raw, level) && s2p_leaf_level_ok(level, page_shift, lpa2);
 }
 
 /*
