@@ -16,8 +16,8 @@
  *                slot=<id|-> hva=0x<hva|-> <backing>
  *                backing: anon, anon-thp, hugetlb, file:<path>, pfnmap, io,
  *                gmem (guest_memfd: no userspace mapping), none (no memslot),
- *                gone (the VMM's mm has exited), each followed by
- *                " pci=<BDF> bar=<n>" when the page is in a PCI BAR and
+ *                gone (the VMM's mm has exited), nested (see nested/), each
+ *                followed by " pci=<BDF> bar=<n>" when the page is in a PCI BAR and
  *                " wc" for a sysfs resourceN_wc mapping. Leaves merge when
  *                contiguous in IPA, PA and HVA with equal attributes.
  *     pages      one line per leaf: 0x<ipa> L<level> map=<size> desc=0x<raw>
@@ -30,6 +30,17 @@
  *     filter     "START LEN" limits the views to [START, START+LEN), which
  *                need not be page aligned; "all" or "clear" resets; reads
  *                "0x<start> 0x<len>" or "all"
+ *     nested/    only for a VM whose vCPUs have EL2 (nested virtualization,
+ *                6.12+): the shadow stage 2 KVM keeps for each context of the
+ *                guest hypervisor (its VTTBR_EL2 and VTCR_EL2):
+ *       mmus     "# n valid vttbr vtcr s2 ia_bits start_level", a line per
+ *                shadow MMU: "0 valid 0x<vttbr> 0x<vtcr> enabled|disabled
+ *                <ipa bits> <start level>" or "1 invalid - - - - -"
+ *       <n>/     ranges, pages, summary (with a "nested=<n>" line),
+ *                effective and filter of shadow MMU n, as above; their IPAs
+ *                are the nested guest's, so ranges shows slot=- hva=- nested.
+ *                A read ends with ESTALE if KVM gives that MMU to another
+ *                context meanwhile.
  *   Every view shows exactly the window: a leaf reaching outside it is cut
  *   at the window's edges (ipa= and pa= of its first byte inside), and
  *   summary counts only the bytes inside.
@@ -71,6 +82,7 @@
 #include <linux/uaccess.h>
 #include <linux/version.h>
 #include <asm/kvm_pgtable.h>
+#include <asm/kvm_pkvm.h>
 #include <asm/virt.h>
 
 #include "s2probe.h"
@@ -114,6 +126,7 @@ static bool s2p_slot_gmem(const struct kvm_memory_slot *ms)
 
 /* VTCR_EL2.DS: 52-bit addresses with 4K/16K pages (FEAT_LPA2). */
 #define S2P_VTCR_DS		BIT_ULL(32)
+#define S2P_VTCR_T0SZ		GENMASK_ULL(5, 0)
 
 static bool s2p_pgt_fwb(struct kvm_pgtable *pgt)
 {
@@ -126,40 +139,180 @@ static bool s2p_pgt_fwb(struct kvm_pgtable *pgt)
 #endif
 }
 
-static bool s2p_vm_lpa2(struct kvm *kvm)
+/* The VTCR_EL2 KVM runs an MMU with (6.9 moved it from the VM to the MMU). */
+static u64 s2p_mmu_vtcr(struct kvm *kvm, struct kvm_s2_mmu *mmu)
 {
 #if S2P_BEFORE(6, 9)
-	return false;
+	return kvm->arch.vtcr;
 #else
-	return kvm->arch.mmu.vtcr & S2P_VTCR_DS;
+	return mmu->vtcr;
 #endif
 }
 
-/* What s2probe needs to know of a VM's stage 2. */
+/*
+ * Nested virtualization (from 6.12 here): the shadow stage 2 KVM builds
+ * for each context a guest hypervisor runs with its own stage 2. The array
+ * and its size change only under the write side of mmu_lock, and an MMU is
+ * reused for another context (a new tlb_vttbr) only under it too.
+ */
+#if S2P_BEFORE(6, 12)
+static int s2p_nr_nested(struct kvm *kvm)
+{
+	return 0;
+}
+
+static struct kvm_s2_mmu *s2p_nested_mmu(struct kvm *kvm, int n)
+{
+	return NULL;
+}
+
+static u64 s2p_nested_vttbr(struct kvm_s2_mmu *mmu)
+{
+	return 0;
+}
+
+static u64 s2p_nested_vtcr(struct kvm_s2_mmu *mmu)
+{
+	return 0;
+}
+
+static bool s2p_nested_s2_enabled(struct kvm_s2_mmu *mmu)
+{
+	return false;
+}
+#else
+static int s2p_nr_nested(struct kvm *kvm)
+{
+	return kvm->arch.nested_mmus_size;
+}
+
+static struct kvm_s2_mmu *s2p_nested_mmu(struct kvm *kvm, int n)
+{
+	return n < kvm->arch.nested_mmus_size ? kvm->arch.nested_mmus[n] : NULL;
+}
+
+/* the guest hypervisor's VTTBR_EL2 and VTCR_EL2 for this shadow MMU */
+static u64 s2p_nested_vttbr(struct kvm_s2_mmu *mmu)
+{
+	return mmu->tlb_vttbr;
+}
+
+static u64 s2p_nested_vtcr(struct kvm_s2_mmu *mmu)
+{
+	return mmu->tlb_vtcr;
+}
+
+/* its virtual HCR_EL2.VM: whether its own stage 2 translates */
+static bool s2p_nested_s2_enabled(struct kvm_s2_mmu *mmu)
+{
+	return mmu->nested_stage2_enabled;
+}
+#endif
+
+/*
+ * pKVM (7.x): the hypervisor owns a VM's stage 2, and the host's
+ * kvm_pgtable is only its record of what it asked the hypervisor to map
+ * (gfn, pfn, pages, non-cacheable or not), an interval tree changed under
+ * the write side of mmu_lock. Older kernels keep nothing the host can read.
+ */
+struct s2p_pkvm_map {
+	u64 gfn, pfn, nr;
+	bool nc;
+};
+
+#if S2P_BEFORE(7, 0)
+#define S2P_PKVM_MAPPINGS	false
+
+static bool s2p_pkvm_map_from(struct kvm_pgtable *pgt, u64 gfn, struct s2p_pkvm_map *out,
+			      unsigned int max, unsigned int *n)
+{
+	*n = 0;
+	return true;
+}
+#else
+#define S2P_PKVM_MAPPINGS	true
+
+/*
+ * Up to @max mappings from the first one ending above @gfn, under mmu_lock.
+ * They do not overlap, so the tree's order (by gfn) is also their ends'.
+ * True when the last mapping was reached.
+ */
+static bool s2p_pkvm_map_from(struct kvm_pgtable *pgt, u64 gfn, struct s2p_pkvm_map *out,
+			      unsigned int max, unsigned int *n)
+{
+	struct rb_node *node = pgt->pkvm_mappings.rb_root.rb_node, *first = NULL;
+	struct pkvm_mapping *m;
+
+	while (node) {
+		m = rb_entry(node, struct pkvm_mapping, node);
+		if (m->gfn + m->nr_pages > gfn) {
+			first = node;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	for (*n = 0, node = first; node && *n < max; node = rb_next(node), ++*n) {
+		m = rb_entry(node, struct pkvm_mapping, node);
+		out[*n] = (struct s2p_pkvm_map){ m->gfn, m->pfn, m->nr_pages, m->nc };
+	}
+	return !node;
+}
+#endif
+
+/* VTTBR_EL2.CnP: KVM's mark of a shadow MMU that holds no context */
+#define S2P_VTTBR_CNP		BIT_ULL(0)
+
+/* The MMU a view walks: the VM's own (@nested < 0) or a shadow one. */
+static struct kvm_s2_mmu *s2p_mmu(struct kvm *kvm, int nested)
+{
+	return nested < 0 ? &kvm->arch.mmu : s2p_nested_mmu(kvm, nested);
+}
+
+/* What s2probe needs to know of a VM's stage 2 (or of a shadow one). */
 struct s2p_geom {
 	u32 ia_bits;
 	int start_level;
 	bool fwb, lpa2;
+	/* shadow MMUs: the guest hypervisor's context */
+	bool valid, s2_enabled;
+	u64 vttbr, vtcr;
 };
 
 /*
  * KVM frees the stage-2 tables and clears mmu.pgt when the VMM's mm goes
  * away, even while a VM reference is held: read it only under mmu_lock.
  */
-static int s2p_get_geom(struct kvm *kvm, struct s2p_geom *g)
+static int s2p_geom_locked(struct kvm *kvm, int nested, struct s2p_geom *g)
 {
-	struct kvm_pgtable *pgt;
-	int ret = -ENOENT;
+	struct kvm_s2_mmu *mmu = s2p_mmu(kvm, nested);
+	struct kvm_pgtable *pgt = mmu ? mmu->pgt : NULL;
+
+	if (!pgt)
+		return -ENOENT;
+	g->ia_bits = pgt->ia_bits;
+	g->start_level = pgt->start_level;
+	g->fwb = s2p_pgt_fwb(pgt);
+	g->vtcr = s2p_mmu_vtcr(kvm, mmu);
+	g->lpa2 = g->vtcr & S2P_VTCR_DS;
+	g->valid = true;
+	g->s2_enabled = true;
+	g->vttbr = 0;
+	if (nested >= 0) {
+		g->vttbr = s2p_nested_vttbr(mmu);
+		g->vtcr = s2p_nested_vtcr(mmu);
+		g->valid = !(g->vttbr & S2P_VTTBR_CNP);
+		g->s2_enabled = s2p_nested_s2_enabled(mmu);
+	}
+	return 0;
+}
+
+static int s2p_get_geom(struct kvm *kvm, int nested, struct s2p_geom *g)
+{
+	int ret;
 
 	read_lock(&kvm->mmu_lock);
-	pgt = kvm->arch.mmu.pgt;
-	if (pgt) {
-		g->ia_bits = pgt->ia_bits;
-		g->start_level = pgt->start_level;
-		g->fwb = s2p_pgt_fwb(pgt);
-		g->lpa2 = s2p_vm_lpa2(kvm);
-		ret = 0;
-	}
+	ret = s2p_geom_locked(kvm, nested, g);
 	read_unlock(&kvm->mmu_lock);
 	return ret;
 }
@@ -222,6 +375,22 @@ static int s2p_resolve(void)
  * when it unshared its files, else the process) and the fd. KVM names its
  * debugfs directory "<pid>-<fd>" after the task that created the VM.
  */
+struct s2p_vm;
+
+/*
+ * What the views of one directory walk: the VM's stage 2 (nested -1) or
+ * the shadow stage 2 of nested MMU n (nested/<n>/), each with its filter.
+ */
+struct s2p_space {
+	struct s2p_vm *vm;
+	int nested;
+	struct mutex filter_lock;	/* protects fstart, flen */
+	u64 fstart, flen;		/* flen 0: no filter */
+};
+
+/* Shadow MMU directories made for one VM, at most (each is 5 files). */
+#define S2P_MAX_NESTED	64
+
 struct s2p_vm {
 	struct list_head node;
 	struct kref ref;
@@ -232,8 +401,11 @@ struct s2p_vm {
 	char name[32];
 	char comm[TASK_COMM_LEN];
 	struct dentry *dir;
-	struct mutex filter_lock;	/* protects fstart, flen */
-	u64 fstart, flen;		/* flen 0: no filter */
+	struct s2p_space canon;
+	/* nested/: made when the VM has shadow MMUs, grown at rescans */
+	struct dentry *nested_dir;
+	struct s2p_space *nested[S2P_MAX_NESTED];
+	int nr_nested;
 	bool seen;
 };
 
@@ -244,7 +416,12 @@ static bool s2p_protected;
 
 static void s2p_vm_free(struct kref *ref)
 {
-	kfree(container_of(ref, struct s2p_vm, ref));
+	struct s2p_vm *vm = container_of(ref, struct s2p_vm, ref);
+	int i;
+
+	for (i = 0; i < vm->nr_nested; i++)
+		kfree(vm->nested[i]);
+	kfree(vm);
 }
 
 static void s2p_vm_put(struct s2p_vm *vm)
@@ -356,7 +533,59 @@ static void s2p_vm_name(struct s2p_found *f, char *buf, size_t len)
 }
 
 static const struct file_operations s2p_ranges_fops, s2p_pages_fops,
-	s2p_summary_fops, s2p_effective_fops, s2p_filter_fops;
+	s2p_summary_fops, s2p_effective_fops, s2p_filter_fops, s2p_mmus_fops,
+	s2p_pkvm_fops;
+
+static void s2p_space_init(struct s2p_space *sp, struct s2p_vm *vm, int nested)
+{
+	sp->vm = vm;
+	sp->nested = nested;
+	mutex_init(&sp->filter_lock);
+}
+
+static void s2p_space_files(struct dentry *dir, struct s2p_space *sp)
+{
+	debugfs_create_file("ranges", 0400, dir, sp, &s2p_ranges_fops);
+	debugfs_create_file("pages", 0400, dir, sp, &s2p_pages_fops);
+	debugfs_create_file("summary", 0400, dir, sp, &s2p_summary_fops);
+	debugfs_create_file("effective", 0400, dir, sp, &s2p_effective_fops);
+	debugfs_create_file("filter", 0600, dir, sp, &s2p_filter_fops);
+}
+
+/*
+ * nested/<n>/ for each shadow MMU the VM has now: KVM makes them when a
+ * vCPU with EL2 is set up, two per vCPU, and their number only grows.
+ */
+static void s2p_vm_sync_nested(struct s2p_vm *vm, struct kvm *kvm)
+{
+	char name[12];
+	int want;
+
+	read_lock(&kvm->mmu_lock);
+	want = s2p_nr_nested(kvm);
+	read_unlock(&kvm->mmu_lock);
+	if (want > S2P_MAX_NESTED) {
+		pr_warn_once("VM %s has %d nested MMUs: nested/mmus lists them all, only the first %d get directories\n",
+			     vm->name, want, S2P_MAX_NESTED);
+		want = S2P_MAX_NESTED;
+	}
+	if (want <= vm->nr_nested)
+		return;
+	if (!vm->nested_dir) {
+		vm->nested_dir = debugfs_create_dir("nested", vm->dir);
+		debugfs_create_file("mmus", 0400, vm->nested_dir, vm, &s2p_mmus_fops);
+	}
+	while (vm->nr_nested < want) {
+		struct s2p_space *sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+
+		if (!sp)
+			return;
+		s2p_space_init(sp, vm, vm->nr_nested);
+		snprintf(name, sizeof(name), "%d", vm->nr_nested);
+		s2p_space_files(debugfs_create_dir(name, vm->nested_dir), sp);
+		vm->nested[vm->nr_nested++] = sp;
+	}
+}
 
 static void s2p_vm_add(struct s2p_found *f)
 {
@@ -365,7 +594,7 @@ static void s2p_vm_add(struct s2p_found *f)
 	if (!vm)
 		return;
 	kref_init(&vm->ref);
-	mutex_init(&vm->filter_lock);
+	s2p_space_init(&vm->canon, vm, -1);
 	vm->kvm = f->kvm;
 	vm->pid = f->pid;
 	vm->tid = f->tid;
@@ -380,11 +609,10 @@ static void s2p_vm_add(struct s2p_found *f)
 		kfree(vm);
 		return;
 	}
-	debugfs_create_file("ranges", 0400, vm->dir, vm, &s2p_ranges_fops);
-	debugfs_create_file("pages", 0400, vm->dir, vm, &s2p_pages_fops);
-	debugfs_create_file("summary", 0400, vm->dir, vm, &s2p_summary_fops);
-	debugfs_create_file("effective", 0400, vm->dir, vm, &s2p_effective_fops);
-	debugfs_create_file("filter", 0600, vm->dir, vm, &s2p_filter_fops);
+	s2p_space_files(vm->dir, &vm->canon);
+	if (s2p_protected && S2P_PKVM_MAPPINGS)
+		debugfs_create_file("pkvm", 0400, vm->dir, vm, &s2p_pkvm_fops);
+	s2p_vm_sync_nested(vm, f->kvm);
 	list_add_tail(&vm->node, &s2p_vms);
 }
 
@@ -427,9 +655,13 @@ static int s2p_rescan(struct s2p_scan *s)
 	for (i = 0; i < s->nr; i++) {
 		bool known = false;
 
-		list_for_each_entry(vm, &s2p_vms, node)
-			known |= vm->kvm == s->found[i].kvm && vm->tid == s->found[i].tid &&
-				 vm->fd == s->found[i].fd;
+		list_for_each_entry(vm, &s2p_vms, node) {
+			if (vm->kvm != s->found[i].kvm || vm->tid != s->found[i].tid ||
+			    vm->fd != s->found[i].fd)
+				continue;
+			s2p_vm_sync_nested(vm, s->found[i].kvm);
+			known = true;
+		}
 		if (!known)
 			s2p_vm_add(&s->found[i]);
 	}
@@ -506,13 +738,14 @@ enum s2p_view { S2P_RANGES, S2P_PAGES, S2P_SUMMARY, S2P_EFFECTIVE };
 
 enum s2p_backing {
 	S2P_B_NONE, S2P_B_ANON, S2P_B_THP, S2P_B_HUGETLB, S2P_B_FILE,
-	S2P_B_PFNMAP, S2P_B_IO, S2P_B_GONE, S2P_B_GMEM,
+	S2P_B_PFNMAP, S2P_B_IO, S2P_B_GONE, S2P_B_GMEM, S2P_B_NESTED,
 };
 
 static const char * const s2p_backing_names[] = {
 	[S2P_B_NONE] = "none", [S2P_B_ANON] = "anon", [S2P_B_THP] = "anon-thp",
 	[S2P_B_HUGETLB] = "hugetlb", [S2P_B_FILE] = "file", [S2P_B_PFNMAP] = "pfnmap",
 	[S2P_B_IO] = "io", [S2P_B_GONE] = "gone", [S2P_B_GMEM] = "gmem",
+	[S2P_B_NESTED] = "nested",	/* a shadow IPA: no memslot maps it */
 };
 
 #define S2P_PATH_MAX	96
@@ -567,6 +800,10 @@ struct s2p_counts {		/* all leaves and bytes: the sums over levels */
 struct s2p_iter {
 	struct s2p_vm *vm;
 	struct kvm *kvm;
+	struct s2p_space *space;
+	int nested;		/* -1, or the shadow MMU walked */
+	u64 vttbr;		/* its context when opened */
+	u8 no_slot;		/* backing of a leaf no memslot holds */
 	enum s2p_view view;
 	bool fwb, lpa2;
 	u32 ia_bits;
@@ -660,7 +897,7 @@ static int s2p_visit(S2P_VISITOR_ARGS)
 		r->size = min(end, it->end) - from;
 		r->pa = r->leaf.oa + (from - ipa);
 		r->hva = 0;
-		r->backing = S2P_B_NONE;
+		r->backing = it->no_slot;
 		r->slot = -1;
 		r->bar = -1;
 		r->wc = false;
@@ -699,10 +936,34 @@ static void s2p_slot_of(struct kvm *kvm, struct s2p_rec *r, struct kvm_memory_sl
 		 (r->ipa & ~PAGE_MASK);
 }
 
-/* Views that name the memslot and the host backing of what they show. */
+/*
+ * Views that name the memslot and the host backing of what they show. A
+ * shadow stage 2's input addresses are the nested guest's: memslots do not
+ * apply to them.
+ */
 static bool s2p_wants_backing(const struct s2p_iter *it)
 {
-	return it->view == S2P_RANGES || it->view == S2P_EFFECTIVE;
+	return (it->view == S2P_RANGES || it->view == S2P_EFFECTIVE) && it->nested < 0;
+}
+
+/*
+ * The table a chunk walks (under mmu_lock). A shadow MMU that KVM gave to
+ * another context of the guest hypervisor since the open is not read on:
+ * its lines would mix two address spaces.
+ */
+static int s2p_chunk_pgt(struct s2p_iter *it, struct kvm_pgtable **pgt)
+{
+	struct kvm_s2_mmu *mmu = s2p_mmu(it->kvm, it->nested);
+
+	if (!mmu || !mmu->pgt)
+		return -ENOENT;	/* torn down: the VMM has exited */
+	if (it->nested >= 0 && s2p_nested_vttbr(mmu) != it->vttbr) {
+		pr_notice_ratelimited("%s nested MMU %d was reused for another context during a read: read it again\n",
+				      it->vm->name, it->nested);
+		return -ESTALE;
+	}
+	*pgt = mmu->pgt;
+	return 0;
 }
 
 /* Walk on from it->cursor: fill it->leaves under the MMU lock, bounded. */
@@ -717,6 +978,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	u64 addr = ALIGN_DOWN(it->cursor, PAGE_SIZE);
 	struct kvm *kvm = it->kvm;
 	struct kvm_memory_slot *ms = NULL;
+	struct kvm_pgtable *pgt;
 	unsigned int i;
 	int idx, ret;
 
@@ -725,10 +987,9 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	s2p_count(S2P_ST_CHUNKS, 1);
 	idx = srcu_read_lock(&kvm->srcu);
 	read_lock(&kvm->mmu_lock);
-	if (kvm->arch.mmu.pgt)
-		ret = s2p_pgtable_walk(kvm->arch.mmu.pgt, addr, it->end - addr, &walker);
-	else
-		ret = -ENOENT;	/* torn down: the VMM has exited */
+	ret = s2p_chunk_pgt(it, &pgt);
+	if (!ret)
+		ret = s2p_pgtable_walk(pgt, addr, it->end - addr, &walker);
 	read_unlock(&kvm->mmu_lock);
 	if (ret != -E2BIG && ret) {
 		srcu_read_unlock(&kvm->srcu, idx);
@@ -1113,7 +1374,8 @@ static const struct seq_operations s2p_seq_ops = {
 
 static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view view)
 {
-	struct s2p_vm *vm = inode->i_private;
+	struct s2p_space *sp = inode->i_private;
+	struct s2p_vm *vm = sp->vm;
 	struct s2p_geom g;
 	struct kvm *kvm;
 	unsigned int i;
@@ -1123,7 +1385,7 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	kvm = s2p_vm_get_kvm(vm);
 	if (!kvm)
 		return -ENOENT;	/* the VM is gone; reading vms rescans */
-	if (s2p_get_geom(kvm, &g)) {
+	if (s2p_get_geom(kvm, sp->nested, &g)) {
 		kvm_put_kvm(kvm);
 		return -ENOENT;
 	}
@@ -1135,6 +1397,10 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	kref_get(&vm->ref);
 	it->vm = vm;
 	it->kvm = kvm;
+	it->space = sp;
+	it->nested = sp->nested;
+	it->vttbr = g.vttbr;
+	it->no_slot = sp->nested < 0 ? S2P_B_NONE : S2P_B_NESTED;
 	it->view = view;
 	it->fwb = g.fwb;
 	it->lpa2 = g.lpa2;
@@ -1149,12 +1415,12 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->out = view == S2P_PAGES ? it->leaves : it->recs;
 	it->start = 0;
 	it->end = 1ULL << g.ia_bits;
-	mutex_lock(&vm->filter_lock);
-	if (vm->flen) {
-		it->start = min(vm->fstart, it->end);
-		it->end = min(vm->fstart + vm->flen, it->end);
+	mutex_lock(&sp->filter_lock);
+	if (sp->flen) {
+		it->start = min(sp->fstart, it->end);
+		it->end = min(sp->fstart + sp->flen, it->end);
 	}
-	mutex_unlock(&vm->filter_lock);
+	mutex_unlock(&sp->filter_lock);
 	s2p_restart(it);
 	return 0;
 }
@@ -1278,8 +1544,11 @@ static int s2p_summary_show(struct seq_file *m, void *v)
 		leaves += c->lv_leaves[i];
 		bytes += c->lv_bytes[i];
 	}
-	seq_printf(m, "vm=%s\nfwb=%d\ngranule=%s\nipa_bits=%u\nleaves=%llu\nbytes=%llu\n",
-		   it->vm->name, it->fwb, s2p_size_name(PAGE_SIZE, name, sizeof(name)),
+	seq_printf(m, "vm=%s\n", it->vm->name);
+	if (it->nested >= 0)
+		seq_printf(m, "nested=%d\n", it->nested);
+	seq_printf(m, "fwb=%d\ngranule=%s\nipa_bits=%u\nleaves=%llu\nbytes=%llu\n",
+		   it->fwb, s2p_size_name(PAGE_SIZE, name, sizeof(name)),
 		   it->ia_bits, leaves, bytes);
 	for (i = 0; i < S2P_NR_MEMATTR; i++) {
 		if (!c->mt_leaves[i])
@@ -1366,48 +1635,50 @@ static int s2p_parse_filter(char *buf, u64 ipa_limit, u64 *start, u64 *len)
 static ssize_t s2p_filter_write(struct file *file, const char __user *ubuf, size_t count,
 				loff_t *ppos)
 {
-	struct s2p_vm *vm = file->private_data;
+	struct s2p_space *sp = file->private_data;
 	char buf[S2P_FILTER_MAX];
 	struct s2p_geom g;
 	struct kvm *kvm;
 	u64 start, len;
 	int ret;
 
+	if (s2p_protected)
+		return -EOPNOTSUPP;	/* no view to limit */
 	if (!count || count >= sizeof(buf))
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
-	kvm = s2p_vm_get_kvm(vm);
+	kvm = s2p_vm_get_kvm(sp->vm);
 	if (!kvm)
 		return -ENOENT;
-	ret = s2p_get_geom(kvm, &g);
+	ret = s2p_get_geom(kvm, sp->nested, &g);
 	kvm_put_kvm(kvm);
 	if (ret)
 		return ret;
 	ret = s2p_parse_filter(buf, 1ULL << g.ia_bits, &start, &len);
 	if (ret)
 		return ret;
-	mutex_lock(&vm->filter_lock);
-	vm->fstart = start;
-	vm->flen = len;
-	mutex_unlock(&vm->filter_lock);
+	mutex_lock(&sp->filter_lock);
+	sp->fstart = start;
+	sp->flen = len;
+	mutex_unlock(&sp->filter_lock);
 	return count;
 }
 
 static ssize_t s2p_filter_read(struct file *file, char __user *ubuf, size_t count,
 			       loff_t *ppos)
 {
-	struct s2p_vm *vm = file->private_data;
+	struct s2p_space *sp = file->private_data;
 	char buf[48];
 	int n;
 
-	mutex_lock(&vm->filter_lock);
-	if (vm->flen)
-		n = scnprintf(buf, sizeof(buf), "0x%llx 0x%llx\n", vm->fstart, vm->flen);
+	mutex_lock(&sp->filter_lock);
+	if (sp->flen)
+		n = scnprintf(buf, sizeof(buf), "0x%llx 0x%llx\n", sp->fstart, sp->flen);
 	else
 		n = scnprintf(buf, sizeof(buf), "all\n");
-	mutex_unlock(&vm->filter_lock);
+	mutex_unlock(&sp->filter_lock);
 	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
 }
 
@@ -1417,6 +1688,180 @@ static const struct file_operations s2p_filter_fops = {
 	.read = s2p_filter_read,
 	.write = s2p_filter_write,
 	.llseek = default_llseek,
+};
+
+/* ---- pkvm: what the host asked pKVM's hypervisor to map (7.x) ---- */
+
+#define S2P_PKVM_BATCH	64
+
+struct s2p_pkvm_iter {
+	struct s2p_vm *vm;
+	struct kvm *kvm;
+	u64 cursor;		/* next gfn */
+	bool walked;
+	loff_t base;		/* as struct s2p_iter's: one record per batch */
+	unsigned int n;
+	struct s2p_pkvm_map map[S2P_PKVM_BATCH];
+};
+
+static int s2p_pkvm_refill(struct s2p_pkvm_iter *it)
+{
+	struct kvm_pgtable *pgt;
+	int ret = 0;
+
+	it->n = 0;
+	if (it->walked)
+		return 0;
+	read_lock(&it->kvm->mmu_lock);
+	pgt = it->kvm->arch.mmu.pgt;
+	if (pgt)
+		it->walked = s2p_pkvm_map_from(pgt, it->cursor, it->map, S2P_PKVM_BATCH, &it->n);
+	else
+		ret = -ENOENT;	/* torn down: the VMM has exited */
+	read_unlock(&it->kvm->mmu_lock);
+	if (it->n)
+		it->cursor = it->map[it->n - 1].gfn + it->map[it->n - 1].nr;
+	return ret;
+}
+
+static void *s2p_pkvm_start(struct seq_file *m, loff_t *pos)
+{
+	struct s2p_pkvm_iter *it = m->private;
+	int ret;
+
+	if (*pos < it->base) {
+		it->cursor = 0;
+		it->walked = false;
+		it->base = 0;
+		it->n = 0;
+	}
+	while (*pos >= it->base + !!it->n) {
+		it->base += !!it->n;
+		ret = s2p_pkvm_refill(it);
+		if (ret)
+			return ERR_PTR(ret);
+		if (!it->n)
+			return NULL;
+	}
+	return it->map;
+}
+
+static void *s2p_pkvm_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	++*pos;
+	return s2p_pkvm_start(m, pos);
+}
+
+/* "0x<ipa>-0x<end> <size> pa=0x<pa> cacheable|non-cacheable" */
+static int s2p_pkvm_show(struct seq_file *m, void *v)
+{
+	struct s2p_pkvm_iter *it = m->private;
+	char size[S2P_SIZE_NAME_MAX];
+	unsigned int i;
+
+	for (i = 0; i < it->n; i++) {
+		const struct s2p_pkvm_map *p = &it->map[i];
+		u64 ipa = p->gfn << PAGE_SHIFT, len = p->nr << PAGE_SHIFT;
+
+		seq_printf(m, "0x%016llx-0x%016llx %s pa=0x%016llx %s\n", ipa, ipa + len,
+			   s2p_size_name(len, size, sizeof(size)), p->pfn << PAGE_SHIFT,
+			   p->nc ? "non-cacheable" : "cacheable");
+	}
+	return 0;
+}
+
+static const struct seq_operations s2p_pkvm_seq_ops = {
+	.start = s2p_pkvm_start,
+	.next = s2p_pkvm_next,
+	.stop = s2p_seq_stop,
+	.show = s2p_pkvm_show,
+};
+
+static int s2p_pkvm_open(struct inode *inode, struct file *file)
+{
+	struct s2p_vm *vm = inode->i_private;
+	struct s2p_pkvm_iter *it;
+
+	if (!s2p_may_see_host_addresses(S2P_PAGES))
+		return -EPERM;
+	it = __seq_open_private(file, &s2p_pkvm_seq_ops, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->kvm = s2p_vm_get_kvm(vm);
+	if (!it->kvm) {
+		seq_release_private(inode, file);
+		return -ENOENT;
+	}
+	kref_get(&vm->ref);
+	it->vm = vm;
+	return 0;
+}
+
+static int s2p_pkvm_release(struct inode *inode, struct file *file)
+{
+	struct s2p_pkvm_iter *it = ((struct seq_file *)file->private_data)->private;
+
+	kvm_put_kvm(it->kvm);
+	s2p_vm_put(it->vm);
+	return seq_release_private(inode, file);
+}
+
+static const struct file_operations s2p_pkvm_fops = {
+	.owner = THIS_MODULE,
+	.open = s2p_pkvm_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = s2p_pkvm_release,
+};
+
+/* ---- nested/mmus: the shadow MMUs of a guest hypervisor ---- */
+
+static void s2p_show_mmu(struct seq_file *m, struct kvm *kvm, int n)
+{
+	struct s2p_geom g;
+
+	if (s2p_geom_locked(kvm, n, &g) || !g.valid) {
+		seq_printf(m, "%d invalid - - - - -\n", n);
+		return;
+	}
+	seq_printf(m, "%d valid 0x%016llx 0x%016llx %s %u %d\n", n, g.vttbr, g.vtcr,
+		   g.s2_enabled ? "enabled" : "disabled", g.ia_bits, g.start_level);
+}
+
+/*
+ * One line per shadow MMU: whether it holds a context, the guest
+ * hypervisor's VTTBR_EL2 and VTCR_EL2 for it, whether its stage 2 is on
+ * (virtual HCR_EL2.VM), and the shadow table's own input size and start
+ * level. A few dozen lines: printed under the read lock in one go.
+ */
+static int s2p_mmus_show(struct seq_file *m, void *v)
+{
+	struct s2p_vm *vm = m->private;
+	struct kvm *kvm = s2p_vm_get_kvm(vm);
+	int n;
+
+	if (!kvm)
+		return -ENOENT;
+	seq_puts(m, "# n valid vttbr vtcr s2 ia_bits start_level\n");
+	read_lock(&kvm->mmu_lock);
+	for (n = 0; n < s2p_nr_nested(kvm); n++)
+		s2p_show_mmu(m, kvm, n);
+	read_unlock(&kvm->mmu_lock);
+	kvm_put_kvm(kvm);
+	return 0;
+}
+
+static int s2p_mmus_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, s2p_mmus_show, inode->i_private);
+}
+
+static const struct file_operations s2p_mmus_fops = {
+	.owner = THIS_MODULE,
+	.open = s2p_mmus_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
 };
 
 /* ---- vms ---- */
@@ -1451,7 +1896,18 @@ static void s2p_vm_line(struct s2p_found *f, struct s2p_vm_line *l)
 	strscpy(l->comm, f->comm, sizeof(l->comm));
 	l->pid = f->pid;
 	l->fd = f->fd;
-	l->have_geom = !s2p_get_geom(kvm, &l->g);
+	if (s2p_protected) {
+		/*
+		 * The tables are the hypervisor's, and under pKVM the host's
+		 * kvm_pgtable holds something else (7.x: the mappings it asked
+		 * for): only VTCR_EL2's input size (T0SZ) is the host's to read.
+		 */
+		l->g.ia_bits = 64 - (s2p_mmu_vtcr(kvm, &kvm->arch.mmu) & S2P_VTCR_T0SZ);
+		l->g.fwb = cpus_have_final_cap(ARM64_HAS_STAGE2_FWB);
+		l->have_geom = true;
+		return;
+	}
+	l->have_geom = !s2p_get_geom(kvm, -1, &l->g);
 }
 
 static int s2p_vms_show(struct seq_file *m, void *v)
@@ -1461,10 +1917,6 @@ static int s2p_vms_show(struct seq_file *m, void *v)
 	unsigned int i;
 
 	seq_puts(m, "# name pid fd comm ipa_bits start_level granule fwb mode memslots\n");
-	if (s2p_protected) {
-		seq_puts(m, "# pKVM: the host cannot read guest stage-2 tables\n");
-		return 0;
-	}
 	s2p_size_name(PAGE_SIZE, gran, sizeof(gran));
 	for (i = 0; i < snap->nr; i++) {
 		const struct s2p_vm_line *l = &snap->line[i];
@@ -1472,6 +1924,12 @@ static int s2p_vms_show(struct seq_file *m, void *v)
 		if (!l->have_geom) {
 			seq_printf(m, "%s %d %u %s - - - - - %d\n", l->name, l->pid, l->fd,
 				   l->comm, l->nslots);
+			continue;
+		}
+		if (s2p_protected) {	/* the start level is the hypervisor's */
+			seq_printf(m, "%s %d %u %s %u - %s fwb=%s pKVM %d\n", l->name, l->pid,
+				   l->fd, l->comm, l->g.ia_bits, gran,
+				   l->g.fwb ? "on" : "off", l->nslots);
 			continue;
 		}
 		seq_printf(m, "%s %d %u %s %u %d %s fwb=%s %s %d\n", l->name, l->pid, l->fd,
@@ -1547,7 +2005,7 @@ static int __init s2p_init(void)
 		return ret;
 	s2p_protected = is_protected_kvm_enabled();
 	if (s2p_protected)
-		pr_info("KVM runs in protected mode (pKVM): guest stage-2 tables are not visible to the host; only the VM list is shown\n");
+		pr_info("KVM runs in protected mode (pKVM): guest stage-2 tables are the hypervisor's and not visible to the host; vms lists the VMs, their views give EOPNOTSUPP\n");
 	s2p_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	if (IS_ERR(s2p_root)) {
 		pr_err("cannot create /sys/kernel/debug/%s: is debugfs enabled?\n", KBUILD_MODNAME);

@@ -4,9 +4,19 @@
 . "$(dirname "$0")/lib.sh"
 
 expect_eq kvm-present yes "$(machine kvm)"
+# kvm-arm.mode=protected on the command line: pKVM whatever the CPU
+case " $(cat /proc/cmdline) " in
+*" kvm-arm.mode=protected "*) pkvm=1 ;;
+*) pkvm=0 ;;
+esac
+case "$pkvm/$LAB_CPU" in
+1/*) expect_eq kvm-mode pKVM "$(machine kvm_mode)" ;;
+*/max) expect_eq kvm-mode VHE "$(machine kvm_mode)" ;;
+*/a72) expect_eq kvm-mode nVHE "$(machine kvm_mode)" ;;
+esac
 case "$LAB_CPU" in
-max) expect_eq kvm-mode VHE "$(machine kvm_mode)"; expect_eq s2fwb yes "$(machine s2fwb)" ;;
-a72) expect_eq kvm-mode nVHE "$(machine kvm_mode)"; expect_eq s2fwb no "$(machine s2fwb)" ;;
+max) expect_eq s2fwb yes "$(machine s2fwb)" ;;
+a72) expect_eq s2fwb no "$(machine s2fwb)" ;;
 esac
 check ivshmem-bar ivshmem_dev
 echo "boot_to_shell_s=$(machine boot_to_shell_s)"
