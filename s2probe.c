@@ -101,7 +101,10 @@
 #define S2P_V_LEVEL		((int)v_level)
 #define S2P_V_PTE		READ_ONCE(*v_ptep)
 #define S2P_V_ARG		v_arg
-#define S2P_V_UNUSED		((void)v_end, (void)v_flag)
+#define S2P_V_FLAG		v_flag
+/* a table entry's next-level table: host stage-2 tables are linear-mapped */
+#define S2P_V_CHILD		((const kvm_pte_t *)__va(kvm_pte_to_phys(S2P_V_PTE)))
+#define S2P_V_UNUSED		((void)v_end)
 #else
 /* 6.3+: a visit context; the walk may run in parallel with faults (RCU). */
 #define S2P_WALK_FLAGS		(KVM_PGTABLE_WALK_LEAF | KVM_PGTABLE_WALK_SHARED)
@@ -111,7 +114,9 @@
 #define S2P_V_LEVEL		((int)ctx->level)
 #define S2P_V_PTE		ctx->old
 #define S2P_V_ARG		ctx->arg
-#define S2P_V_UNUSED		((void)visit)
+#define S2P_V_FLAG		visit
+#define S2P_V_CHILD		((const kvm_pte_t *)ctx->mm_ops->phys_to_virt(kvm_pte_to_phys(ctx->old)))
+#define S2P_V_UNUSED		((void)0)
 #endif
 
 /* guest_memfd slots (6.8+): memory that no userspace mapping backs. */
@@ -828,6 +833,7 @@ struct s2p_iter {
 	bool have_pend;
 	char *pathbuf;
 	struct s2p_counts *counts;	/* summary: counted in the visitor */
+	bool table_counted;		/* the walk ended after a whole table */
 	bool leaf_ok[S2P_NR_LEVELS];	/* a valid leaf may sit at level i - 1 */
 	/* output: MemAttr names under this VM's FWB, pieces of lines */
 	char mt_name[S2P_NR_MEMATTR][S2P_MT_NAME_MAX];
@@ -863,6 +869,43 @@ static int s2p_visit_count(struct s2p_iter *it, u64 pte, int level, u64 bytes)
 }
 
 /*
+ * summary, at a level-2 table entry: count the last-level table below it
+ * in one loop (s2p_count_pages()) rather than one walker callback per
+ * entry, then end the walk (s2p_walk_chunk() walks on from the cursor in
+ * the same lock hold), so the walker does not visit those entries again.
+ * The table is read as the walker reads it: inside its RCU section, under
+ * the read lock, each entry once.
+ */
+static int s2p_count_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
+{
+	const unsigned int ptrs = PAGE_SIZE / sizeof(kvm_pte_t);
+	struct s2p_counts *c = it->counts;
+	u64 from = max(ipa, it->cursor), to = min(ipa + ((u64)ptrs << PAGE_SHIFT), it->end);
+	unsigned int first = (from - ipa) >> PAGE_SHIFT, last = (to - 1 - ipa) >> PAGE_SHIFT;
+	unsigned int per_mt[S2P_NR_MEMATTR] = { 0 };
+	u64 head = READ_ONCE(table[first]), tail = READ_ONCE(table[last]);
+	unsigned int i, n;
+
+	/* the entries [first + 1, last - 1] are whole pages in the window */
+	n = first + 1 < last ? s2p_count_pages((const u64 *)table, first + 1, last - 1, per_mt) : 0;
+	for (i = 0; i < S2P_NR_MEMATTR; i++) {
+		c->mt_leaves[i] += per_mt[i];
+		c->mt_bytes[i] += (u64)per_mt[i] << PAGE_SHIFT;
+	}
+	c->lv_leaves[3 + 1] += n;
+	c->lv_bytes[3 + 1] += (u64)n << PAGE_SHIFT;
+	/* the first and the last entry may reach outside the window */
+	s2p_visit_count(it, head, 3, min(ipa + ((u64)(first + 1) << PAGE_SHIFT), to) - from);
+	if (last != first)
+		s2p_visit_count(it, tail, 3, to - (ipa + ((u64)last << PAGE_SHIFT)));
+	it->nleaves += n;
+	it->visits += last - first + 1;
+	it->cursor = to;
+	it->table_counted = true;
+	return -E2BIG;
+}
+
+/*
  * The leaf visitor. It records what lies in [max(cursor, window start),
  * window end), setting every field (nothing survives from an earlier
  * chunk), and moves the cursor to the entry's end, never backwards:
@@ -888,6 +931,8 @@ static int s2p_visit(S2P_VISITOR_ARGS)
 	it->visits++;
 	if (end <= it->cursor)
 		return 0;	/* below the cursor: already shown */
+	if (S2P_V_FLAG == KVM_PGTABLE_WALK_TABLE_PRE)	/* summary's walk only */
+		return level == 2 ? s2p_count_table(it, S2P_V_CHILD, ipa) : 0;
 	it->cursor = end;
 	if (it->counts)
 		return s2p_visit_count(it, S2P_V_PTE, level, min(end, it->end) - from);
@@ -966,30 +1011,39 @@ static int s2p_chunk_pgt(struct s2p_iter *it, struct kvm_pgtable **pgt)
 	return 0;
 }
 
-/* Walk on from it->cursor: fill it->leaves under the MMU lock, bounded. */
+/*
+ * Walk on from it->cursor: fill it->leaves under the MMU lock, bounded.
+ * summary's walk ends after each last-level table it counted
+ * (s2p_count_table()) and goes on from there in the same lock hold.
+ */
 static int s2p_walk_chunk(struct s2p_iter *it)
 {
 	struct kvm_pgtable_walker walker = {
 		.cb = s2p_visit,
 		.arg = it,
-		.flags = S2P_WALK_FLAGS,
+		.flags = S2P_WALK_FLAGS | (it->counts ? KVM_PGTABLE_WALK_TABLE_PRE : 0),
 	};
-	/* every page the window touches, also when it starts mid-page */
-	u64 addr = ALIGN_DOWN(it->cursor, PAGE_SIZE);
 	struct kvm *kvm = it->kvm;
 	struct kvm_memory_slot *ms = NULL;
 	struct kvm_pgtable *pgt;
 	unsigned int i;
 	int idx, ret;
+	u64 addr;
 
 	it->nleaves = 0;
 	it->visits = 0;
 	s2p_count(S2P_ST_CHUNKS, 1);
 	idx = srcu_read_lock(&kvm->srcu);
 	read_lock(&kvm->mmu_lock);
-	ret = s2p_chunk_pgt(it, &pgt);
-	if (!ret)
-		ret = s2p_pgtable_walk(pgt, addr, it->end - addr, &walker);
+	do {
+		it->table_counted = false;
+		/* every page the window touches, also when it starts mid-page */
+		addr = ALIGN_DOWN(it->cursor, PAGE_SIZE);
+		ret = s2p_chunk_pgt(it, &pgt);
+		if (!ret)
+			ret = s2p_pgtable_walk(pgt, addr, it->end - addr, &walker);
+	} while (ret == -E2BIG && it->table_counted && it->cursor < it->end &&
+		 it->visits < S2P_SUMMARY_VISITS && !rwlock_is_contended(&kvm->mmu_lock));
 	read_unlock(&kvm->mmu_lock);
 	if (ret != -E2BIG && ret) {
 		srcu_read_unlock(&kvm->srcu, idx);

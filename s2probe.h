@@ -236,6 +236,28 @@ static inline bool s2p_is_leaf(u64 raw, int level, unsigned int page_shift, bool
 }
 
 /*
+ * Count the valid pages among entries [@first, @last] of a last-level
+ * table: @per_memattr[MemAttr] grows by one for each (16 counters).
+ * Returns how many there were. summary reads whole last-level tables with
+ * it instead of one walker callback per entry.
+ */
+static inline unsigned int s2p_count_pages(const u64 *table, unsigned int first,
+					   unsigned int last, unsigned int *per_memattr)
+{
+	unsigned int i, n = 0;
+
+	for (i = first; i <= last; i++) {
+		u64 raw = table[i];
+
+		if (!s2p_is_leaf_at(raw, 3))
+			continue;
+		per_memattr[s2p_field(raw, S2P_F_MEMATTR)]++;
+		n++;
+	}
+	return n;
+}
+
+/*
  * Decode a stage-2 leaf. @page_shift: 12, 14 or 16; @lpa2: see
  * s2p_block_allowed(). Returns 0, or -1 (l->valid false) if @raw is not a
  * valid leaf at @level: invalid, a table, or a block the granule forbids.
