@@ -115,7 +115,8 @@
 #define S2P_V_PTE		ctx->old
 #define S2P_V_ARG		ctx->arg
 #define S2P_V_FLAG		visit
-#define S2P_V_CHILD		((const kvm_pte_t *)ctx->mm_ops->phys_to_virt(kvm_pte_to_phys(ctx->old)))
+#define S2P_V_CHILD		\
+	((const kvm_pte_t *)ctx->mm_ops->phys_to_virt(kvm_pte_to_phys(ctx->old)))
 #define S2P_V_UNUSED		((void)0)
 #endif
 
