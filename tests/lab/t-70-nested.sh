@@ -28,8 +28,8 @@ busybox mount -t ext4 -o ro "$nvdev" /tmp/nv || { not_ok nv-disk "cannot mount $
 ok nv-disk
 echo "L1 runs L2 with $(/tmp/nv/qemu-system-aarch64 --version 2>/dev/null | head -n 1)"
 
-puts=(--put $BUILD/s2vmm:s2vmm --put $LAB/tests/nested-l2:nested-l2)
-[ -e $LAB/l2/s2probe.ko ] && puts+=(--put $LAB/l2/s2probe.ko:s2probe.ko)
+puts=(--put "$BUILD/s2vmm:s2vmm" --put "$LAB/tests/nested-l2:nested-l2")
+[ -e $LAB/l2/s2probe.ko ] && puts+=(--put "$LAB/l2/s2probe.ko:s2probe.ko")
 $LAB/bin/lab-l2 --el2 --qemu /tmp/nv/qemu-system-aarch64 --timeout 500 --out $N/l2 \
 	"${puts[@]}" -- bash /job/nested-l2 --hold "$HOLD" >$N/l2.run 2>&1 &
 l2=$!
@@ -218,11 +218,13 @@ elif [ -e $V/nested/mmus ]; then
 fi
 if [ -e $V/nested/mmus ]; then
 	if [ -n "${n:-}" ] && [ -s "$N/s2p-$n-pages" ]; then
-		awk '{ print $1, $2, $3, $6, $7, $8, $10 }' $N/s2p-$n-pages >$N/s2p-got
-		expect_eq nv-s2probe-shadow-pages "0x0000000040000000 L3 map=4K NORMAL_WB RW x AF
-0x0000000040100000 L3 map=4K NORMAL_WB RW $xs AF
-0x0000000040300000 L3 map=4K NORMAL_WB RW $xs AF
-0x0000000040500000 L3 map=4K NORMAL_WB R- $xs AF" "$(cat $N/s2p-got)"
+		# sw: KVM keeps the level of L2's translation in the shadow leaf's
+		# software bits 56:55 (KVM_NV_GUEST_MAP_SZ): 3, L2 maps 4K pages
+		awk '{ print $1, $2, $3, $6, $7, $8, $10, $12 }' $N/s2p-$n-pages >$N/s2p-got
+		expect_eq nv-s2probe-shadow-pages "0x0000000040000000 L3 map=4K NORMAL_WB RW x AF sw=0x3
+0x0000000040100000 L3 map=4K NORMAL_WB RW $xs AF sw=0x3
+0x0000000040300000 L3 map=4K NORMAL_WB RW $xs AF sw=0x3
+0x0000000040500000 L3 map=4K NORMAL_WB R- $xs AF sw=0x3" "$(cat $N/s2p-got)"
 		# ranges: a shadow IPA has no memslot: backing nested, slot=- hva=-
 		expect_eq nv-s2probe-shadow-backing "slot=- hva=- nested" \
 			"$(awk '{ print $(NF - 2), $(NF - 1), $NF }' $N/s2p-$n-ranges | sort -u | tr '\n' ' ' | sed 's/ $//')"
