@@ -53,6 +53,8 @@ upstream=0
 [ -n "$vm" ] && [ -e $K/$vm/nested/nested_mmu0 ] && upstream=1
 load_s2probe
 V=$DBG/$vm
+# (opening vms rescans: the VM's directory exists from then on)
+cat $DBG/vms >$N/l1-vms
 if [ -n "$vm" ]; then
 	ls $K/$vm/nested >$N/nested.ls 2>/dev/null
 	for f in $K/$vm/nested/nested_mmu*; do
