@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash disable=SC2154 # N, V_NESTED, upstream, n, xs: set by the caller
-# Sourced by t-70-nested.sh (and by tests/lab/nested-s2probe-selftest): the
+# Sourced by t-70-nested.sh (and by tests/peer/nested-run): the
 # checks of s2probe's nested views, from the files t-70 saved while L3 ran.
 # In: N (the saved files: s2p-mmus, s2p-<n>-{pages,ranges}, up1/up2.nested_mmu<n>),
 # V_NESTED (s2probe's <vm>/nested, only tested for existence), upstream (1 if
