@@ -33,9 +33,10 @@
  *     nested/    only for a VM whose vCPUs have EL2 (nested virtualization,
  *                6.12+): the shadow stage 2 KVM keeps for each context of the
  *                guest hypervisor (its VTTBR_EL2 and VTCR_EL2):
- *       mmus     "# n valid vttbr vtcr s2 ia_bits start_level", a line per
- *                shadow MMU: "0 valid 0x<vttbr> 0x<vtcr> enabled|disabled
- *                <ipa bits> <start level>" or "1 invalid - - - - -"
+ *       mmus     "# n valid vttbr vtcr s2 ia_bits start_level pending_unmap",
+ *                a line per shadow MMU: "0 valid 0x<vttbr> 0x<vtcr>
+ *                enabled|disabled <ipa bits> <start level> yes|no" or
+ *                "1 invalid - - - - - -"
  *       <n>/     ranges, pages, summary (with a "nested=<n>" line),
  *                effective and filter of shadow MMU n, as above; their IPAs
  *                are the nested guest's, so ranges shows slot=- hva=- nested.
@@ -186,6 +187,11 @@ static bool s2p_nested_s2_enabled(struct kvm_s2_mmu *mmu)
 {
 	return false;
 }
+
+static bool s2p_nested_pending_unmap(struct kvm_s2_mmu *mmu)
+{
+	return false;
+}
 #else
 static int s2p_nr_nested(struct kvm *kvm)
 {
@@ -212,6 +218,15 @@ static u64 s2p_nested_vtcr(struct kvm_s2_mmu *mmu)
 static bool s2p_nested_s2_enabled(struct kvm_s2_mmu *mmu)
 {
 	return mmu->nested_stage2_enabled;
+}
+
+/*
+ * KVM gave the MMU to a new context, but its table still holds the old
+ * context's leaves until the next vCPU load empties it.
+ */
+static bool s2p_nested_pending_unmap(struct kvm_s2_mmu *mmu)
+{
+	return mmu->pending_unmap;
 }
 #endif
 
@@ -281,7 +296,7 @@ struct s2p_geom {
 	int start_level;
 	bool fwb, lpa2;
 	/* shadow MMUs: the guest hypervisor's context */
-	bool valid, s2_enabled;
+	bool valid, s2_enabled, pending_unmap;
 	u64 vttbr, vtcr;
 };
 
@@ -303,12 +318,14 @@ static int s2p_geom_locked(struct kvm *kvm, int nested, struct s2p_geom *g)
 	g->lpa2 = g->vtcr & S2P_VTCR_DS;
 	g->valid = true;
 	g->s2_enabled = true;
+	g->pending_unmap = false;
 	g->vttbr = 0;
 	if (nested >= 0) {
 		g->vttbr = s2p_nested_vttbr(mmu);
 		g->vtcr = s2p_nested_vtcr(mmu);
 		g->valid = !(g->vttbr & S2P_VTTBR_CNP);
 		g->s2_enabled = s2p_nested_s2_enabled(mmu);
+		g->pending_unmap = s2p_nested_pending_unmap(mmu);
 	}
 	return 0;
 }
@@ -1876,18 +1893,21 @@ static void s2p_show_mmu(struct seq_file *m, struct kvm *kvm, int n)
 	struct s2p_geom g;
 
 	if (s2p_geom_locked(kvm, n, &g) || !g.valid) {
-		seq_printf(m, "%d invalid - - - - -\n", n);
+		seq_printf(m, "%d invalid - - - - - -\n", n);
 		return;
 	}
-	seq_printf(m, "%d valid 0x%016llx 0x%016llx %s %u %d\n", n, g.vttbr, g.vtcr,
-		   g.s2_enabled ? "enabled" : "disabled", g.ia_bits, g.start_level);
+	seq_printf(m, "%d valid 0x%016llx 0x%016llx %s %u %d %s\n", n, g.vttbr, g.vtcr,
+		   g.s2_enabled ? "enabled" : "disabled", g.ia_bits, g.start_level,
+		   g.pending_unmap ? "yes" : "no");
 }
 
 /*
  * One line per shadow MMU: whether it holds a context, the guest
  * hypervisor's VTTBR_EL2 and VTCR_EL2 for it, whether its stage 2 is on
- * (virtual HCR_EL2.VM), and the shadow table's own input size and start
- * level. A few dozen lines: printed under the read lock in one go.
+ * (virtual HCR_EL2.VM), the shadow table's own input size and start level,
+ * and whether it still holds a previous context's leaves (pending_unmap:
+ * KVM empties it at the next vCPU load). A few dozen lines: printed under
+ * the read lock in one go.
  */
 static int s2p_mmus_show(struct seq_file *m, void *v)
 {
@@ -1897,7 +1917,7 @@ static int s2p_mmus_show(struct seq_file *m, void *v)
 
 	if (!kvm)
 		return -ENOENT;
-	seq_puts(m, "# n valid vttbr vtcr s2 ia_bits start_level\n");
+	seq_puts(m, "# n valid vttbr vtcr s2 ia_bits start_level pending_unmap\n");
 	read_lock(&kvm->mmu_lock);
 	for (n = 0; n < s2p_nr_nested(kvm); n++)
 		s2p_show_mmu(m, kvm, n);

@@ -11,7 +11,8 @@
 if [ ! -e $V_NESTED/mmus ]; then
 	echo "note: s2probe has no $V_NESTED (module without nested MMU support): nv-s2probe-* not run"
 else
-	expect_eq nv-s2probe-mmus-header "# n valid vttbr vtcr s2 ia_bits start_level" "$(head -n 1 $N/s2p-mmus)"
+	expect_eq nv-s2probe-mmus-header "# n valid vttbr vtcr s2 ia_bits start_level pending_unmap" \
+		"$(head -n 1 $N/s2p-mmus)"
 	[ -n "${n:-}" ] || n=$(awk '$2 == "valid" && $5 == "enabled" { print $1; exit }' $N/s2p-mmus)
 fi
 if [ -e $V_NESTED/mmus ] && [ "$upstream" = 0 ]; then
@@ -35,11 +36,13 @@ elif [ -e $V_NESTED/mmus ]; then
 		i=${f##*nested_mmu}
 		l=$(sed -n '1s/^VTCR: \(0x[0-9a-f]*\) VTTBR: \(0x[0-9a-f]*\) s2: \([a-z]*\)$/\2 \1 \3/p' "$f")
 		if [ -n "$l" ]; then
-			# KVM's stage-2 start level at 4K: 4 - (IPA bits - 8) / 9
-			want="$want$i valid $l ${sbits:-?} $((4 - (${sbits:-8} - 8) / 9))
+			# KVM's stage-2 start level at 4K: 4 - (IPA bits - 8) / 9;
+			# no MMU is recycled in this scenario (2 slots, 2 contexts):
+			# none holds an old context's leaves
+			want="$want$i valid $l ${sbits:-?} $((4 - (${sbits:-8} - 8) / 9)) no
 "
 		else
-			want="$want$i invalid - - - - -
+			want="$want$i invalid - - - - - -
 "
 		fi
 	done

@@ -21,6 +21,8 @@ mkdir -p $N/l2
 phase nv-start
 expect_eq nv-l1-kvm-mode "kvm [1]: VHE+NV2 mode initialized successfully" \
 	"$(dmesg | grep -o 'kvm \[1\]: VHE+NV2 mode initialized successfully' | head -n 1)"
+# what lab-init tells every test about this machine
+expect_eq nv-machine-file "VHE yes" "$(machine kvm_mode) $(machine kvm_nv)"
 
 nvdev=$(blkid -L s2nv 2>/dev/null) || { not_ok nv-disk "no disk labelled s2nv (scripts/lab-qemu)"; exit 0; }
 mkdir -p /tmp/nv
