@@ -280,6 +280,8 @@ static void *map_anon(uint64_t size, int advice, int extra_flags)
 
 	if (p == MAP_FAILED)
 		return NULL;
+	if (extra_flags)	/* MAP_HUGETLB: aligned to its huge page size */
+		return p;
 	a = ((uintptr_t)p + al - 1) & ~(al - 1);
 	if (advice >= 0 && madvise((void *)a, size, advice))
 		die("madvise");
