@@ -166,9 +166,10 @@ peer_check() {
 		fi
 		echo "note: peer-$name: upstream changed during the read, again ($n)"
 	done
-	# KVM's stage-2 granule is the host's page size.
-	g=$(getconf PAGESIZE 2>/dev/null || true)
-	case "$g" in 4096 | 16384 | 65536) gran=(--granule "$g") ;; esac
+	# KVM's stage-2 granule is the host's page size (the root image has no
+	# getconf: s2vmm --caps says it).
+	g=$($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')
+	case "$((g))" in 4096 | 16384 | 65536) gran=(--granule "$((g))") ;; esac
 	"$LAB/tests/peer-compare" "${gran[@]}" "$t.up2" "$t.pages" >"$t.out" 2>&1 || rc=$?
 	if [ "$rc" = 0 ]; then
 		grep '^peer: ' "$t.out"
