@@ -19,6 +19,8 @@ S2_CACHE=${S2PROBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/s2probe}
 S2_SERIES_ALL="6.1 6.12 7"
 # make check also covers dbg, the debug reference kernel built from source.
 S2_SERIES_CHECK="$S2_SERIES_ALL dbg"
+# make check-full also the other granules: Debian's 16K flavours, 64K built.
+S2_SERIES_GRANULES="6.12-16k 7-16k 64k"
 S2_DEFAULT_SERIES=7
 
 die() {
