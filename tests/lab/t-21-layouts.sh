@@ -96,6 +96,13 @@ TOUCHES=("$(hx $((top - 0x200000))):write" "$(hx $((top - PG))):read" "$(hx $((t
 if layout layout-ipamax-a --ipa-bits "$max"; then
 	expect_eq layout-ipamax-a-vms "$max $want_sl" "$(awk -v n="$pid-$fd" '$1 == n { print $5, $6 }' $DBG/vms)"
 	expect_eq layout-ipamax-a-summary-ipa-bits "$max" "$(sed -n 's/^ipa_bits=//p' $V/summary)"
+	# KVM's own view (upstream's dump, where built): ipa_range, and
+	# stage2_levels = 4 - start level (arch/arm64/kvm/ptdump.c)
+	k=/sys/kernel/debug/kvm/$pid-$fd
+	if [ -r "$k/ipa_range" ]; then
+		expect_eq layout-ipamax-a-upstream-geometry "$max $((4 - want_sl))" \
+			"$(tr -d ' ' <"$k/ipa_range") $(cat "$k/stage2_levels")"
+	fi
 	stop_vmm
 fi
 # the other way round: THP at the very top, RAM in the middle, code high too
@@ -173,8 +180,9 @@ fi
 if dev=$(ivshmem_dev); then
 	BDF=$(basename "$dev")
 	# 70 pages: 4M of the THP slot hold them with 4K and 16K pages, 64K
-	# pages need 8M
-	SLOTS=("4:bar:$dev/resource2:0x30000000:64K" "1:thp:0x40000000:$([ "$PG" -ge 65536 ] && echo 8M || echo 4M):dirty")
+	# pages need 8M; the BAR's 3 written pages need 192K of it with 64K
+	if [ "$PG" -ge 65536 ]; then big=8M bar=256K; else big=4M bar=64K; fi
+	SLOTS=("4:bar:$dev/resource2:0x30000000:$bar" "1:thp:0x40000000:$big:dirty")
 	TOUCHES=("0x30000000:write:3" "0x30010000:read" "0x40000000:write:70")
 	layout layout-dirty-thp-c && stop_vmm
 	BDF=
