@@ -249,6 +249,20 @@ else
 	TOUCHES=("0x80000000:write:2" "0x80400000:read" "0x40400000:write:3" "0x40000000:read"
 		"0xc0200000:write")
 	layout layout-hugetlb-b && stop_vmm
+	# a whole 2M huge page: one block with 4K pages; with 16K and 64K pages
+	# the host's contiguous-PTE huge page (128 x 16K, 32 x 64K), which KVM
+	# maps one page at a time without the Contiguous bit: 2M/PG leaves, one
+	# ranges line
+	if [ "$PG" -gt 4096 ]; then
+		SLOTS=("3:hugetlb:0x40000000:2M")
+		TOUCHES=("0x40000000:write:$((0x200000 / PG))")
+		if layout layout-hugetlb-c; then
+			expect_eq layout-hugetlb-c-leaves "$((0x200000 / PG)) L3 map=$PGN -" \
+				"$(awk '$1 ~ /^0x000000004/ { n++; k[$2 " " $3 " " $11] = 1 }
+					END { for (x in k) printf "%d %s\n", n, x }' /tmp/layout-hugetlb-c.pages)"
+			stop_vmm
+		fi
+	fi
 	echo 0 >$hp2m
 fi
 phase hugetlb-done
