@@ -27,9 +27,10 @@ check:
 	scripts/check
 
 # make check, and DKMS building the Debian package's module in L1 (3.5 min
-# of one core more: over the warm budget of make check); .ci/run runs it
+# of one core more: over the warm budget of make check), and the 16K and 64K
+# page kernels' suites (scripts/check --granules); .ci/run runs it
 check-full:
-	scripts/check --dkms
+	scripts/check --dkms --granules
 
 demo:
 	scripts/demo $(foreach k,$(KERNEL),--kernel $(k))

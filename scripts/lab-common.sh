@@ -19,6 +19,8 @@ S2_CACHE=${S2PROBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/s2probe}
 S2_SERIES_ALL="6.1 6.12 7"
 # make check also covers dbg, the debug reference kernel built from source.
 S2_SERIES_CHECK="$S2_SERIES_ALL dbg"
+# make check-full also the other granules: Debian's 16K flavours, 64K built.
+S2_SERIES_GRANULES="6.12-16k 7-16k 64k"
 S2_DEFAULT_SERIES=7
 
 die() {
@@ -30,26 +32,30 @@ log() {
 	printf '%s: %s\n' "${0##*/}" "$*" >&2
 }
 
-# check_series SERIES: accept 6.1, 6.12, 7 (7.x), dbg (the reference
+# check_series SERIES: accept 6.1, 6.12, 7 (7.x), 6.12-16k, 7-16k (Debian's
+# -arm64-16k flavours of 6.12 and 7.x), 64k (built here), dbg (the reference
 # kernel, see scripts/lab-refkernel) and perf (its timing variant, without
 # lockdep and KASAN; make bench); print the canonical name.
 check_series() {
 	case "$1" in
-	6.1 | 6.12 | 7 | dbg | perf) printf '%s\n' "$1" ;;
+	6.1 | 6.12 | 7 | dbg | perf | 6.12-16k | 7-16k | 64k) printf '%s\n' "$1" ;;
+	7.*-16k) printf '7-16k\n' ;;
 	7.*) printf '7\n' ;;
-	*) die "unknown kernel series '$1' (use 6.1, 6.12, 7, dbg or perf)" ;;
+	*) die "unknown kernel series '$1' (use 6.1, 6.12, 7, dbg, perf, 6.12-16k, 7-16k or 64k)" ;;
 	esac
 }
 
 # built_series SERIES: true for the kernels the lab builds from source
 # (scripts/lab-refkernel) rather than fetches from Debian.
 built_series() {
-	[ "$1" = dbg ] || [ "$1" = perf ]
+	[ "$1" = dbg ] || [ "$1" = perf ] || [ "$1" = 64k ]
 }
 
 # l2_series SERIES: the series whose kernel the L2 guests of an L1 running
 # SERIES boot. The debug kernel would be far too slow nested: its L2 guests
-# run Debian's 7.x kernel, whose source it is built from.
+# run Debian's 7.x kernel, whose source it is built from. The 16K and 64K
+# kernels' guests boot the same kernel: a VM's granule is its own, but the
+# same kernel tests the L1 kernel's KVM with a guest of its own page size.
 l2_series() {
 	case "$1" in
 	dbg | perf) printf '7\n' ;;
@@ -72,7 +78,7 @@ kernel_release() {
 # The compiler a kernel was built with, as the name of a cross gcc.
 # 7.x needs gcc 14, which only the trixie build root has.
 kernel_needs_chroot() {
-	[ "$1" = 7 ] || built_series "$1"
+	[ "$1" = 7 ] || [ "$1" = 7-16k ] || built_series "$1"
 }
 
 # in_build_root DIRS CMD [ARG]...: run CMD in the trixie build root, with each

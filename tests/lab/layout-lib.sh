@@ -4,8 +4,13 @@
 # The model: from the layout spec given to s2vmm (--slot/--touch strings),
 # the stage-2 leaves KVM must create, computed here and never copied from
 # s2probe's output. Rules (KVM's user_mem_abort/gmem_abort, s2vmm's backing):
-#   - thp, hugetlb, memfd-huge slots (prefaulted, 2M aligned) map 2M blocks
-#     at L2, unless dirty logging is on (then 4K pages, like every other kind);
+#   - a level-2 block (BLK = PG * PG/8: 2M with 4K pages, 32M with 16K,
+#     512M with 64K) maps a BLK-aligned part of a thp slot (prefaulted: THPs
+#     are BLK) or of a hugetlb/memfd-huge slot (2M huge pages: BLK only with
+#     4K pages) that the slot holds whole, unless dirty logging is on; all
+#     else is mapped page by page (KVM's kvm_s2_resolve_vma_size: a huge
+#     page smaller than the PMD, e.g. 2M contiguous PTEs with 16K or 64K
+#     pages, is mapped with PAGE_SIZE, force_pte);
 #   - a write maps RW; a read maps RW when the host page exists and is
 #     writable (every prefaulted kind, bar, gmem) and R- on an anon4k page
 #     the host never touched (the zero page), on a read-only slot or under
@@ -17,12 +22,14 @@
 #   - backing as s2probe names it: anon, anon-thp (2M blocks over THP),
 #     file:/memfd:s2vmm (deleted), hugetlb (also memfd-huge), gmem, pfnmap.
 
-PG=$(($($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')))
+granule_init	# PG, BLK (lib.sh)
 CODE=0x10000000
 VMM_OUT=/tmp/vmm.out
 
-# Stage-2 shareability shown by s2probe (as t-20): VTCR with LPA2 on 6.9+.
+# Stage-2 shareability shown by s2probe (as t-20): VTCR with LPA2 on 6.9+
+# (4K and 16K pages; 64K pages have no LPA2).
 case "$LAB_CPU-$(uname -r)" in max-6.1.*) SH=ISH ;; max-*) SH=VTCR ;; *) SH=ISH ;; esac
+[ "$PG" = 65536 ] && SH=ISH
 
 # start_vmm ARGS...: s2vmm in the background, output in $VMM_OUT; sets vmm,
 # pid, fd, V. Returns 1 (after a not_ok NAME-ready) if it does not get ready.
@@ -65,6 +72,7 @@ stop_vmm() {
 # arrays SLOTS and TOUCHES (the exact strings given to s2vmm).
 model_input() {
 	echo "page $PG"
+	echo "blk $BLK"
 	echo "code $CODE"
 	echo "sh $SH"
 	echo "bdf ${BDF:-?}"
@@ -106,6 +114,7 @@ function leaf(l, size, lvl, mt, w, x, sl, bk) {
 	if (x) LX[l] = 1
 }
 $1 == "page" { pg = strtonum($2) }
+$1 == "blk" { blk = strtonum($2) }
 $1 == "code" { code = strtonum($2) }
 $1 == "sh" { sh = $2 }
 $1 == "bdf" { bdf = $2 }
@@ -124,8 +133,11 @@ END {
 			if (!s) continue
 			if (ro[s] && top[i] == "write") continue
 			kd = kind[s]
-			big = (kd == "thp" || kd == "hugetlb" || kd == "memfd-huge") && !dirty[s]
-			l = big ? p - p % M2 : p
+			# the host page size behind the slot: THP = BLK, hugetlb 2M
+			hp = kd == "thp" ? blk : (kd == "hugetlb" || kd == "memfd-huge") ? M2 : pg
+			b0 = p - p % blk
+			big = hp == blk && !dirty[s] && b0 >= base[s] && b0 + blk <= base[s] + len[s]
+			l = big ? b0 : p
 			w = (top[i] == "write") ||
 			    (top[i] == "read" && kd != "anon4k" && !dirty[s] && !ro[s]) ||
 			    (top[i] == "exec" && !dirty[s] && !ro[s]) || kd == "gmem"
@@ -135,7 +147,7 @@ END {
 			else if (kd == "gmem") bk = "gmem"
 			else if (kd == "bar") bk = "pfnmap pci=" bdf " bar=2"
 			else bk = "hugetlb"
-			leaf(l, big ? M2 : pg, big ? 2 : 3, kd == "bar" ? "DEVICE_nGnRE" : "NORMAL_WB",
+			leaf(l, big ? blk : pg, big ? 2 : 3, kd == "bar" ? "DEVICE_nGnRE" : "NORMAL_WB",
 			     w, top[i] == "exec", id[s], bk)
 		}
 	}

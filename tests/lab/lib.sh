@@ -44,6 +44,45 @@ machine() {
 	sed -n "s/^$1=//p" $OUT/machine
 }
 
+# size_name BYTES: a size as s2probe names it (4K, 16K, 2M, 32M, 512M, ...).
+size_name() {
+	awk -v v="$1" 'BEGIN { split("B K M G T P E", u, " "); i = 1
+		while (v > 0 && v % 1024 == 0 && i < 7) { v /= 1024; i++ }
+		printf "%d%s\n", v, u[i] }'
+}
+
+# granule_init: the host's page size, which is KVM's stage-2 granule, and
+# what follows from it (Arm ARM D8.2, VMSAv8-64 translation granules: a
+# table holds PG/8 descriptors, so an entry at level L maps
+# PG * (PG/8)^(3-L) bytes). Sets PG (bytes), PG_SHIFT, PGN (its name), BLK
+# (the level-2 block: 2M, 32M, 512M, also the host's PMD and THP size),
+# BLKN. The root image has no getconf: s2vmm --caps reports the page size.
+granule_init() {
+	PG=$(($($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')))
+	case "$PG" in
+	4096) PG_SHIFT=12 ;;
+	16384) PG_SHIFT=14 ;;
+	65536) PG_SHIFT=16 ;;
+	*) echo "note: granule_init: page size '$PG' from s2vmm --caps is not 4K, 16K or 64K"
+		PG_SHIFT=12 ;;
+	esac
+	BLK=$((PG * (PG / 8)))
+	PGN=$(size_name $PG)
+	BLKN=$(size_name $BLK)
+}
+
+# start_level IPA_BITS: the first lookup level of KVM's stage 2 for that IPA
+# size at this granule: up to 16 tables are concatenated at the first level
+# (Arm ARM D8.2.6), so KVM uses ARM64_HW_PGTABLE_LEVELS(IPA_BITS - 4) =
+# (IPA_BITS - 8) / (PG_SHIFT - 3) levels (stage2_pgtable_levels()), and
+# starts at 4 - levels (40 bits: 1 at 4K, 2 at 16K and 64K; 52 bits: 0 at
+# 4K and 16K, with LPA2, 1 at 64K, with FEAT_LPA).
+start_level() {
+	local lv=$((($1 - 8) / (PG_SHIFT - 3)))
+	[ $lv -ge 2 ] || lv=2	# kvm_get_vtcr: at least 2 levels
+	echo $((4 - lv))
+}
+
 # The ivshmem device QEMU gives L1 (1 MiB BAR2), as a sysfs directory.
 ivshmem_dev() {
 	local d
@@ -127,9 +166,10 @@ peer_check() {
 		fi
 		echo "note: peer-$name: upstream changed during the read, again ($n)"
 	done
-	# KVM's stage-2 granule is the host's page size.
-	g=$(getconf PAGESIZE 2>/dev/null || true)
-	case "$g" in 4096 | 16384 | 65536) gran=(--granule "$g") ;; esac
+	# KVM's stage-2 granule is the host's page size (the root image has no
+	# getconf: s2vmm --caps says it).
+	g=$($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')
+	case "$((g))" in 4096 | 16384 | 65536) gran=(--granule "$((g))") ;; esac
 	"$LAB/tests/peer-compare" "${gran[@]}" "$t.up2" "$t.pages" >"$t.out" 2>&1 || rc=$?
 	if [ "$rc" = 0 ]; then
 		grep '^peer: ' "$t.out"

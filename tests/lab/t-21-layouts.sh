@@ -76,30 +76,40 @@ mmio_want() {
 # --- (1) the largest IPA size, memory near its top ---
 max=$($BUILD/s2vmm --caps | sed -n 's/.*ipa_max=\([0-9]*\).*/\1/p')
 echo "caps: $($BUILD/s2vmm --caps)"
-shift_=0
-p=$PG
-while [ "$p" -gt 1 ]; do p=$((p / 2)); shift_=$((shift_ + 1)); done
+if [ "$PG" = 16384 ] && [ "$max" -gt 51 ]; then
+	# Seen in the lab (QEMU 7.2 TCG, Debian's 6.12 and 7.3 16K kernels): at
+	# 52 bits (start level 0, VTCR_EL2.DS = 1) the code page maps but the
+	# guest's first access above 2^51 never completes (pc stuck); 48 to 51
+	# bits (start level 1) work. Not known whether QEMU or KVM is at fault.
+	echo "note: 16K pages: the largest IPA layouts use 51 bits, not $max (52 bits hang the guest in this lab)"
+	max=51
+fi
 # KVM (kvm_get_vtcr): levels = ARM64_HW_PGTABLE_LEVELS(ipa - 4), at least 2,
-# the first level concatenated; start level = 4 - levels.
-lv=$(((max - 8) / (shift_ - 3)))
-[ $lv -lt 2 ] && lv=2
-want_sl=$((4 - lv))
+# the first level concatenated; start level = 4 - levels (lib.sh).
+want_sl=$(start_level "$max")
 top=$((1 << max))
 hx() { printf '0x%x' "$1"; }
 
 SLOTS=("1:anon4k:$(hx $((top - 0x200000))):2M" "2:thp:$(hx $((top - 0x600000))):4M")
 TOUCHES=("$(hx $((top - 0x200000))):write" "$(hx $((top - PG))):read" "$(hx $((top - 0x600000))):write"
 	"$(hx $((top - 0x300000))):read" "$(hx $((top - 0x100000))):write:3")
-if layout layout-ipamax-a --ipa-bits max; then
+if layout layout-ipamax-a --ipa-bits "$max"; then
 	expect_eq layout-ipamax-a-vms "$max $want_sl" "$(awk -v n="$pid-$fd" '$1 == n { print $5, $6 }' $DBG/vms)"
 	expect_eq layout-ipamax-a-summary-ipa-bits "$max" "$(sed -n 's/^ipa_bits=//p' $V/summary)"
+	# KVM's own view (upstream's dump, where built): ipa_range, and
+	# stage2_levels = 4 - start level (arch/arm64/kvm/ptdump.c)
+	k=/sys/kernel/debug/kvm/$pid-$fd
+	if [ -r "$k/ipa_range" ]; then
+		expect_eq layout-ipamax-a-upstream-geometry "$max $((4 - want_sl))" \
+			"$(tr -d ' ' <"$k/ipa_range") $(cat "$k/stage2_levels")"
+	fi
 	stop_vmm
 fi
 # the other way round: THP at the very top, RAM in the middle, code high too
 CODE=$(hx $((top / 2 + 0x400000)))
 SLOTS=("5:thp:$(hx $((top - 0x400000))):4M" "3:anon4k:$(hx $((top / 2))):2M")
 TOUCHES=("$(hx $((top / 2))):write:3" "$(hx $((top / 2 + 0x10000))):read:2" "$(hx $((top - PG))):write")
-if layout layout-ipamax-b --ipa-bits max --code-ipa "$CODE"; then
+if layout layout-ipamax-b --ipa-bits "$max" --code-ipa "$CODE"; then
 	expect_eq layout-ipamax-b-vms "$max $want_sl" "$(awk -v n="$pid-$fd" '$1 == n { print $5, $6 }' $DBG/vms)"
 	stop_vmm
 fi
@@ -154,7 +164,7 @@ SLOTS=("1:thp:0x40000000:4M:dirty" "2:anon4k:0x40400000:2M")
 TOUCHES=("$(hx $((0x40200000 - 16 * PG))):write:40" "0x40400000:write")
 if layout layout-dirty-thp-a; then
 	runs=$(awk '$1 ~ /^0x00000000402|^0x00000000401/ && $6 == "NORMAL_WB"' /tmp/layout-dirty-thp-a.pages |
-		gawk '{ p = strtonum(substr($5, 4)); if (p != pe) n++; pe = p + 4096 } END { print n }')
+		gawk -v pg=$PG '{ p = strtonum(substr($5, 4)); if (p != pe) n++; pe = p + pg } END { print n }')
 	echo "layout-dirty-thp-a: the 40 written pages are $runs physically contiguous run(s)"
 	dirty_round layout-dirty-thp-a 1 40
 	stop_vmm
@@ -169,7 +179,10 @@ fi
 # walk chunk: nothing of the BAR may leak into the anonymous leaves' lines
 if dev=$(ivshmem_dev); then
 	BDF=$(basename "$dev")
-	SLOTS=("4:bar:$dev/resource2:0x30000000:64K" "1:thp:0x40000000:4M:dirty")
+	# 70 pages: 4M of the THP slot hold them with 4K and 16K pages, 64K
+	# pages need 8M; the BAR's 3 written pages need 192K of it with 64K
+	if [ "$PG" -ge 65536 ]; then big=8M bar=256K; else big=4M bar=64K; fi
+	SLOTS=("4:bar:$dev/resource2:0x30000000:$bar" "1:thp:0x40000000:$big:dirty")
 	TOUCHES=("0x30000000:write:3" "0x30010000:read" "0x40000000:write:70")
 	layout layout-dirty-thp-c && stop_vmm
 	BDF=
@@ -202,10 +215,13 @@ if layout layout-memfd-b; then
 fi
 phase memfd-done
 
-# --- (5) hugetlb RAM: 2M blocks, backing hugetlb ---
+# --- (5) hugetlb RAM (2M huge pages): 2M blocks with 4K pages, pages with
+# 16K and 64K (2M is contiguous PTEs there), backing hugetlb ---
 want_huge=8
-echo $want_huge >/proc/sys/vm/nr_hugepages
-got_huge=$(cat /proc/sys/vm/nr_hugepages)
+# 2M pages by their own knob: the default huge page size is the PMD's
+hp2m=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+echo $want_huge >$hp2m
+got_huge=$(cat $hp2m)
 if [ "$got_huge" -lt $want_huge ]; then
 	not_ok layout-hugetlb-reserve "asked for $want_huge huge pages, got $got_huge ($(grep MemFree /proc/meminfo))"
 else
@@ -219,7 +235,11 @@ else
 		expect_eq layout-filter-clip-ranges \
 			"$(model_ranges /tmp/layout-hugetlb-a.pages | clip_ranges 0x40100000 0x40300000)" \
 			"$(got_ranges $V/ranges)"
-		expect_eq layout-filter-clip-summary "leaves=2 bytes=2097152" \
+		# (4K: two halves of 2M blocks; 16K, 64K: the one page inside)
+		expect_eq layout-filter-clip-summary \
+			"$(model_leaves | gawk '{ s = strtonum($1); e = s + $2
+				if (s < 0x40100000) s = 0x40100000; if (e > 0x40300000) e = 0x40300000
+				if (e > s) { n++; b += e - s } } END { printf "leaves=%d bytes=%d", n, b }')" \
 			"$(grep -E '^(leaves|bytes)=' $V/summary | tr '\n' ' ' | sed 's/ $//')"
 		echo all >$V/filter
 		stop_vmm
@@ -229,9 +249,37 @@ else
 	TOUCHES=("0x80000000:write:2" "0x80400000:read" "0x40400000:write:3" "0x40000000:read"
 		"0xc0200000:write")
 	layout layout-hugetlb-b && stop_vmm
-	echo 0 >/proc/sys/vm/nr_hugepages
+	# a whole 2M huge page: one block with 4K pages; with 16K and 64K pages
+	# the host's contiguous-PTE huge page (128 x 16K, 32 x 64K), which KVM
+	# maps one page at a time without the Contiguous bit: 2M/PG leaves, one
+	# ranges line
+	if [ "$PG" -gt 4096 ]; then
+		SLOTS=("3:hugetlb:0x40000000:2M")
+		TOUCHES=("0x40000000:write:$((0x200000 / PG))")
+		if layout layout-hugetlb-c; then
+			expect_eq layout-hugetlb-c-leaves "$((0x200000 / PG)) L3 map=$PGN -" \
+				"$(awk '$1 ~ /^0x000000004/ { n++; k[$2 " " $3 " " $11] = 1 }
+					END { for (x in k) printf "%d %s\n", n, x }' /tmp/layout-hugetlb-c.pages)"
+			stop_vmm
+		fi
+	fi
+	echo 0 >$hp2m
 fi
 phase hugetlb-done
+
+# --- (5b) this granule's own level-2 blocks, where they differ from 4K's
+# 2M (16K: 32M THPs; 64K's 512M THPs are t-20's, two of them fill L1) ---
+if [ "$BLK" -gt $((2 << 20)) ] && [ "$BLK" -le $((32 << 20)) ]; then
+	SLOTS=("1:thp:0x80000000:$((2 * BLK / 1048576))M" "2:anon4k:$(hx $((0x80000000 + 2 * BLK))):2M")
+	TOUCHES=("0x80000000:write" "$(hx $((0x80000000 + BLK + PG))):read" \
+		"$(hx $((0x80000000 + 2 * BLK))):write:2")
+	if layout layout-blk-a; then
+		expect_eq layout-blk-a-map "$BLKN L2" "$(awk '$1 == "0x0000000080000000" { sub(/map=/, "", $3); print $3, $2 }' \
+			/tmp/layout-blk-a.pages)"
+		stop_vmm
+	fi
+fi
+phase blk-done
 
 # --- (6) guest_memfd (7.x, where the default VM type has it) ---
 SLOTS=("1:gmem:0x40000000:2M" "2:anon4k:0x40200000:2M")

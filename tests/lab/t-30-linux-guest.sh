@@ -44,7 +44,9 @@ line=$(awk -v p="$qpid" '$2 == p' $DBG/vms)
 echo "vms: $line"
 set -- $line
 expect_eq vms-fd "${vm#*-}" "$3"
-expect_eq vms-granule 4K "$7"
+granule_init
+expect_eq vms-granule "$PGN" "$7"
+expect_eq vms-start-level "$(start_level "$5")" "$6"
 case "$LAB_CPU" in
 max) expect_eq vms-fwb fwb=on "$8"; expect_eq vms-mode VHE "$9" ;;
 a72) expect_eq vms-fwb fwb=off "$8"; expect_eq vms-mode nVHE "$9" ;;
@@ -68,6 +70,11 @@ bad=$(awk '{
 	if (!ram && $5 == "NORMAL_WB" && $0 ~ / anon/ && s != 0x090a0000) print "anon outside RAM: " $0
 }' /tmp/ranges | head -n 2)
 [ -z "$bad" ] && ok ranges-ram-normal-wb || not_ok ranges-ram-normal-wb "$bad"
+# Every leaf is a page of the granule at level 3 or a level-2 block of it
+# (no level-1 blocks: 512M of RAM hold no 1G one, and KVM makes none with
+# 16K or 64K pages).
+expect_eq pages-granule-levels "" "$(awk -v p="L3 map=$PGN" -v b="L2 map=$BLKN" \
+	'$2 " " $3 != p && $2 " " $3 != b { print; exit }' /tmp/pages)"
 # The guest kernel's text and data are mapped: some RAM is there.
 awk '$5 == "NORMAL_WB"' /tmp/ranges | grep -q . && ok ranges-has-ram || not_ok ranges-has-ram "no NORMAL_WB range"
 # Ranges are sorted, disjoint and their sizes add up to the summary.

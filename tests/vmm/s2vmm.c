@@ -6,13 +6,16 @@
  * chosen pages (so KVM maps exactly those at stage 2), then holds the VM
  * so that s2probe can dump it.
  *
- * Default layout (no --slot; IPA, all 2 MiB aligned):
+ * Default layout (no --slot; IPA, all 2 MiB aligned; BLK is the host's PMD
+ * size, page * page / 8: 2M with 4K pages, 32M with 16K, 512M with 64K):
  *
- *   slot 0 "ram"  0x40000000  8 MiB anonymous, MADV_NOHUGEPAGE (4K pages)
+ *   slot 0 "ram"  0x40000000  8 MiB anonymous, MADV_NOHUGEPAGE (host pages)
  *                 code at +0 (executed), writes at +0x100000 and +0x300000,
  *                 a read at +0x500000
- *   slot 1 "thp"  0x40800000  4 MiB anonymous, MADV_HUGEPAGE, prefaulted by
- *                 the host; one write in each 2 MiB half (--no-thp: absent)
+ *   slot 1 "thp"  the first BLK boundary from 0x40800000 on (0x40800000,
+ *                 0x42000000, 0x60000000), 2 x BLK anonymous, MADV_HUGEPAGE,
+ *                 prefaulted by the host; one write at the start of each BLK
+ *                 (--no-thp: absent)
  *   slot 2 "hugetlb" 0x41000000 2 MiB MAP_HUGETLB, one write (--hugetlb)
  *   slot 3 "bar"  0x100000000 a PCI BAR mmapped through sysfs (--bar PATH),
  *                 up to 1 MiB; writes to pages 0 and 16, a read of page 1
@@ -26,8 +29,10 @@
  *     KIND  anon4k      anonymous, MADV_NOHUGEPAGE, not prefaulted
  *           thp         anonymous, MADV_HUGEPAGE, prefaulted (THPs exist)
  *           memfd       memfd_create + MAP_SHARED, prefaulted
- *           memfd-huge  memfd_create(MFD_HUGETLB) 2M pages, prefaulted
- *           hugetlb     MAP_PRIVATE|MAP_HUGETLB 2M pages, prefaulted
+ *           memfd-huge  memfd_create(MFD_HUGETLB|MFD_HUGE_2MB), prefaulted
+ *           hugetlb     MAP_PRIVATE|MAP_HUGETLB|MAP_HUGE_2MB, prefaulted
+ *                       (2M huge pages whatever the granule: a PMD with 4K
+ *                       pages, contiguous PTEs with 16K and 64K)
  *           bar:PATH    mmap of a sysfs PCI resource file (SIZE 0: all)
  *           gmem        guest_memfd (KVM_CREATE_GUEST_MEMFD, mmap-able,
  *                       shared) through KVM_SET_USER_MEMORY_REGION2;
@@ -137,14 +142,18 @@ struct kvm_create_guest_memfd {
 #define MFD_HUGETLB	0x0004U
 #endif
 
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT	26
+#endif
+#define HUGE_2MB	(21U << MAP_HUGE_SHIFT)	/* MAP_HUGE_2MB, MFD_HUGE_2MB */
+
 #define SZ_2M		0x200000UL
 #define PAGE		0x1000UL
 #define DONE_IPA	0x09000000UL
 
 #define RAM_IPA		0x40000000UL
 #define RAM_SIZE	(4 * SZ_2M)
-#define THP_IPA		0x40800000UL
-#define THP_SIZE	(2 * SZ_2M)
+#define THP_IPA		0x40800000UL	/* rounded up to the host's PMD size */
 #define HUGE_IPA	0x41000000UL
 #define BAR_IPA		0x100000000UL
 #define BAR_MAX		0x100000UL
@@ -193,6 +202,7 @@ static struct {
 	unsigned int ipa_bits;	/* 0: KVM's default */
 	int legacy, quiet, churn;
 	uint64_t pg, code_ipa, mmio_exits;
+	uint64_t blk;		/* host PMD size: THP size, stage-2 L2 block */
 	uint8_t *code;		/* hva of the code slot (legacy: slot 0) */
 	int nmmio_printed;
 	int guest_timeout;	/* s for the touches */
@@ -223,7 +233,8 @@ static void usage(FILE *f)
 		"             [--code-ipa IPA] [--churn SEC] [--vm-in-thread] [--recreate-on-signal]\n"
 		"             [--caps] [--hold SEC] [--quiet] [--stall ID:PAGES] [--guest-timeout SEC]\n"
 		"Creates a KVM VM with known memory slots (default: ram 0x40000000 8M, thp\n"
-		"0x40800000 4M, hugetlb 0x41000000 2M with --hugetlb, bar 0x100000000 with --bar;\n"
+		"0x40800000 2 x PMD size (4M with 4K pages), hugetlb 0x41000000 2M with --hugetlb,\n"
+		"bar 0x100000000 with --bar;\n"
 		"with --slot: the slots given, KIND anon4k|thp|memfd|memfd-huge|hugetlb|bar:PATH|gmem,\n"
 		"FLAGS ro,dirty, plus a code slot id 99 at --code-ipa), runs guest code that touches\n"
 		"chosen pages, prints 'S2VMM ...' lines and holds the VM until stdin closes,\n"
@@ -253,31 +264,40 @@ static uint64_t parse_num(const char *s, const char *what)
 
 /* ---- host memory ---- */
 
+/* Host mappings start on a boundary of 2 MiB and of the host's PMD size. */
+static uint64_t map_align(void)
+{
+	return V.blk > SZ_2M ? V.blk : SZ_2M;
+}
+
 static void *map_anon(uint64_t size, int advice, int extra_flags)
 {
-	/* over-allocate to place the mapping on a 2 MiB boundary */
-	uint64_t len = size + (extra_flags ? 0 : SZ_2M);
+	/* over-allocate to place the mapping on a map_align() boundary */
+	uint64_t al = map_align(), len = size + (extra_flags ? 0 : al);
 	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
 	uintptr_t a;
 
 	if (p == MAP_FAILED)
 		return NULL;
-	a = ((uintptr_t)p + SZ_2M - 1) & ~(SZ_2M - 1);
+	if (extra_flags)	/* MAP_HUGETLB: aligned to its huge page size */
+		return p;
+	a = ((uintptr_t)p + al - 1) & ~(al - 1);
 	if (advice >= 0 && madvise((void *)a, size, advice))
 		die("madvise");
 	return (void *)a;
 }
 
-/* A 2 MiB-aligned MAP_SHARED mapping of fd. */
+/* A map_align()-aligned MAP_SHARED mapping of fd. */
 static void *map_shared_aligned(int fd, uint64_t size)
 {
-	uint8_t *p = mmap(NULL, size + SZ_2M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t al = map_align();
+	uint8_t *p = mmap(NULL, size + al, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uintptr_t a;
 
 	if (p == MAP_FAILED)
 		return NULL;
-	a = ((uintptr_t)p + SZ_2M - 1) & ~(SZ_2M - 1);
+	a = ((uintptr_t)p + al - 1) & ~(al - 1);
 	if (mmap((void *)a, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
 	    MAP_FAILED)
 		return NULL;
@@ -297,13 +317,14 @@ static void alloc_backing(struct slot *s)
 		s->hva = map_anon(s->size, MADV_HUGEPAGE, 0);
 		break;
 	case K_HUGETLB:
-		s->hva = map_anon(s->size, -1, MAP_HUGETLB);
+		s->hva = map_anon(s->size, -1, MAP_HUGETLB | HUGE_2MB);
 		if (!s->hva)
 			die("mmap MAP_HUGETLB (reserve: echo N > /proc/sys/vm/nr_hugepages)");
 		break;
 	case K_MEMFD:
 	case K_MEMFD_HUGE:
-		fd = memfd_create("s2vmm", MFD_CLOEXEC | (s->kind == K_MEMFD_HUGE ? MFD_HUGETLB : 0));
+		fd = memfd_create("s2vmm", MFD_CLOEXEC |
+				  (s->kind == K_MEMFD_HUGE ? MFD_HUGETLB | HUGE_2MB : 0));
 		if (fd < 0)
 			die("memfd_create");
 		if (ftruncate(fd, s->size))
@@ -1243,17 +1264,18 @@ static void setup_legacy(const char *bar, uint64_t bar_size, int hugetlb, int th
 	add_legacy_touch(RAM_IPA + 0x300000, OP_WRITE, 0);
 	add_legacy_touch(RAM_IPA + 0x500000, OP_READ, 0);
 	if (thp) {
-		uint8_t *t = map_anon(THP_SIZE, MADV_HUGEPAGE, 0);
+		uint64_t ipa = (THP_IPA + V.blk - 1) & ~(V.blk - 1);
+		uint8_t *t = map_anon(2 * V.blk, MADV_HUGEPAGE, 0);
 
 		if (!t)
 			die("mmap thp");
-		memset(t, 1, THP_SIZE);	/* prefault: THPs exist before the guest runs */
-		add_legacy_slot("thp", 1, THP_IPA, THP_SIZE, t);
-		add_legacy_touch(THP_IPA, OP_WRITE, 1);
-		add_legacy_touch(THP_IPA + SZ_2M, OP_WRITE, 1);
+		memset(t, 1, 2 * V.blk);	/* prefault: THPs exist before the guest runs */
+		add_legacy_slot("thp", 1, ipa, 2 * V.blk, t);
+		add_legacy_touch(ipa, OP_WRITE, 1);
+		add_legacy_touch(ipa + V.blk, OP_WRITE, 1);
 	}
 	if (hugetlb) {
-		void *h = map_anon(SZ_2M, -1, MAP_HUGETLB);
+		void *h = map_anon(SZ_2M, -1, MAP_HUGETLB | HUGE_2MB);
 
 		if (!h)
 			die("mmap MAP_HUGETLB (reserve some: echo 2 > /proc/sys/vm/nr_hugepages)");
@@ -1327,6 +1349,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	V.pg = sysconf(_SC_PAGESIZE);
+	V.blk = V.pg * (V.pg / 8);
 	V.code_ipa = CODE_IPA;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
