@@ -193,7 +193,7 @@ EOW
 		cmp -s $N/up1.nested_mmu$n $up || echo "note: nested_mmu$n changed while it was read"
 	fi
 else
-	echo "note: no upstream nested_mmuN (kernel without CONFIG_PTDUMP_STAGE2_DEBUGFS): use --kernel perf"
+	echo "note: no upstream nested_mmuN (kernel without CONFIG_PTDUMP_STAGE2_DEBUGFS): use --kernel dbg or perf"
 fi
 
 # L2's own view of L3 (s2probe in L2): the same four pages. FWB and the
