@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Debian package helpers for the lab scripts: a private apt configuration in
 # $S2PROBE_CACHE/apt (never /etc/apt) and a download cache in debs/.
 # Sourced after lab-common.sh, not run.
@@ -19,7 +20,7 @@ apt_opts() {
 
 # papt TOOL ARGS...: run apt-get or apt-cache with the private configuration.
 papt() {
-	local tool=$1
+	local tool=$1 o
 	shift
 	mapfile -t o < <(apt_opts)
 	"$tool" "${o[@]}" "$@"
@@ -34,13 +35,13 @@ setup_apt() {
 		"$APT_DIR/etc/apt.conf.d" "$APT_DIR/etc/trusted.gpg.d" \
 		"$APT_DIR/state/lists/partial" "$APT_DIR/cache/archives/partial"
 	touch "$APT_DIR/state/status"
-	local o="[arch=arm64,amd64 signed-by=$KEYRING]"
+	local opts="[arch=arm64,amd64 signed-by=$KEYRING]"
 	cat >"$APT_DIR/etc/sources.list" <<EOS
-deb $o $MIRROR bookworm main
-deb $o $SEC_MIRROR bookworm-security main
-deb $o $MIRROR bookworm-backports main
-deb $o $MIRROR trixie main
-deb $o $MIRROR trixie-backports main
+deb $opts $MIRROR bookworm main
+deb $opts $SEC_MIRROR bookworm-security main
+deb $opts $MIRROR bookworm-backports main
+deb $opts $MIRROR trixie main
+deb $opts $MIRROR trixie-backports main
 EOS
 	local stamp=$APT_DIR/state/updated
 	if [ "$refresh" = 1 ] || [ ! -e "$stamp" ] ||
@@ -61,6 +62,21 @@ has_pkg() {
 pkg_version() {
 	papt apt-cache show --no-all-versions "$1" 2>/dev/null |
 		sed -n 's/^Version: //p' | head -n 1
+}
+
+# newest_in_suite NAME:ARCH SUITE [MIN]: the newest version of a package in
+# one suite of the private lists (bookworm-backports, trixie, ...), if it is
+# at least MIN; fails when there is none.
+newest_in_suite() {
+	local v best=""
+	while read -r v; do
+		[ -z "${3:-}" ] || dpkg --compare-versions "$v" ge "$3" || continue
+		[ -z "$best" ] || dpkg --compare-versions "$v" gt "$best" || continue
+		best=$v
+	done < <(papt apt-cache madison "$1" 2>/dev/null |
+		awk -F' [|] ' -v s="$2" '{ split($3, u, " "); split(u[2], d, "/"); if (d[1] == s) print $2 }')
+	[ -n "$best" ] || return 1
+	printf '%s\n' "$best"
 }
 
 # download NAME:ARCH [VERSION]: the .deb in $S2PROBE_CACHE/debs (fetched once),
