@@ -45,8 +45,9 @@
  *   Every view shows exactly the window: a leaf reaching outside it is cut
  *   at the window's edges (ipa= and pa= of its first byte inside), and
  *   summary counts only the bytes inside.
- *   pages and ranges show host addresses: they need CAP_SYS_ADMIN (EPERM
- *   and a rate-limited dmesg line otherwise); summary and effective do not.
+ *   pages, ranges and pkvm show host addresses: they need CAP_SYS_ADMIN
+ *   (EPERM and a rate-limited dmesg line otherwise); summary and effective
+ *   do not.
  *
  * Locking: a walk never writes a descriptor. It runs under the read side of
  * kvm->mmu_lock (a shared walk where KVM has them), inside kvm->srcu, for at
@@ -295,9 +296,9 @@ struct s2p_geom {
 	u32 ia_bits;
 	int start_level;
 	bool fwb, lpa2;
-	/* shadow MMUs: the guest hypervisor's context */
+	/* shadow MMUs: the guest hypervisor's VTTBR_EL2 and VTCR_EL2 */
 	bool valid, s2_enabled, pending_unmap;
-	u64 vttbr, vtcr;
+	u64 hyp_vttbr, hyp_vtcr;
 };
 
 /*
@@ -314,16 +315,17 @@ static int s2p_geom_locked(struct kvm *kvm, int nested, struct s2p_geom *g)
 	g->ia_bits = pgt->ia_bits;
 	g->start_level = pgt->start_level;
 	g->fwb = s2p_pgt_fwb(pgt);
-	g->vtcr = s2p_mmu_vtcr(kvm, mmu);
-	g->lpa2 = g->vtcr & S2P_VTCR_DS;
+	/* the host's VTCR_EL2 for this table: DS says how its OAs read */
+	g->lpa2 = s2p_mmu_vtcr(kvm, mmu) & S2P_VTCR_DS;
 	g->valid = true;
 	g->s2_enabled = true;
 	g->pending_unmap = false;
-	g->vttbr = 0;
+	g->hyp_vttbr = 0;
+	g->hyp_vtcr = 0;
 	if (nested >= 0) {
-		g->vttbr = s2p_nested_vttbr(mmu);
-		g->vtcr = s2p_nested_vtcr(mmu);
-		g->valid = !(g->vttbr & S2P_VTTBR_CNP);
+		g->hyp_vttbr = s2p_nested_vttbr(mmu);
+		g->hyp_vtcr = s2p_nested_vtcr(mmu);
+		g->valid = !(g->hyp_vttbr & S2P_VTTBR_CNP);
 		g->s2_enabled = s2p_nested_s2_enabled(mmu);
 		g->pending_unmap = s2p_nested_pending_unmap(mmu);
 	}
@@ -1300,8 +1302,33 @@ static void s2p_restart(struct s2p_iter *it)
  * hold's worth), shown together. seq_file's work per record (start, next,
  * show, its own loop) is then paid once per batch, not once per line; a
  * batch's lines (at most S2P_BATCH) fit the buffer many times over.
- * it->base is the position of the batch in out[], nrecs its records.
+ *
+ * s2p_seek_batch() serves the views and the pkvm view: *base is the
+ * position of the batch held now, *n its records (0 before the first);
+ * refill(it) reads the next batch, setting *n. Returns 1 once the batch at
+ * pos is held, 0 past the last one, or refill's error.
  */
+static int s2p_seek_batch(loff_t pos, loff_t *base, const unsigned int *n,
+			  int (*refill)(void *it), void *it)
+{
+	int ret;
+
+	while (pos >= *base + !!*n) {
+		*base += !!*n;
+		ret = refill(it);
+		if (ret)
+			return ret;
+		if (!*n)
+			return 0;
+	}
+	return 1;
+}
+
+static int s2p_refill_batch(void *it)
+{
+	return s2p_refill(it);
+}
+
 static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
 {
 	struct s2p_iter *it = m->private;
@@ -1309,14 +1336,9 @@ static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
 
 	if (*pos < it->base)
 		s2p_restart(it);
-	while (*pos >= it->base + !!it->nrecs) {
-		it->base += !!it->nrecs;
-		ret = s2p_refill(it);
-		if (ret)
-			return ERR_PTR(ret);
-		if (!it->nrecs)
-			return NULL;
-	}
+	ret = s2p_seek_batch(*pos, &it->base, &it->nrecs, s2p_refill_batch, it);
+	if (ret <= 0)
+		return ret ? ERR_PTR(ret) : NULL;
 	return it->out;
 }
 
@@ -1471,7 +1493,7 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->kvm = kvm;
 	it->space = sp;
 	it->nested = sp->nested;
-	it->vttbr = g.vttbr;
+	it->vttbr = g.hyp_vttbr;
 	it->no_slot = sp->nested < 0 ? S2P_B_NONE : S2P_B_NESTED;
 	it->view = view;
 	it->fwb = g.fwb;
@@ -1508,13 +1530,17 @@ static void s2p_iter_fini(struct s2p_iter *it)
  * pages shows host physical addresses and ranges the VMM's virtual ones:
  * like the PFNs of /proc/pid/pagemap, only for CAP_SYS_ADMIN.
  */
-static bool s2p_may_see_host_addresses(enum s2p_view view)
+static bool s2p_view_shows_host_addresses(enum s2p_view view)
 {
-	if (view != S2P_PAGES && view != S2P_RANGES)
-		return true;
+	return view == S2P_PAGES || view == S2P_RANGES;
+}
+
+/* for the files that show host addresses: pages, ranges and pkvm */
+static bool s2p_may_see_host_addresses(void)
+{
 	if (capable(CAP_SYS_ADMIN))
 		return true;
-	pr_notice_ratelimited("%s (pid %d) refused: pages and ranges show host addresses and need CAP_SYS_ADMIN; summary and effective do not\n",
+	pr_notice_ratelimited("%s (pid %d) refused: pages, ranges and pkvm show host addresses and need CAP_SYS_ADMIN; summary and effective do not\n",
 			      current->comm, task_pid_nr(current));
 	return false;
 }
@@ -1533,7 +1559,7 @@ static int s2p_open_view(struct inode *inode, struct file *file, enum s2p_view v
 	struct s2p_iter *it;
 	int ret;
 
-	if (!s2p_may_see_host_addresses(view))
+	if (s2p_view_shows_host_addresses(view) && !s2p_may_see_host_addresses())
 		return -EPERM;
 	it = __seq_open_private(file, &s2p_seq_ops, sizeof(*it));
 	if (!it)
@@ -1771,13 +1797,14 @@ struct s2p_pkvm_iter {
 	struct kvm *kvm;
 	u64 cursor;		/* next gfn */
 	bool walked;
-	loff_t base;		/* as struct s2p_iter's: one record per batch */
+	loff_t base;		/* s2p_seek_batch()'s: one record per batch */
 	unsigned int n;
 	struct s2p_pkvm_map map[S2P_PKVM_BATCH];
 };
 
-static int s2p_pkvm_refill(struct s2p_pkvm_iter *it)
+static int s2p_pkvm_refill(void *arg)
 {
+	struct s2p_pkvm_iter *it = arg;
 	struct kvm_pgtable *pgt;
 	int ret = 0;
 
@@ -1807,14 +1834,9 @@ static void *s2p_pkvm_start(struct seq_file *m, loff_t *pos)
 		it->base = 0;
 		it->n = 0;
 	}
-	while (*pos >= it->base + !!it->n) {
-		it->base += !!it->n;
-		ret = s2p_pkvm_refill(it);
-		if (ret)
-			return ERR_PTR(ret);
-		if (!it->n)
-			return NULL;
-	}
+	ret = s2p_seek_batch(*pos, &it->base, &it->n, s2p_pkvm_refill, it);
+	if (ret <= 0)
+		return ret ? ERR_PTR(ret) : NULL;
 	return it->map;
 }
 
@@ -1854,7 +1876,7 @@ static int s2p_pkvm_open(struct inode *inode, struct file *file)
 	struct s2p_vm *vm = inode->i_private;
 	struct s2p_pkvm_iter *it;
 
-	if (!s2p_may_see_host_addresses(S2P_PAGES))
+	if (!s2p_may_see_host_addresses())
 		return -EPERM;
 	it = __seq_open_private(file, &s2p_pkvm_seq_ops, sizeof(*it));
 	if (!it)
@@ -1896,7 +1918,7 @@ static void s2p_show_mmu(struct seq_file *m, struct kvm *kvm, int n)
 		seq_printf(m, "%d invalid - - - - - -\n", n);
 		return;
 	}
-	seq_printf(m, "%d valid 0x%016llx 0x%016llx %s %u %d %s\n", n, g.vttbr, g.vtcr,
+	seq_printf(m, "%d valid 0x%016llx 0x%016llx %s %u %d %s\n", n, g.hyp_vttbr, g.hyp_vtcr,
 		   g.s2_enabled ? "enabled" : "disabled", g.ia_bits, g.start_level,
 		   g.pending_unmap ? "yes" : "no");
 }

@@ -78,6 +78,13 @@ case "$(uname -r)" in
 		[ -n "$hva" ] && [ "$(pagemap_pa "$hva")" = "$pa" ] || bad="$bad ${range%%-*}:$pa"
 	done <$V/pkvm
 	expect_eq pkvm-pa-is-vmm-page "" "$bad"
+	# host addresses: without CAP_SYS_ADMIN, EPERM and the dmesg line
+	# that names this view
+	refusals=$(dmesg | grep -c 'pages, ranges and pkvm show host addresses')
+	expect_eq pkvm-needs-cap "cat: $V/pkvm: Operation not permitted" \
+		"$(setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin cat $V/pkvm 2>&1 >/dev/null)"
+	expect_eq pkvm-refusal-in-dmesg $((refusals + 1)) \
+		"$(dmesg | grep -c 'pages, ranges and pkvm show host addresses')"
 	;;
 *)
 	check pkvm-no-mappings-view test ! -e $V/pkvm ;;
