@@ -27,8 +27,9 @@ check:
 	scripts/check
 
 # make check, and DKMS building the Debian package's module in L1 (3.5 min
-# of one core more: over the warm budget of make check), and the 16K and 64K
-# page kernels' suites (scripts/check --granules); .ci/run runs it
+# of one core more: over the warm budget of make check), the nested
+# virtualization suite on the reference kernel (lab-dbg-nv, 3 min), and the
+# 16K and 64K page kernels' suites (scripts/check --granules); .ci/run runs it
 check-full:
 	scripts/check --dkms --granules
 
