@@ -144,6 +144,25 @@ wait_for() {
 	return 1
 }
 
+# freeze PID: stop every thread of a VMM (SIGSTOP) and wait until each one
+# is stopped. KVM maps guest memory in stage 2 only when a running vCPU
+# faults, so the guest's stage 2 then holds still (only the host's own mm
+# work, reclaim or khugepaged, could still unmap). Returns 1 if a thread
+# has not stopped within 10 s. thaw PID lets it run again.
+freeze() {
+	local n=0
+	kill -STOP "$1" || return 1
+	while grep -h '^State:' /proc/"$1"/task/*/status 2>/dev/null | grep -qv 'T (stopped)'; do
+		[ $n -lt 100 ] || return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+thaw() {
+	kill -CONT "$1"
+}
+
 # peer_check NAME S2PROBE_VMDIR KVM_VMDIR: s2probe's pages against upstream's
 # stage-2 ptdump (CONFIG_PTDUMP_STAGE2_DEBUGFS), leaf by leaf, with
 # peer-compare. Silent when the kernel has no KVM_VMDIR/stage2_page_tables.
