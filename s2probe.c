@@ -1303,13 +1303,14 @@ static void s2p_restart(struct s2p_iter *it)
  * show, its own loop) is then paid once per batch, not once per line; a
  * batch's lines (at most S2P_BATCH) fit the buffer many times over.
  *
- * s2p_seek_batch() serves the views and the pkvm view: *base is the
- * position of the batch held now, *n its records (0 before the first);
- * refill(it) reads the next batch, setting *n. Returns 1 once the batch at
- * pos is held, 0 past the last one, or refill's error.
+ * s2p_seek_batch() is the start of the views and of the pkvm view: *base
+ * is the position of the batch held now, *n its records (0 before the
+ * first); refill(it) reads the next batch, setting *n. Returns batch (the
+ * record seq_file shows) once the batch at pos is held, NULL past the last
+ * one, or refill's error as an ERR_PTR.
  */
-static int s2p_seek_batch(loff_t pos, loff_t *base, const unsigned int *n,
-			  int (*refill)(void *it), void *it)
+static void *s2p_seek_batch(loff_t pos, loff_t *base, const unsigned int *n,
+			    int (*refill)(void *it), void *it, void *batch)
 {
 	int ret;
 
@@ -1317,11 +1318,11 @@ static int s2p_seek_batch(loff_t pos, loff_t *base, const unsigned int *n,
 		*base += !!*n;
 		ret = refill(it);
 		if (ret)
-			return ret;
+			return ERR_PTR(ret);
 		if (!*n)
-			return 0;
+			return NULL;
 	}
-	return 1;
+	return batch;
 }
 
 static int s2p_refill_batch(void *it)
@@ -1332,14 +1333,10 @@ static int s2p_refill_batch(void *it)
 static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
 {
 	struct s2p_iter *it = m->private;
-	int ret;
 
 	if (*pos < it->base)
 		s2p_restart(it);
-	ret = s2p_seek_batch(*pos, &it->base, &it->nrecs, s2p_refill_batch, it);
-	if (ret <= 0)
-		return ret ? ERR_PTR(ret) : NULL;
-	return it->out;
+	return s2p_seek_batch(*pos, &it->base, &it->nrecs, s2p_refill_batch, it, it->out);
 }
 
 static void *s2p_seq_next(struct seq_file *m, void *v, loff_t *pos)
@@ -1826,7 +1823,6 @@ static int s2p_pkvm_refill(void *arg)
 static void *s2p_pkvm_start(struct seq_file *m, loff_t *pos)
 {
 	struct s2p_pkvm_iter *it = m->private;
-	int ret;
 
 	if (*pos < it->base) {
 		it->cursor = 0;
@@ -1834,10 +1830,7 @@ static void *s2p_pkvm_start(struct seq_file *m, loff_t *pos)
 		it->base = 0;
 		it->n = 0;
 	}
-	ret = s2p_seek_batch(*pos, &it->base, &it->n, s2p_pkvm_refill, it);
-	if (ret <= 0)
-		return ret ? ERR_PTR(ret) : NULL;
-	return it->map;
+	return s2p_seek_batch(*pos, &it->base, &it->n, s2p_pkvm_refill, it, it->map);
 }
 
 static void *s2p_pkvm_next(struct seq_file *m, void *v, loff_t *pos)
