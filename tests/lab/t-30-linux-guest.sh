@@ -64,8 +64,9 @@ esac
 # the guest is stopped while they are read (T30_FREEZE=0 reads them live, to
 # see the checks below fail on a growing guest). ranges is read again last:
 # if it changed, the host's mm changed stage 2, and all are read again.
+hold=${T30_FREEZE:-1}
 frozen=0
-if [ "${T30_FREEZE:-1}" = 1 ]; then
+if [ "$hold" = 1 ]; then
 	if freeze "$qpid"; then
 		frozen=1
 		ok guest-frozen
@@ -185,7 +186,7 @@ expect_eq filter-clear all "$(cat $V/filter)"
 phase filter-done
 # --- two readers at once, each a full read of the stopped guest: both get
 # exactly what one reader alone gets.
-if [ "${T30_FREEZE:-1}" = 1 ]; then
+if [ "$hold" = 1 ]; then
 	freeze "$qpid" || echo "note: qemu $qpid did not stop: two-readers may see it change"
 fi
 cat $V/pages >/tmp/p0
@@ -194,7 +195,7 @@ r1=$!
 cat $V/pages >/tmp/p2 &
 r2=$!
 wait $r1 $r2
-[ "${T30_FREEZE:-1}" = 0 ] || thaw "$qpid"
+[ "$hold" = 0 ] || thaw "$qpid"
 if [ ! -s /tmp/p0 ]; then
 	not_ok two-readers "a single reader got nothing"
 elif ! cmp -s /tmp/p0 /tmp/p1 || ! cmp -s /tmp/p0 /tmp/p2; then
