@@ -31,7 +31,7 @@ check:
 # virtualization suite on the reference kernel (lab-dbg-nv, 3 min), and the
 # 16K and 64K page kernels' suites (scripts/check --granules); .ci/run runs it
 check-full:
-	scripts/check --dkms --granules
+	scripts/check --full
 
 demo:
 	scripts/demo $(foreach k,$(KERNEL),--kernel $(k))
