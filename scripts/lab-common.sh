@@ -63,6 +63,26 @@ l2_series() {
 	esac
 }
 
+# selftests_series SERIES: the Debian kernel whose source SERIES' kernel is
+# (or is built from): its KVM selftests are the ones to run there
+selftests_series() {
+	case "$1" in
+	dbg | perf | 64k | 7-16k) printf '7\n' ;;
+	6.12-16k) printf '6.12\n' ;;
+	*) printf '%s\n' "$1" ;;
+	esac
+}
+
+# selftests_dir SERIES: where scripts/lab-selftests puts the KVM selftests of
+# SERIES' source ($S2_CACHE/selftests/X.Y); fails if that kernel is not fetched
+selftests_dir() {
+	local rel xy
+	rel=$(cat "$(kdir "$(selftests_series "$1")")/release" 2>/dev/null) || return 1
+	xy=$(printf '%s\n' "$rel" | sed -n 's/^\([0-9]*\.[0-9]*\)\..*/\1/p')
+	[ -n "$xy" ] || return 1
+	printf '%s/selftests/%s\n' "$S2_CACHE" "$xy"
+}
+
 kdir() {
 	printf '%s/kernels/%s\n' "$S2_CACHE" "$1"
 }
