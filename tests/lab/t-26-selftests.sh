@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# s2probe under VMMs nobody here wrote: the kernel's own KVM selftests, built
+# from the same source as this kernel (scripts/lab-selftests), run twice
+# each: once without s2probe, then with a reader looping over vms and every
+# view of every VM (selftest-reader) and, where upstream's stage-2 dump is
+# built in (the reference kernel), pauses (SIGSTOP) that compare s2probe's
+# pages with it leaf by leaf. Each test must end as it did without s2probe;
+# every read must be sane or fail with ENOENT only once its VM is gone; no
+# vms snapshot may miss a live VM; no splat.
+. "$(dirname "$0")/lib.sh"
+
+ST=$LAB/selftests
+if [ ! -d $ST ]; then
+	not_ok selftests-built "no KVM selftests in $ST: run 'scripts/lab-selftests --kernel SERIES'"
+	exit 0
+fi
+phase t26-start
+granule_init
+full=${S2_FULL:-0}
+# seconds between two comparisons with upstream's dump while a test runs
+PAUSE_EVERY=${T26_PAUSE_EVERY:-5}
+LIMIT=${T26_LIMIT:-240}
+
+# The cases: NAME|WHERE|BINARY ARGS. WHERE: check (make check and check-
+# full) or full (make check-full only). Sizes fit emulation: a guest mode
+# (-m) where a test would run every mode it supports, a few iterations.
+# 4K dirty logging (dirty_log_test, its three modes), dirty logging over
+# THP, hugetlb 2M and 1G, shmem (dirty_log_perf_test), memslot add/delete
+# stress and moves (memslot_modification_stress_test, memslot_perf_test),
+# 32,767 memslots (set_memory_region_test), guest_memfd, the arm64 fault
+# and block transition tests, and the MMU stress test.
+CASES="
+dirty-log-4k|check|dirty_log_test -m M40 -i 3 -I 50
+dirty-log-thp|check|dirty_log_perf_test -m M40 -s anonymous_thp -b 64M -i 3
+memslot-stress|check|memslot_modification_stress_test -m M40 -b 16M -i 200
+many-memslots|check|set_memory_region_test
+block-transitions|check|arm64-stage2_block_transitions
+dirty-log-hugetlb-2m|full|dirty_log_perf_test -m M40 -s anonymous_hugetlb_2mb -b 64M -i 3
+dirty-log-shmem|full|dirty_log_perf_test -m M40 -s shmem -b 64M -i 3
+dirty-ring|full|dirty_log_test -m M40 -M dirty-ring -i 3 -I 50
+hugetlb-1g|full|demand_paging_test -m M40 -s anonymous_hugetlb_1gb -b 1G
+memslot-moves|full|memslot_perf_test -f 1 -e 4 -l 1 -r 1
+guest-memfd|full|guest_memfd_test
+page-table|full|kvm_page_table_test -m M40 -s anonymous_thp -b 64M
+page-fault|full|arm64-page_fault_test -m M40
+mmu-stress|full|mmu_stress_test -m 1 -c 1
+"
+
+# -m M40: the guest mode with 40-bit IPAs and 4K pages (VM_MODE_P40V48_4K),
+# which both CPUs have; its number in the source's enum vm_guest_mode was
+# read at build time (scripts/lab-selftests). Other granules: the tests'
+# own choice.
+m40=$(cat $ST/mode-p40v48-4k 2>/dev/null)
+[ "$PG" = 4096 ] && [ -n "$m40" ] || m40=""
+
+# hugetlb pages for the cases that ask for them: 2M ones now; a 1G one if
+# the kernel still finds 1G of free contiguous memory this early
+echo 96 >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages 2>/dev/null
+h1g=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
+[ "$full" = 1 ] && [ -w $h1g ] && echo 1 >$h1g 2>/dev/null
+echo "hugepages: 2M $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages 2>/dev/null)," \
+	"1G $(cat $h1g 2>/dev/null || echo -)"
+
+# status_of RC: pass, skip (KSFT_SKIP, 4), timeout or fail(RC)
+status_of() {
+	case "$1" in
+	0) echo pass ;;
+	4) echo skip ;;
+	124 | 137) echo timeout ;;
+	*) echo "fail($1)" ;;
+	esac
+}
+
+# run_plain NAME ARGS...: the test alone; prints its status
+run_plain() {
+	local name=$1 rc=0
+	shift
+	timeout -s KILL "$LIMIT" "$ST/$@" >"/tmp/st-$name.plain" 2>&1 </dev/null || rc=$?
+	status_of $rc
+}
+
+# peer_pause NAME PID: stop the test, compare every VM of it that KVM dumps
+# with upstream's dump, let it go on. Counts in cmp_n, cmp_ok, leaves_eq.
+peer_pause() {
+	local name=$1 pid=$2 vm
+	freeze "$pid" || { thaw "$pid"; return; }
+	cat $DBG/vms >/tmp/st-pause.vms 2>/dev/null
+	while read -r vm vpid _; do
+		case "$vm" in '#'* | '') continue ;; esac
+		[ "$vpid" = "$pid" ] || continue
+		[ -e "/sys/kernel/debug/kvm/$vm/stage2_page_tables" ] || continue
+		peer_check "st-$name-$cmp_n" "$DBG/$vm" "/sys/kernel/debug/kvm/$vm" >/tmp/st-peer.out
+		cat /tmp/st-peer.out
+		cmp_n=$((cmp_n + 1))
+		if grep -q "PASS peer-" /tmp/st-peer.out; then
+			cmp_ok=$((cmp_ok + 1))
+			leaves_eq=$((leaves_eq + $(sed -n 's/^peer: \([0-9]*\) leaves equal.*/\1/p' /tmp/st-peer.out | head -n 1)))
+		fi
+	done </tmp/st-pause.vms
+	thaw "$pid"
+}
+
+# run_read NAME ARGS...: the test with the reader, and pauses where
+# upstream's dump exists; prints its status
+run_read() {
+	local name=$1 rc=0 pid rpid next
+	shift
+	rm -f /tmp/st-stop
+	"$LAB/tests/selftest-reader" /tmp/st-stop "/tmp/st-$name.stats" "/tmp/st-$name.events" &
+	rpid=$!
+	timeout -s KILL "$LIMIT" "$ST/$@" >"/tmp/st-$name.read" 2>&1 </dev/null &
+	pid=$!
+	next=$(($(date +%s) + 2))
+	while kill -0 $pid 2>/dev/null; do
+		if [ -e /sys/kernel/debug/kvm ] && [ "$(date +%s)" -ge $next ]; then
+			# the test itself, not timeout(1), holds the VMs
+			peer_pause "$name" "$(pgrep -P $pid | head -n 1)" >>"/tmp/st-$name.peer"
+			next=$(($(date +%s) + PAUSE_EVERY))
+		fi
+		sleep 0.5
+	done
+	wait $pid || rc=$?
+	touch /tmp/st-stop
+	wait $rpid
+	status_of $rc
+}
+
+load_s2probe
+printf '%-22s %-8s %-8s %6s %6s %5s %5s %6s %8s %s\n' "# test" plain read vms reads enoent live missing peer leaves_eq \
+	>/tmp/st-table
+while IFS='|' read -r name where cmd; do
+	[ -n "$name" ] || continue
+	[ "$where" = check ] || [ "$full" = 1 ] || continue
+	if [ -n "$m40" ]; then cmd=${cmd//-m M40/-m $m40}; else cmd=${cmd//-m M40/}; fi
+	bin=${cmd%% *}
+	if [ ! -x "$ST/$bin" ]; then
+		echo "note: $name: this kernel's selftests have no $bin"
+		continue
+	fi
+	phase "st-$name"
+	rmmod s2probe
+	# shellcheck disable=SC2086 # cmd: the test's words
+	plain=$(run_plain "$name" $cmd)
+	load_s2probe
+	cmp_n=0 cmp_ok=0 leaves_eq=0
+	: >"/tmp/st-$name.peer"
+	# shellcheck disable=SC2086
+	read_st=$(run_read "$name" $cmd)
+	grep -E 'S2TEST|^note' "/tmp/st-$name.peer"
+	# shellcheck disable=SC1090
+	. "/tmp/st-$name.stats" 2>/dev/null || { vms_reads=0 reads=0 enoent_gone=0 enoent_live=0 insane=0 errors=0 missing=0; }
+	printf '%-22s %-8s %-8s %6s %6s %5s %5s %6s %8s %s\n' "$name" "$plain" "$read_st" "$vms_reads" \
+		"$reads" "$enoent_gone" "$enoent_live" "$missing" "$cmp_ok/$cmp_n" "$leaves_eq" >>/tmp/st-table
+	tail -n 1 /tmp/st-table
+	if [ "$plain" = "$read_st" ] && [ "$plain" != timeout ]; then
+		ok "st-$name-status"
+	else
+		not_ok "st-$name-status" "without s2probe '$plain', with readers '$read_st': $(tail -n 3 "/tmp/st-$name.read" | tr '\n' ' ')"
+		cp "/tmp/st-$name.plain" "/tmp/st-$name.read" $OUT/ 2>/dev/null
+	fi
+	if [ "$reads" -gt 0 ] && [ "$insane" = 0 ] && [ "$errors" = 0 ] && [ "$enoent_live" = 0 ] && [ "$missing" = 0 ]; then
+		ok "st-$name-reads"
+	else
+		not_ok "st-$name-reads" "$reads reads: $insane insane, $errors errors, $enoent_live ENOENT on a live VM, $missing vms snapshots missing a live VM; first: $(head -n 1 "/tmp/st-$name.events")"
+		cp "/tmp/st-$name.events" $OUT/ 2>/dev/null
+	fi
+done <<EOF
+$CASES
+EOF
+echo "selftests table (reads: view reads; enoent: ENOENT after the VM was gone; live: ENOENT on a live VM; peer: comparisons equal/made):"
+cat /tmp/st-table
+cp /tmp/st-table $OUT/selftests-table 2>/dev/null
+dmesg_clean st-dmesg
+phase t26-end
