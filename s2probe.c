@@ -1975,11 +1975,19 @@ struct s2p_vms_snap {
 static void s2p_vm_line(struct s2p_found *f, struct s2p_vm_line *l)
 {
 	struct kvm *kvm = f->kvm;
+	struct kvm_memslots *slots;
 	struct kvm_memory_slot *ms;
 	int bkt, idx;
 
 	idx = srcu_read_lock(&kvm->srcu);
-	kvm_for_each_memslot(ms, bkt, kvm_memslots(kvm))
+	/*
+	 * The active set is read once: kvm_for_each_memslot() evaluates its
+	 * set argument at every step, and a memslot update swaps the sets at
+	 * any time (srcu only keeps the old one alive), which would follow
+	 * one set's hash chains with the other's node index.
+	 */
+	slots = kvm_memslots(kvm);
+	kvm_for_each_memslot(ms, bkt, slots)
 		l->nslots++;
 	srcu_read_unlock(&kvm->srcu, idx);
 	s2p_vm_name(f, l->name, sizeof(l->name));
