@@ -654,6 +654,9 @@ static void s2p_vm_remove(struct s2p_vm *vm)
  * Scan for VMs and bring the directories in line: the ones whose VM is
  * gone are removed first, so that a new VM that got the same "<pid>-<fd>"
  * (the VMM closed its VM and created another) gets its directory.
+ * The scan runs under s2p_vms_lock: a scan that two readers of vms made
+ * side by side and applied one after the other would let the older one
+ * remove the directory of a VM created between the two.
  * On success s->found holds a reference on each VM found.
  */
 static int s2p_rescan(struct s2p_scan *s)
@@ -666,8 +669,8 @@ static int s2p_rescan(struct s2p_scan *s)
 	s->found = kcalloc(s->max, sizeof(*s->found), GFP_KERNEL);
 	if (!s->found)
 		return -ENOMEM;
-	s2p_scan_all(s);
 	mutex_lock(&s2p_vms_lock);
+	s2p_scan_all(s);
 	list_for_each_entry(vm, &s2p_vms, node) {
 		vm->seen = false;
 		for (i = 0; i < s->nr && !vm->seen; i++)
