@@ -56,6 +56,16 @@ typedef signed char s8;
 #endif
 #endif
 
+/*
+ * A descriptor read outside the walker, which faults may change under the
+ * read lock: one load, never torn or repeated (READ_ONCE() in the kernel).
+ */
+#ifdef __KERNEL__
+#define S2P_READ_ONCE(x)	READ_ONCE(x)
+#else
+#define S2P_READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+#endif
+
 #define S2P_BIT(n)		(1ULL << (n))
 #define S2P_GENMASK(h, l)	((~0ULL >> (63 - (h))) & (~0ULL << (l)))
 
@@ -247,7 +257,7 @@ static inline unsigned int s2p_count_pages(const u64 *table, unsigned int first,
 	unsigned int i, n = 0;
 
 	for (i = first; i <= last; i++) {
-		u64 raw = table[i];
+		u64 raw = S2P_READ_ONCE(table[i]);
 
 		if (!s2p_is_leaf_at(raw, 3))
 			continue;
@@ -854,20 +864,81 @@ static inline size_t s2p_fmt_page(char *buf, size_t len, u64 ipa, u64 pa,
 	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
 }
 
+/*
+ * What a VM's owner controls, a process name or a file path (a memfd's name
+ * is any bytes), is printed as one token that cannot forge a field or a
+ * line, the way /proc escapes such strings (seq_escape()): a space, a
+ * backslash and every byte outside printable ASCII become "\ooo", three
+ * octal digits. A backslash always starts an escape, so decoding is exact.
+ */
+static inline bool s2p_esc_plain(unsigned char c)
+{
+	return c > ' ' && c < 0x7f && c != '\\';
+}
+
+static inline char *s2p_esc_byte(char *p, unsigned char c)
+{
+	if (s2p_esc_plain(c)) {
+		*p++ = (char)c;
+		return p;
+	}
+	*p++ = '\\';
+	*p++ = (char)('0' + (c >> 6));
+	*p++ = (char)('0' + ((c >> 3) & 7));
+	*p++ = (char)('0' + (c & 7));
+	return p;
+}
+
+#define S2P_ESC_CUT		"..."	/* marks a string cut to its end */
+
+/*
+ * @src's @n bytes escaped into @dst, NUL-terminated (@len > 4). What does
+ * not fit is cut from the front (a path's end names the file), at a byte
+ * boundary, and S2P_ESC_CUT takes its place: an absolute path never starts
+ * so. Returns the length written.
+ */
+static inline size_t s2p_escape_tail(char *dst, size_t len, const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = n, need = 0, cost;
+	char *p = dst;
+
+	while (i > 0) {
+		cost = s2p_esc_plain(s[i - 1]) ? 1 : 4;
+		if (need + cost + 1 > len)
+			break;
+		need += cost;
+		i--;
+	}
+	if (i > 0) {
+		/* cut: make room for the mark */
+		while (need + sizeof(S2P_ESC_CUT) > len && i < n)
+			need -= s2p_esc_plain(s[i++]) ? 1 : 4;
+		__builtin_memcpy(p, S2P_ESC_CUT, sizeof(S2P_ESC_CUT) - 1);
+		p += sizeof(S2P_ESC_CUT) - 1;
+	}
+	for (; i < n; i++)
+		p = s2p_esc_byte(p, s[i]);
+	*p = '\0';
+	return (size_t)(p - dst);
+}
+
 /* What a ranges line says of the host side of its range. */
 struct s2p_host {
 	int slot;		/* -1: no memslot */
 	bool has_hva;		/* false: "hva=-" (no slot, or guest_memfd) */
 	u64 hva;
-	const char *backing;	/* "anon", "file:/path", "pfnmap", ... */
+	const char *backing;	/* "anon", "file", "pfnmap", ... */
 	const char *bdf;	/* PCI device, NULL: not a BAR */
 	int bar;
 	bool wc;
+	const char *path;	/* escaped (s2p_escape_tail()), NULL: none */
 };
 
 /*
  * A ranges line: "0x<start:16>-0x<end:16> <size> map=<leaf size> L<level>
- * <attrs> slot=<id|-> hva=<0x..|-> <backing>[ pci=<bdf> bar=<n>][ wc]\n".
+ * <attrs> slot=<id|-> hva=<0x..|-> <backing>[ pci=<bdf> bar=<n>][ wc]
+ * [ path=<escaped path>]\n": what the VM's owner named comes last.
  * Returns its length; 0 if @len is too small.
  */
 static inline size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
@@ -909,6 +980,39 @@ static inline size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
 		s2p_out_dec(&o, h->bar);
 	}
 	if (h->wc)
+		s2p_out_str(&o, " wc");
+	if (h->path) {
+		s2p_out_str(&o, " path=");
+		s2p_out_str(&o, h->path);
+	}
+	s2p_out_chr(&o, '\n');
+	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
+}
+
+/*
+ * A bars line, which shows no host address: "0x<start:16>-0x<end:16>
+ * <size> pci=<bdf> bar=<n> <MEMATTR>[ wc]\n". Returns its length; 0 if
+ * @len is too small.
+ */
+static inline size_t s2p_fmt_bar(char *buf, size_t len, u64 ipa, u64 size, const char *bdf,
+				 int bar, const char *mt_name, bool wc)
+{
+	struct s2p_out o;
+
+	s2p_out_init(&o, buf, len);
+	s2p_out_str(&o, "0x");
+	s2p_out_hex(&o, ipa, 16);
+	s2p_out_str(&o, "-0x");
+	s2p_out_hex(&o, ipa + size, 16);
+	s2p_out_chr(&o, ' ');
+	s2p_out_size(&o, size);
+	s2p_out_str(&o, " pci=");
+	s2p_out_str(&o, bdf);
+	s2p_out_str(&o, " bar=");
+	s2p_out_dec(&o, bar);
+	s2p_out_chr(&o, ' ');
+	s2p_out_str(&o, mt_name);
+	if (wc)
 		s2p_out_str(&o, " wc");
 	s2p_out_chr(&o, '\n');
 	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);

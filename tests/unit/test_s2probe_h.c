@@ -1099,6 +1099,8 @@ static void model_range(char *buf, size_t len, unsigned long long ipa, unsigned 
 		n += snprintf(buf + n, len - n, " pci=%s bar=%d", h->bdf, h->bar);
 	if (h->wc)
 		n += snprintf(buf + n, len - n, " wc");
+	if (h->path)
+		n += snprintf(buf + n, len - n, " path=%s", h->path);
 	snprintf(buf + n, len - n, "\n");
 }
 
@@ -1153,9 +1155,10 @@ static void test_hex(void)
 static void test_lines(void)
 {
 	static const char * const backings[] = {
-		"anon", "anon-thp", "hugetlb", "file:/memfd:s2vmm (deleted)", "pfnmap", "io",
-		"gone", "gmem", "none",
-		"file:/a/very/long/path/name/that/s2probe/cuts/to/the/last/ninety-five/bytes/x",
+		"anon", "anon-thp", "hugetlb", "file", "pfnmap", "io", "gone", "gmem", "none",
+	};
+	static const char * const paths[] = {
+		NULL, "/memfd:s2vmm\\040(deleted)", "...ath/that/s2probe/cuts/to/the/end/x",
 	};
 	char got[512], want[512], name[S2P_MT_NAME_MAX];
 	struct s2p_piece mid = { .key = ~0ULL }, tail = { .key = ~0ULL };
@@ -1188,7 +1191,7 @@ static void test_lines(void)
 			.slot = (int)(rnd() % 40) - 5, .has_hva = rnd() % 4, .hva = rnd() >> (rnd() % 64),
 			.backing = backings[rnd() % N(backings)],
 			.bdf = rnd() % 4 ? NULL : "0000:00:03.0", .bar = (int)(rnd() % 6),
-			.wc = !(rnd() % 5),
+			.wc = !(rnd() % 5), .path = paths[rnd() % N(paths)],
 		};
 		model_range(want, sizeof(want), ipa, size, &l, fwb, &h);
 		n = s2p_fmt_range(got, sizeof(got), ipa, size, &l, name, &h);
@@ -1196,6 +1199,23 @@ static void test_lines(void)
 		if (i < 2000)
 			check(!s2p_fmt_range(got, strlen(want), ipa, size, &l, name, &h),
 			      "range %u: a buffer one byte short gives 0", i);
+	}
+	for (i = 0; i < 5000; i++) {
+		static const char * const bdfs[] = { "0000:00:03.0", "0001:ff:1f.7", "dead:be:ef.0" };
+		unsigned long long ipa = rnd() >> (rnd() % 64), size = (rnd() >> (rnd() % 64)) | 1;
+		const char *bdf = bdfs[rnd() % N(bdfs)];
+		int bar = (int)(rnd() % 6);
+		bool wc = rnd() & 1, fwb = rnd() & 1;
+		char sz[S2P_SIZE_NAME_MAX];
+
+		s2p_memattr_name(rnd() % 16, fwb, name, sizeof(name));
+		snprintf(want, sizeof(want), "0x%016llx-0x%016llx %s pci=%s bar=%d %s%s\n", ipa,
+			 ipa + size, s2p_size_name(size, sz, sizeof(sz)), bdf, bar, name,
+			 wc ? " wc" : "");
+		n = s2p_fmt_bar(got, sizeof(got), ipa, size, bdf, bar, name, wc);
+		check_line("bar", i, got, n, want);
+		check(!s2p_fmt_bar(got, strlen(want), ipa, size, bdf, bar, name, wc),
+		      "bar %u: a buffer one byte short gives 0", i);
 	}
 	for (m = 0; m < 32; m++) {
 		model_effective_tail(want, sizeof(want), m & 15, m >> 4);
@@ -1219,6 +1239,105 @@ static void test_lines(void)
 		n = s2p_fmt_range(got, sizeof(got), 0x8000000000ULL, 0x10000, &l, "NORMAL_NC", &h);
 		check_line("README range", 0, got, n,
 			   "0x0000008000000000-0x0000008000010000 64K map=4K L3 NORMAL_NC RW xn VTCR AF - slot=4 hva=0xffffb1abb000 pfnmap pci=0000:00:03.0 bar=2\n");
+		h = (struct s2p_host){ .slot = 0, .has_hva = true, .hva = 0x7fff7e000000ULL,
+				       .backing = "file", .bar = -1,
+				       .path = "/memfd:ram\\040pci=0000:03:00.0\\040bar=0\\040(deleted)" };
+		s2p_leaf_decode(0x00400000400007f7ULL, 3, 12, true, &l);
+		n = s2p_fmt_range(got, sizeof(got), 0x40000000, 0x1000, &l, "NORMAL_WB", &h);
+		check_line("hostile memfd range", 0, got, n,
+			   "0x0000000040000000-0x0000000040001000 4K map=4K L3 NORMAL_WB RW xn VTCR AF - slot=0 hva=0x7fff7e000000 file path=/memfd:ram\\040pci=0000:03:00.0\\040bar=0\\040(deleted)\n");
+	}
+}
+
+/* The reference: escape every byte as the rule says, one at a time. */
+static size_t model_escape(char *buf, const unsigned char *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] > 0x20 && s[i] < 0x7f && s[i] != '\\')
+			buf[k++] = (char)s[i];
+		else
+			k += (size_t)sprintf(buf + k, "\\%03o", s[i]);
+	}
+	buf[k] = '\0';
+	return k;
+}
+
+/* Decode "\ooo" escapes: what the s2probe command does. */
+static size_t model_unescape(unsigned char *out, const char *s)
+{
+	size_t k = 0;
+
+	while (*s) {
+		if (*s == '\\') {
+			out[k++] = (unsigned char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			out[k++] = (unsigned char)*s++;
+		}
+	}
+	return k;
+}
+
+/*
+ * s2p_escape_tail() against the model: every byte value, hostile names
+ * (a newline, spaces, a forged field, bytes that are not UTF-8), random
+ * strings and every buffer size: the result is one token (no byte outside
+ * printable ASCII but the escapes' digits, no space), fits, decodes to the
+ * input or, when cut, to the input's end behind "...", and is the longest
+ * such end.
+ */
+static void test_escape(void)
+{
+	static const char * const hostile[] = {
+		"qemu\nforged 1 2 3", "a b\tc", "ram pci=0000:03:00.0 bar=2", "\xff\xfe\x80 bad utf-8",
+		"back\\slash", "/memfd:s2vmm (deleted)", "", "\xc3\xa9t\xc3\xa9",
+	};
+	char got[1200], want[1200], one[8];
+	unsigned char src[300], dec[1200];
+	unsigned int i, c;
+	size_t n, len, k, w;
+
+	for (c = 0; c < 256; c++) {
+		src[0] = (unsigned char)c;
+		model_escape(want, src, 1);
+		s2p_escape_tail(got, sizeof(got), (const char *)src, 1);
+		check_str(got, want, "escape byte 0x%02x", c);
+	}
+	for (i = 0; i < N(hostile) + 3000; i++) {
+		if (i < N(hostile)) {
+			n = strlen(hostile[i]);
+			memcpy(src, hostile[i], n);
+		} else {
+			n = rnd() % 200;
+			for (k = 0; k < n; k++)
+				src[k] = (unsigned char)(rnd() % 4 ? ' ' + rnd() % 95 : rnd() % 256);
+		}
+		w = model_escape(want, src, n);
+		for (len = 5; len <= w + 2; len += 1 + (i >= N(hostile)) * (rnd() % 7)) {
+			size_t got_n = s2p_escape_tail(got, len, (const char *)src, n), dn;
+			bool cut = got_n != w;
+			const char *body = got + (cut ? 3 : 0);
+
+			check(got_n == strlen(got) && got_n < len, "escape %u len %zu: wrote %zu", i,
+			      len, got_n);
+			for (k = 0; k < got_n; k++)
+				check(got[k] > ' ' && got[k] < 0x7f, "escape %u: byte 0x%02x in the token",
+				      i, (unsigned char)got[k]);
+			if (!cut) {
+				check_str(got, want, "escape %u len %zu", i, len);
+				continue;
+			}
+			check(!strncmp(got, "...", 3), "escape %u len %zu: cut without '...'", i, len);
+			dn = model_unescape(dec, body);
+			check(dn <= n && !memcmp(dec, src + n - dn, dn),
+			      "escape %u len %zu: '%s' is not the input's end", i, len, got);
+			/* the longest end that fits: one more byte would not */
+			if (dn < n)
+				check(got_n + model_escape(one, src + n - dn - 1, 1) >= len,
+				      "escape %u len %zu: '%s' could keep one more byte", i, len, got);
+		}
 	}
 }
 
@@ -1301,6 +1420,7 @@ int main(void)
 	test_hex();
 	test_lines();
 	test_count_pages();
+	test_escape();
 	printf("%lu passed, %lu failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
