@@ -29,6 +29,9 @@
  *     KIND  anon4k      anonymous, MADV_NOHUGEPAGE, not prefaulted
  *           thp         anonymous, MADV_HUGEPAGE, prefaulted (THPs exist)
  *           memfd       memfd_create + MAP_SHARED, prefaulted
+ *           memfd=HEX   the same, the memfd named by the bytes HEX spells
+ *                       (any byte but NUL: hostile names for s2probe)
+ *           delfile     a file in /tmp, MAP_SHARED, prefaulted, unlinked
  *           memfd-huge  memfd_create(MFD_HUGETLB|MFD_HUGE_2MB), prefaulted
  *           hugetlb     MAP_PRIVATE|MAP_HUGETLB|MAP_HUGE_2MB, prefaulted
  *                       (2M huge pages whatever the granule: a PMD with 4K
@@ -168,9 +171,9 @@ struct kvm_create_guest_memfd {
 enum { OP_WRITE, OP_READ, OP_EXEC };
 static const char * const op_names[] = { "write", "read", "exec" };
 
-enum { K_ANON4K, K_THP, K_MEMFD, K_MEMFD_HUGE, K_HUGETLB, K_BAR, K_GMEM };
+enum { K_ANON4K, K_THP, K_MEMFD, K_MEMFD_HUGE, K_HUGETLB, K_BAR, K_GMEM, K_DELFILE };
 static const char * const kind_names[] = {
-	"anon4k", "thp", "memfd", "memfd-huge", "hugetlb", "bar", "gmem",
+	"anon4k", "thp", "memfd", "memfd-huge", "hugetlb", "bar", "gmem", "delfile",
 };
 
 struct slot {
@@ -181,6 +184,7 @@ struct slot {
 	uint32_t flags;		/* KVM_MEM_* as created */
 	const char *path;	/* bar */
 	int gmem_fd;
+	char *memfd_name;	/* memfd=HEX, NULL: "s2vmm" */
 };
 
 struct touch {
@@ -323,7 +327,7 @@ static void alloc_backing(struct slot *s)
 		break;
 	case K_MEMFD:
 	case K_MEMFD_HUGE:
-		fd = memfd_create("s2vmm", MFD_CLOEXEC |
+		fd = memfd_create(s->memfd_name ? s->memfd_name : "s2vmm", MFD_CLOEXEC |
 				  (s->kind == K_MEMFD_HUGE ? MFD_HUGETLB | HUGE_2MB : 0));
 		if (fd < 0)
 			die("memfd_create");
@@ -332,6 +336,16 @@ static void alloc_backing(struct slot *s)
 		s->hva = map_shared_aligned(fd, s->size);
 		close(fd);
 		break;
+	case K_DELFILE: {
+		char path[] = "/tmp/s2vmm-delfile.XXXXXX";
+
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, s->size) || unlink(path))
+			die("delfile");
+		s->hva = map_shared_aligned(fd, s->size);
+		close(fd);
+		break;
+	}
 	case K_BAR: {
 		struct stat st;
 
@@ -490,7 +504,7 @@ static int churn_slot(const struct slot *s)
 {
 	return s->id != CODE_SLOT && !(s->flags & KVM_MEM_READONLY) &&
 	       (s->kind == K_ANON4K || s->kind == K_THP || s->kind == K_MEMFD ||
-		s->kind == K_MEMFD_HUGE || s->kind == K_HUGETLB);
+		s->kind == K_MEMFD_HUGE || s->kind == K_HUGETLB || s->kind == K_DELFILE);
 }
 
 /*
@@ -1111,6 +1125,20 @@ static void parse_slot(char *spec)
 	if (!strncmp(kind, "bar:", 4)) {
 		s->kind = K_BAR;
 		s->path = kind + 4;
+	} else if (!strncmp(kind, "memfd=", 6)) {
+		size_t i, len = strlen(kind + 6);
+
+		s->kind = K_MEMFD;
+		s->memfd_name = calloc(len / 2 + 1, 1);
+		if (!s->memfd_name || !len || len % 2)
+			bad("memfd=HEX wants an even number of hex digits, got '%s'", kind + 6);
+		for (i = 0; i < len / 2; i++) {
+			unsigned int b;
+
+			if (sscanf(kind + 6 + 2 * i, "%2x", &b) != 1 || !b)
+				bad("memfd=HEX: bad byte at '%s'", kind + 6 + 2 * i);
+			s->memfd_name[i] = (char)b;
+		}
 	} else {
 		for (k = 0; k < (int)(sizeof(kind_names) / sizeof(kind_names[0])); k++)
 			if (!strcmp(kind, kind_names[k]) && k != K_BAR)
@@ -1180,7 +1208,7 @@ static void setup_stall(void)
 	size = (NR_PHASES * V.stall_pages * sizeof(uint32_t) + V.pg - 1) & ~(V.pg - 1);
 	r = &slots[nslots];
 	*r = (struct slot){ "results", RESULTS_SLOT, K_ANON4K, V.code_ipa + SZ_2M, size, NULL, 0,
-			    NULL, -1 };
+			    NULL, -1, NULL };
 	for (i = 0; i < nslots; i++)
 		if (overlaps(r->ipa, r->size, slots[i].ipa, slots[i].size) ||
 		    slots[i].id == RESULTS_SLOT)
@@ -1217,7 +1245,7 @@ static void setup_spec(void)
 				bad("slot %s overlaps another slot or reuses its id", s->name);
 	}
 	c = &slots[nslots++];
-	*c = (struct slot){ "code", CODE_SLOT, K_ANON4K, V.code_ipa, 2 * V.pg, NULL, 0, NULL, -1 };
+	*c = (struct slot){ "code", CODE_SLOT, K_ANON4K, V.code_ipa, 2 * V.pg, NULL, 0, NULL, -1, NULL };
 	c->hva = map_anon(c->size, MADV_NOHUGEPAGE, 0);
 	if (!c->hva)
 		die("mmap code");
@@ -1243,7 +1271,7 @@ static void setup_spec(void)
 
 static void add_legacy_slot(const char *name, int id, uint64_t ipa, uint64_t size, void *hva)
 {
-	slots[nslots++] = (struct slot){ name, id, K_ANON4K, ipa, size, hva, 0, NULL, -1 };
+	slots[nslots++] = (struct slot){ name, id, K_ANON4K, ipa, size, hva, 0, NULL, -1, NULL };
 }
 
 static void add_legacy_touch(uint64_t ipa, int op, int slot)
