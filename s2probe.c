@@ -5,7 +5,8 @@
  * /sys/kernel/debug/s2probe/
  *   vms          "# name pid fd comm ipa_bits start_level granule fwb mode memslots"
  *                then one line per VM, e.g.
- *                "1234-11 1234 11 qemu-system-aar 40 1 4K fwb=on VHE 3".
+ *                "1234-11 1234 11 qemu-system-aar 40 1 4K fwb=on VHE 3";
+ *                comm is escaped (see "Escapes" below).
  *                Opening it rescans the VMs (there is no VM notifier); the
  *                lines are taken at open, so any read of that open file,
  *                pread included, shows the same snapshot.
@@ -13,23 +14,26 @@
  *     ranges     consecutive leaves with the same attributes, one line each:
  *                0x<start>-0x<end> <size> map=<leaf size> L<level> <MEMATTR>
  *                <RW|R-|-W|--> <x|pxn|xn|uxn> <NSH|OSH|ISH|VTCR> <AF|--> <C|->
- *                slot=<id|-> hva=0x<hva|-> <backing>
- *                backing: anon, anon-thp, hugetlb, file:<path>, pfnmap, io,
+ *                slot=<id|-> hva=0x<hva|-> <backing>[ pci=<BDF> bar=<n>][ wc]
+ *                [ path=<path>]
+ *                backing: anon, anon-thp, hugetlb, file, pfnmap, io,
  *                gmem (guest_memfd: no userspace mapping), none (no memslot),
- *                gone (the VMM's mm has exited), nested (see nested/), each
- *                followed by " pci=<BDF> bar=<n>" when the page is in a PCI BAR and
- *                " wc" for a sysfs resourceN_wc mapping. Leaves merge when
- *                contiguous in IPA, PA and HVA with equal attributes.
+ *                gone (the VMM's mm has exited), nested (see nested/);
+ *                " pci=<BDF> bar=<n>" when the page is in a PCI BAR, " wc"
+ *                for a sysfs resourceN_wc mapping, and last, for file, the
+ *                escaped path (cut to its end, after "...", past 95 bytes).
+ *                Leaves merge when contiguous in IPA, PA and HVA with equal
+ *                attributes.
  *     pages      one line per leaf: 0x<ipa> L<level> map=<size> desc=0x<raw>
  *                pa=0x<pa> <MEMATTR> <ap> <xn> <sh> <AF|--> <C|-> sw=0x<n>
- *     summary    key=value: vm, fwb, granule, ipa_bits, leaves, bytes,
- *                bytes.<MEMATTR>, leaves.<MEMATTR>, leaves.map.<size>,
- *                bytes.map.<size>
+ *     summary    key=value: vm, window=0x<start>-0x<end> (what it counted),
+ *                fwb, granule, ipa_bits, leaves, bytes, bytes.<MEMATTR>,
+ *                leaves.<MEMATTR>, leaves.map.<size>, bytes.map.<size>
  *     effective  0x<start>-0x<end> s2=<MEMATTR> <S1TYPE>:<RESULT>... : what
- *                each stage-1 type becomes in that range (Arm ARM rules)
- *     filter     "START LEN" limits the views to [START, START+LEN), which
- *                need not be page aligned; "all" or "clear" resets; reads
- *                "0x<start> 0x<len>" or "all"
+ *                each stage-1 type becomes in that range (Arm ARM rules);
+ *                IPA-contiguous leaves of one MemAttr make one line
+ *     bars       0x<start>-0x<end> <size> pci=<BDF> bar=<n> <MEMATTR>[ wc]:
+ *                the guest memory that is a host PCI BAR, no host address
  *     nested/    only for a VM whose vCPUs have EL2 (nested virtualization,
  *                6.12+): the shadow stage 2 KVM keeps for each context of the
  *                guest hypervisor (its VTTBR_EL2 and VTCR_EL2):
@@ -37,17 +41,24 @@
  *                a line per shadow MMU: "0 valid 0x<vttbr> 0x<vtcr>
  *                enabled|disabled <ipa bits> <start level> yes|no" or
  *                "1 invalid - - - - - -"
- *       <n>/     ranges, pages, summary (with a "nested=<n>" line),
- *                effective and filter of shadow MMU n, as above; their IPAs
+ *       <n>/     ranges, pages, summary (with a "nested=<n>" line) and
+ *                effective of shadow MMU n, as above; their IPAs
  *                are the nested guest's, so ranges shows slot=- hva=- nested.
  *                A read ends with ESTALE if KVM gives that MMU to another
  *                context meanwhile.
- *   Every view shows exactly the window: a leaf reaching outside it is cut
- *   at the window's edges (ipa= and pa= of its first byte inside), and
- *   summary counts only the bytes inside.
+ *   Windows: each open file of a view has its own, the whole IPA space
+ *   until its reader sets one with lseek(fd, START, SEEK_DATA) (the start;
+ *   the end goes back to the IPA space's) and lseek(fd, END, SEEK_HOLE)
+ *   (the end, above the start): both return 0, restart the view and need
+ *   no write access (they work under lockdown); EINVAL for an empty window
+ *   or one past the IPA space. A view shows exactly its window: a leaf
+ *   reaching outside it is cut at the window's edges (ipa= and pa= of its
+ *   first byte inside), and summary counts only the bytes inside.
+ *   Escapes: what a VM's owner names (comm, a file path) is one token:
+ *   a space, a backslash and each byte outside printable ASCII as "\ooo".
  *   pages, ranges and pkvm show host addresses: they need CAP_SYS_ADMIN
- *   (EPERM and a rate-limited dmesg line otherwise); summary and effective
- *   do not.
+ *   (EPERM and a rate-limited dmesg line otherwise); summary, effective
+ *   and bars do not.
  *
  * Locking: a walk never writes a descriptor. It runs under the read side of
  * kvm->mmu_lock (a shared walk where KVM has them), inside kvm->srcu, for at
@@ -344,10 +355,8 @@ static int s2p_get_geom(struct kvm *kvm, int nested, struct s2p_geom *g)
 
 /* ---- Kernel internals found at load ---- */
 
-typedef int (*s2p_walk_fn)(struct kvm_pgtable *pgt, u64 addr, u64 size,
-			   struct kvm_pgtable_walker *walker);
-
-static s2p_walk_fn s2p_pgtable_walk;
+/* its own prototype: a kernel that changes it fails the build, not a read */
+static typeof(&kvm_pgtable_walk) s2p_pgtable_walk;
 static const void *s2p_vm_ioctl;	/* identifies KVM VM files */
 
 static unsigned long s2p_lookup(const char *name)
@@ -388,7 +397,7 @@ static int s2p_resolve(void)
 			return -ENOENT;
 		}
 	}
-	s2p_pgtable_walk = (s2p_walk_fn)addr[0];
+	s2p_pgtable_walk = (typeof(s2p_pgtable_walk))addr[0];
 	s2p_vm_ioctl = (const void *)addr[1];
 	return 0;
 }
@@ -404,13 +413,11 @@ struct s2p_vm;
 
 /*
  * What the views of one directory walk: the VM's stage 2 (nested -1) or
- * the shadow stage 2 of nested MMU n (nested/<n>/), each with its filter.
+ * the shadow stage 2 of nested MMU n (nested/<n>/).
  */
 struct s2p_space {
 	struct s2p_vm *vm;
 	int nested;
-	struct mutex filter_lock;	/* protects fstart, flen */
-	u64 fstart, flen;		/* flen 0: no filter */
 };
 
 /* Shadow MMU directories made for one VM, at most (each is 5 files). */
@@ -558,14 +565,13 @@ static void s2p_vm_name(struct s2p_found *f, char *buf, size_t len)
 }
 
 static const struct file_operations s2p_ranges_fops, s2p_pages_fops,
-	s2p_summary_fops, s2p_effective_fops, s2p_filter_fops, s2p_mmus_fops,
+	s2p_summary_fops, s2p_effective_fops, s2p_bars_fops, s2p_mmus_fops,
 	s2p_pkvm_fops;
 
 static void s2p_space_init(struct s2p_space *sp, struct s2p_vm *vm, int nested)
 {
 	sp->vm = vm;
 	sp->nested = nested;
-	mutex_init(&sp->filter_lock);
 }
 
 static void s2p_space_files(struct dentry *dir, struct s2p_space *sp)
@@ -574,7 +580,9 @@ static void s2p_space_files(struct dentry *dir, struct s2p_space *sp)
 	debugfs_create_file("pages", 0400, dir, sp, &s2p_pages_fops);
 	debugfs_create_file("summary", 0400, dir, sp, &s2p_summary_fops);
 	debugfs_create_file("effective", 0400, dir, sp, &s2p_effective_fops);
-	debugfs_create_file("filter", 0600, dir, sp, &s2p_filter_fops);
+	/* a shadow stage 2's IPAs are the nested guest's: no memslot, no BAR */
+	if (sp->nested < 0)
+		debugfs_create_file("bars", 0400, dir, sp, &s2p_bars_fops);
 }
 
 /*
@@ -762,7 +770,7 @@ DEFINE_SHOW_ATTRIBUTE(s2p_stats);
 
 /* ---- The walk ---- */
 
-enum s2p_view { S2P_RANGES, S2P_PAGES, S2P_SUMMARY, S2P_EFFECTIVE };
+enum s2p_view { S2P_RANGES, S2P_PAGES, S2P_SUMMARY, S2P_EFFECTIVE, S2P_BARS };
 
 enum s2p_backing {
 	S2P_B_NONE, S2P_B_ANON, S2P_B_THP, S2P_B_HUGETLB, S2P_B_FILE,
@@ -804,6 +812,9 @@ struct s2p_bar_hit {
 	int bar;		/* -1: none yet */
 	u64 start, end;
 	char bdf[16];
+	/* the last miss: no BAR holds a byte of [miss_lo, miss_hi] */
+	bool have_miss;
+	u64 miss_lo, miss_hi;
 };
 
 #define S2P_BATCH	32	/* leaves collected per lock hold */
@@ -1011,7 +1022,7 @@ static void s2p_slot_of(struct kvm *kvm, struct s2p_rec *r, struct kvm_memory_sl
  */
 static bool s2p_wants_backing(const struct s2p_iter *it)
 {
-	return (it->view == S2P_RANGES || it->view == S2P_EFFECTIVE) && it->nested < 0;
+	return (it->view == S2P_RANGES || it->view == S2P_BARS) && it->nested < 0;
 }
 
 /*
@@ -1091,10 +1102,13 @@ static void s2p_pci_of(struct s2p_iter *it, struct s2p_rec *r)
 {
 	struct s2p_bar_hit *hit = &it->bar_hit;
 	struct pci_dev *pdev = NULL;
+	u64 lo = 0, hi = U64_MAX;
 	int bar;
 
 	if (hit->bar >= 0 && r->pa >= hit->start && r->pa <= hit->end)
 		goto found;
+	if (hit->have_miss && r->pa >= hit->miss_lo && r->pa <= hit->miss_hi)
+		return;
 	s2p_count(S2P_ST_PCI_SCANS, 1);
 	while ((pdev = pci_get_device(PCI_ANY_ID, PCI_ANY_ID, pdev))) {
 		for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
@@ -1110,8 +1124,17 @@ static void s2p_pci_of(struct s2p_iter *it, struct s2p_rec *r)
 				pci_dev_put(pdev);
 				goto found;
 			}
+			/* the gap around r->pa that no BAR touches */
+			if (res->end < r->pa)
+				lo = max_t(u64, lo, res->end + 1);
+			else
+				hi = min_t(u64, hi, res->start - 1);
 		}
 	}
+	/* PFNMAP memory outside every BAR comes in runs: one scan per run */
+	hit->have_miss = true;
+	hit->miss_lo = lo;
+	hit->miss_hi = hi;
 	return;
 found:
 	r->bar = hit->bar;
@@ -1139,9 +1162,8 @@ static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct
 			size_t n = strlen(p);
 
 			r->wc = n > 3 && !strcmp(p + n - 3, "_wc");
-			/* keep the end of long paths: it names the file */
-			strscpy(r->path, n < S2P_PATH_MAX ? p : p + n - (S2P_PATH_MAX - 1),
-				S2P_PATH_MAX);
+			/* one token whatever the name; a long path keeps its end */
+			s2p_escape_tail(r->path, S2P_PATH_MAX, p, n);
 		}
 	}
 }
@@ -1179,7 +1201,7 @@ static void s2p_vma_cache_fill(struct s2p_vma_cache *c, const struct vm_area_str
  * described once per run of leaves in it; BARs are only ever PFNMAP or IO
  * mappings, so only those are looked up among the PCI devices.
  */
-static void s2p_resolve_backing(struct s2p_iter *it)
+static int s2p_resolve_backing(struct s2p_iter *it)
 {
 	struct mm_struct *mm = it->kvm->mm;
 	struct s2p_vma_cache *c = &it->vma_cache;
@@ -1187,8 +1209,11 @@ static void s2p_resolve_backing(struct s2p_iter *it)
 	bool have_mm = mm && mmget_not_zero(mm);
 	unsigned int i;
 
-	if (have_mm)
-		mmap_read_lock(mm);
+	/* a VMM stuck in the kernel with mmap_lock held must not hang a reader */
+	if (have_mm && mmap_read_lock_killable(mm)) {
+		mmput(mm);
+		return -EINTR;
+	}
 	for (i = 0; i < it->nleaves; i++) {
 		struct s2p_rec *r = &it->leaves[i];
 
@@ -1227,14 +1252,26 @@ static void s2p_resolve_backing(struct s2p_iter *it)
 		if (r->backing == S2P_B_PFNMAP || r->backing == S2P_B_IO)
 			s2p_pci_of(it, r);
 	}
+	return 0;
 }
 
-/* Two records are one range: contiguous in IPA, PA and HVA, and alike. */
-static bool s2p_same_range(const struct s2p_rec *a, const struct s2p_rec *b)
+/*
+ * Two records make one line of the view. effective and bars lines show
+ * nothing of the host but a BAR: IPA contiguity and the type decide (a
+ * host-physical break would tell which guest pages are contiguous on the
+ * host). ranges: contiguous in IPA, PA and HVA, and alike.
+ */
+static bool s2p_mergeable(enum s2p_view view, const struct s2p_rec *a, const struct s2p_rec *b)
 {
 	const struct s2p_leaf *x = &a->leaf, *y = &b->leaf;
 
-	return a->ipa + a->size == b->ipa && a->pa + a->size == b->pa &&
+	if (a->ipa + a->size != b->ipa || x->memattr != y->memattr)
+		return false;
+	if (view == S2P_EFFECTIVE)
+		return true;
+	if (view == S2P_BARS)
+		return a->bar == b->bar && a->wc == b->wc && !strcmp(a->bdf, b->bdf);
+	return a->pa + a->size == b->pa &&
 	       x->memattr == y->memattr && x->s2ap == y->s2ap && x->xn == y->xn &&
 	       x->sh == y->sh && x->af == y->af && x->contig == y->contig &&
 	       x->level == y->level && a->slot == b->slot &&
@@ -1248,7 +1285,7 @@ static bool s2p_same_range(const struct s2p_rec *a, const struct s2p_rec *b)
 /* Produce the next records for seq_file; sets nrecs (0 at the end). */
 static int s2p_refill(struct s2p_iter *it)
 {
-	bool coalesce = it->view == S2P_RANGES || it->view == S2P_EFFECTIVE;
+	bool coalesce = it->view != S2P_PAGES;
 	unsigned int i;
 	int ret;
 
@@ -1266,8 +1303,11 @@ static int s2p_refill(struct s2p_iter *it)
 		ret = s2p_walk_chunk(it);
 		if (ret)
 			return ret;
-		if (s2p_wants_backing(it))
-			s2p_resolve_backing(it);
+		if (s2p_wants_backing(it)) {
+			ret = s2p_resolve_backing(it);
+			if (ret)
+				return ret;
+		}
 		for (i = 0; i < it->nleaves; i++) {
 			struct s2p_rec *r = &it->leaves[i];
 
@@ -1275,7 +1315,9 @@ static int s2p_refill(struct s2p_iter *it)
 				it->nrecs++;	/* out is leaves */
 				continue;
 			}
-			if (it->have_pend && s2p_same_range(&it->pend, r)) {
+			if (it->view == S2P_BARS && r->bar < 0)
+				continue;	/* not a BAR: not in this view */
+			if (it->have_pend && s2p_mergeable(it->view, &it->pend, r)) {
 				it->pend.size += r->size;
 				continue;
 			}
@@ -1297,6 +1339,7 @@ static void s2p_restart(struct s2p_iter *it)
 	it->base = 0;
 	it->have_pend = false;
 	it->bar_hit.bar = -1;
+	it->bar_hit.have_miss = false;
 	it->vma_cache.valid = false;
 }
 
@@ -1366,7 +1409,6 @@ static void s2p_commit(struct seq_file *m, size_t n)
 
 static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
 {
-	char backing[S2P_PATH_MAX + 8];
 	struct s2p_host h = {
 		.slot = r->slot,
 		.has_hva = r->slot >= 0 && r->backing != S2P_B_GMEM,
@@ -1375,14 +1417,11 @@ static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct
 		.bdf = r->bar >= 0 ? r->bdf : NULL,
 		.bar = r->bar,
 		.wc = r->wc,
+		.path = r->backing == S2P_B_FILE && r->path[0] ? r->path : NULL,
 	};
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
-	if (r->backing == S2P_B_FILE && r->path[0]) {
-		snprintf(backing, sizeof(backing), "file:%s", r->path);
-		h.backing = backing;
-	}
 	s2p_commit(m, s2p_fmt_range(buf, len, r->ipa, r->size, &r->leaf,
 				    it->mt_name[r->leaf.memattr], &h));
 }
@@ -1431,6 +1470,15 @@ static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
 	s2p_commit(m, s2p_out_len(&o, buf) + it->eff_len);
 }
 
+static void s2p_show_bar(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
+{
+	char *buf;
+	size_t len = seq_get_buf(m, &buf);
+
+	s2p_commit(m, s2p_fmt_bar(buf, len, r->ipa, r->size, r->bdf, r->bar,
+				  it->mt_name[r->leaf.memattr], r->wc));
+}
+
 /*
  * A line that does not fit marks the buffer full (s2p_commit()): seq_file
  * then drops the batch's lines written so far and shows the batch again.
@@ -1448,6 +1496,9 @@ static int s2p_seq_show(struct seq_file *m, void *v)
 			break;
 		case S2P_EFFECTIVE:
 			s2p_show_effective(m, it, &r[i]);
+			break;
+		case S2P_BARS:
+			s2p_show_bar(m, it, &r[i]);
 			break;
 		default:
 			s2p_show_range(m, it, &r[i]);
@@ -1507,14 +1558,9 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->page_mid.key = ~0ULL;
 	it->page_tail.key = ~0ULL;
 	it->out = view == S2P_PAGES ? it->leaves : it->recs;
+	/* the whole IPA space, until the reader sets a window (s2p_view_llseek()) */
 	it->start = 0;
 	it->end = 1ULL << g.ia_bits;
-	mutex_lock(&sp->filter_lock);
-	if (sp->flen) {
-		it->start = min(sp->fstart, it->end);
-		it->end = min(sp->fstart + sp->flen, it->end);
-	}
-	mutex_unlock(&sp->filter_lock);
 	s2p_restart(it);
 	return 0;
 }
@@ -1600,18 +1646,59 @@ static int s2p_effective_open(struct inode *inode, struct file *file)
 	return s2p_open_view(inode, file, S2P_EFFECTIVE);
 }
 
+static int s2p_bars_open(struct inode *inode, struct file *file)
+{
+	return s2p_open_view(inode, file, S2P_BARS);
+}
+
+/*
+ * The reader's own window, on its open file: lseek(fd, START, SEEK_DATA)
+ * sets the start (and the end back to the IPA space's), lseek(fd, END,
+ * SEEK_HOLE) the end. Only seeks and reads: no write access, so windows
+ * work where lockdown leaves debugfs read-only. Either restarts the view.
+ * Other seeks are seq_file's, by output bytes.
+ */
+static loff_t s2p_view_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct seq_file *m = file->private_data;
+	struct s2p_iter *it = m->private;
+	u64 limit = 1ULL << it->ia_bits, start, end;
+
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return seq_lseek(file, offset, whence);
+	if (offset < 0)
+		return -EINVAL;
+	start = whence == SEEK_DATA ? offset : it->start;
+	end = whence == SEEK_DATA ? limit : offset;
+	if (start >= end || end > limit)
+		return -EINVAL;
+	mutex_lock(&m->lock);
+	it->start = start;
+	it->end = end;
+	s2p_restart(it);
+	/* seq_file's position and buffer, as seq_lseek() to 0 leaves them */
+	m->index = 0;
+	m->count = 0;
+	m->from = 0;
+	m->read_pos = 0;
+	file->f_pos = 0;
+	mutex_unlock(&m->lock);
+	return 0;
+}
+
 #define S2P_VIEW_FOPS(view)					\
 static const struct file_operations s2p_##view##_fops = {	\
 	.owner = THIS_MODULE,					\
 	.open = s2p_##view##_open,				\
 	.read = seq_read,					\
-	.llseek = seq_lseek,					\
+	.llseek = s2p_view_llseek,				\
 	.release = s2p_release_view,				\
 }
 
 S2P_VIEW_FOPS(ranges);
 S2P_VIEW_FOPS(pages);
 S2P_VIEW_FOPS(effective);
+S2P_VIEW_FOPS(bars);
 
 /* summary: one walk over the window, counted per memattr and leaf size. */
 static int s2p_summary_show(struct seq_file *m, void *v)
@@ -1645,6 +1732,7 @@ static int s2p_summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "vm=%s\n", it->vm->name);
 	if (it->nested >= 0)
 		seq_printf(m, "nested=%d\n", it->nested);
+	seq_printf(m, "window=0x%016llx-0x%016llx\n", it->start, it->end);
 	seq_printf(m, "fwb=%d\ngranule=%s\nipa_bits=%u\nleaves=%llu\nbytes=%llu\n",
 		   it->fwb, s2p_size_name(PAGE_SIZE, name, sizeof(name)),
 		   it->ia_bits, leaves, bytes);
@@ -1700,92 +1788,8 @@ static const struct file_operations s2p_summary_fops = {
 	.owner = THIS_MODULE,
 	.open = s2p_summary_open,
 	.read = seq_read,
-	.llseek = seq_lseek,
+	.llseek = s2p_view_llseek,
 	.release = s2p_summary_release,
-};
-
-/* filter: "START LEN", "all" or "clear". */
-#define S2P_FILTER_MAX	64
-
-static int s2p_parse_filter(char *buf, u64 ipa_limit, u64 *start, u64 *len)
-{
-	char *a, *b, *p = strim(buf);
-
-	if (!strcmp(p, "all") || !strcmp(p, "clear")) {
-		*start = 0;
-		*len = 0;
-		return 0;
-	}
-	a = strsep(&p, " \t");
-	if (!p)
-		return -EINVAL;
-	p = skip_spaces(p);
-	b = strsep(&p, " \t");
-	if (p || !*a || !*b)
-		return -EINVAL;
-	if (kstrtoull(a, 0, start) || kstrtoull(b, 0, len) || !*len)
-		return -EINVAL;
-	if (*start + *len < *start || *start + *len > ipa_limit)
-		return -EINVAL;
-	return 0;
-}
-
-static ssize_t s2p_filter_write(struct file *file, const char __user *ubuf, size_t count,
-				loff_t *ppos)
-{
-	struct s2p_space *sp = file->private_data;
-	char buf[S2P_FILTER_MAX];
-	struct s2p_geom g;
-	struct kvm *kvm;
-	u64 start, len;
-	int ret;
-
-	if (s2p_protected)
-		return -EOPNOTSUPP;	/* no view to limit */
-	if (!count || count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	kvm = s2p_vm_get_kvm(sp->vm);
-	if (!kvm)
-		return -ENOENT;
-	ret = s2p_get_geom(kvm, sp->nested, &g);
-	kvm_put_kvm(kvm);
-	if (ret)
-		return ret;
-	ret = s2p_parse_filter(buf, 1ULL << g.ia_bits, &start, &len);
-	if (ret)
-		return ret;
-	mutex_lock(&sp->filter_lock);
-	sp->fstart = start;
-	sp->flen = len;
-	mutex_unlock(&sp->filter_lock);
-	return count;
-}
-
-static ssize_t s2p_filter_read(struct file *file, char __user *ubuf, size_t count,
-			       loff_t *ppos)
-{
-	struct s2p_space *sp = file->private_data;
-	char buf[48];
-	int n;
-
-	mutex_lock(&sp->filter_lock);
-	if (sp->flen)
-		n = scnprintf(buf, sizeof(buf), "0x%llx 0x%llx\n", sp->fstart, sp->flen);
-	else
-		n = scnprintf(buf, sizeof(buf), "all\n");
-	mutex_unlock(&sp->filter_lock);
-	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
-}
-
-static const struct file_operations s2p_filter_fops = {
-	.owner = THIS_MODULE,
-	.open = simple_open,
-	.read = s2p_filter_read,
-	.write = s2p_filter_write,
-	.llseek = default_llseek,
 };
 
 /* ---- pkvm: what the host asked pKVM's hypervisor to map (7.x) ---- */
@@ -1962,7 +1966,7 @@ static const struct file_operations s2p_mmus_fops = {
 /* One line of `vms`, taken when the file is opened. */
 struct s2p_vm_line {
 	char name[32];
-	char comm[TASK_COMM_LEN];
+	char comm[TASK_COMM_LEN * 4];	/* escaped: each byte may take 4 */
 	pid_t pid;
 	unsigned int fd;
 	int nslots;
@@ -1994,7 +1998,8 @@ static void s2p_vm_line(struct s2p_found *f, struct s2p_vm_line *l)
 		l->nslots++;
 	srcu_read_unlock(&kvm->srcu, idx);
 	s2p_vm_name(f, l->name, sizeof(l->name));
-	strscpy(l->comm, f->comm, sizeof(l->comm));
+	/* the VMM's name is its owner's to choose (PR_SET_NAME): one token */
+	s2p_escape_tail(l->comm, sizeof(l->comm), f->comm, strnlen(f->comm, sizeof(f->comm)));
 	l->pid = f->pid;
 	l->fd = f->fd;
 	if (s2p_protected) {

@@ -20,7 +20,8 @@
 #     nothing (an MMIO exit);
 #   - the code slot (id 99, two pages at CODE) maps its first page RW x;
 #   - backing as s2probe names it: anon, anon-thp (2M blocks over THP),
-#     file:/memfd:s2vmm (deleted), hugetlb (also memfd-huge), gmem, pfnmap.
+#     file path=/memfd:s2vmm\040(deleted) (the path escaped), hugetlb (also
+#     memfd-huge), gmem, pfnmap.
 
 granule_init	# PG, BLK (lib.sh)
 CODE=0x10000000
@@ -143,7 +144,7 @@ END {
 			    (top[i] == "exec" && !dirty[s] && !ro[s]) || kd == "gmem"
 			if (kd == "thp") bk = big ? "anon-thp" : "anon"
 			else if (kd == "anon4k") bk = "anon"
-			else if (kd == "memfd") bk = "file:/memfd:s2vmm (deleted)"
+			else if (kd == "memfd") bk = "file path=/memfd:s2vmm\\040(deleted)"
 			else if (kd == "gmem") bk = "gmem"
 			else if (kd == "bar") bk = "pfnmap pci=" bdf " bar=2"
 			else bk = "hugetlb"

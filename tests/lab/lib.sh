@@ -95,6 +95,12 @@ ivshmem_dev() {
 	return 1
 }
 
+# win FILE START LEN: FILE (a view) read through a window of its own,
+# [START, START+LEN): s2win sets it on its open file (SEEK_DATA, SEEK_HOLE)
+win() {
+	$BUILD/s2win --start "$2" --len "$3" "$1"
+}
+
 load_s2probe() {
 	lsmod | grep -q '^s2probe ' || insmod $BUILD/s2probe.ko "$@"
 }

@@ -34,12 +34,10 @@ V=$DBG/$pid-$fd
 case "$(machine s2fwb)" in yes) fwb=on ;; *) fwb=off ;; esac
 expect_eq pkvm-vms-line "$pid-$fd $pid $fd s2vmm $limit - 4K fwb=$fwb pKVM 2" \
 	"$(awk -v n="$pid-$fd" '$1 == n' $DBG/vms)"
-for v in ranges pages summary effective; do
+for v in ranges pages summary effective bars; do
 	expect_eq "pkvm-$v-eopnotsupp" "cat: $V/$v: Operation not supported" \
 		"$(cat $V/$v 2>&1 >/dev/null)"
 done
-expect_eq pkvm-filter-eopnotsupp "1" \
-	"$(echo '0x40000000 0x1000' 2>/dev/null >$V/filter; echo $?)"
 expect_eq pkvm-dmesg-once 1 "$(dmesg | grep -c 's2probe: KVM runs in protected mode')"
 
 # The s2probe command: vms lists the VM, show exits 8 (not supported).

@@ -198,14 +198,14 @@ grep -q '\[never\]\|\[deny\]' /sys/kernel/mm/transparent_hugepage/shmem_enabled 
 SLOTS=("1:memfd:0x40000000:4M" "2:memfd:0x40800000:2M" "3:anon4k:0x41000000:2M")
 TOUCHES=("0x40000000:write:4" "0x40300000:read" "0x40800000:read:2" "0x41000000:write")
 if layout layout-memfd-a; then
-	# the filter limits summary as it limits ranges
-	echo "0x40800000 0x200000" >$V/filter
+	# a window limits summary as it limits ranges
 	want=$(model_leaves | gawk '{ a = strtonum($1) } a >= 0x40800000 && a < 0x40a00000 { n++; b += $2 }
 		END { printf "leaves=%d bytes=%d", n, b }')
-	got_r=$(gawk '{ split($1, r, "-"); b += strtonum(r[2]) - strtonum(r[1]) } END { print b + 0 }' $V/ranges)
-	expect_eq layout-filter-ranges-bytes "${want#* bytes=}" "$got_r"
-	expect_eq layout-filter-summary "$want" "$(grep -E '^(leaves|bytes)=' $V/summary | tr '\n' ' ' | sed 's/ $//')"
-	echo all >$V/filter
+	got_r=$(win $V/ranges 0x40800000 0x200000 |
+		gawk '{ split($1, r, "-"); b += strtonum(r[2]) - strtonum(r[1]) } END { print b + 0 }')
+	expect_eq layout-window-ranges-bytes "${want#* bytes=}" "$got_r"
+	expect_eq layout-window-summary "$want" \
+		"$(win $V/summary 0x40800000 0x200000 | grep -E '^(leaves|bytes)=' | tr '\n' ' ' | sed 's/ $//')"
 	stop_vmm
 fi
 SLOTS=("7:memfd:0x100000000:2M" "3:memfd:0x40000000:1M")
@@ -229,19 +229,18 @@ else
 	SLOTS=("1:hugetlb:0x40000000:4M")
 	TOUCHES=("0x40000000:write" "$(hx $((0x40200000 + PG))):read")
 	if layout layout-hugetlb-a; then
-		# a filter window that cuts both blocks in half: ranges clipped
+		# a window that cuts both blocks in half: ranges clipped
 		# to it, summary counts what ranges shows
-		echo "0x40100000 0x200000" >$V/filter
-		expect_eq layout-filter-clip-ranges \
+		win $V/ranges 0x40100000 0x200000 >/tmp/clip.ranges
+		expect_eq layout-window-clip-ranges \
 			"$(model_ranges /tmp/layout-hugetlb-a.pages | clip_ranges 0x40100000 0x40300000)" \
-			"$(got_ranges $V/ranges)"
+			"$(got_ranges /tmp/clip.ranges)"
 		# (4K: two halves of 2M blocks; 16K, 64K: the one page inside)
-		expect_eq layout-filter-clip-summary \
+		expect_eq layout-window-clip-summary \
 			"$(model_leaves | gawk '{ s = strtonum($1); e = s + $2
 				if (s < 0x40100000) s = 0x40100000; if (e > 0x40300000) e = 0x40300000
 				if (e > s) { n++; b += e - s } } END { printf "leaves=%d bytes=%d", n, b }')" \
-			"$(grep -E '^(leaves|bytes)=' $V/summary | tr '\n' ' ' | sed 's/ $//')"
-		echo all >$V/filter
+			"$(win $V/summary 0x40100000 0x200000 | grep -E '^(leaves|bytes)=' | tr '\n' ' ' | sed 's/ $//')"
 		stop_vmm
 	fi
 	SLOTS=("2:anon4k:0x40000000:2M" "4:hugetlb:0x80000000:6M" "6:hugetlb:0x40400000:2M:dirty"

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Regression tests for defects found reading s2probe against the kernel
 # sources, on the test VMM's default layout (see tests/vmm/s2vmm.c):
-# - summary honours the filter (it counted whole leaves, ignoring it);
-# - a filter that does not start on a page boundary shows every page it
+# - summary honours the window (it counted whole leaves, ignoring it), and
+#   says which window it counted;
+# - a window that does not start on a page boundary shows every page it
 #   touches (kvm_pgtable_walk aligns the start down and drops the last page);
-# - a filter inside a block shows the part of the block inside it, with the
+# - a window inside a block shows the part of the block inside it, with the
 #   output address of its first byte;
 # - pages and ranges (host addresses) need CAP_SYS_ADMIN, summary does not;
 # - vms is one snapshot per open: a byte-by-byte read equals a whole read.
@@ -21,44 +22,60 @@ if ! wait_for /tmp/truth-vmm.out 'S2VMM ready' 60; then
 	exit 0
 fi
 set -- $(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1 \2/p' /tmp/truth-vmm.out)
-V=$DBG/$1-$2
+VM=$1-$2
+V=$DBG/$VM
 cat $DBG/vms >/dev/null
 cat $V/pages >/tmp/truth.pages
 # the first THP block (IPA 0x40800000) and the first BAR page
 thp_pa=$(awk '$1 == "0x0000000040800000" { sub("pa=", "", $5); print $5 }' /tmp/truth.pages)
 bar_pa=$(awk '$1 == "0x0000000100000000" { sub("pa=", "", $5); print $5 }' /tmp/truth.pages)
 
+# key NAME [START LEN]: a summary value, of the window when given
 key() {
-	sed -n "s/^$1=//p" $V/summary
+	if [ $# -gt 1 ]; then win $V/summary "$2" "$3"; else cat $V/summary; fi | sed -n "s/^$1=//p"
 }
 
 # --- summary inside one 2M block: 4K of it, one (partial) leaf.
-echo "0x40900000 0x1000" >$V/filter
-expect_eq truth-summary-filter-bytes 4096 "$(key bytes)"
-expect_eq truth-summary-filter-leaves 1 "$(key leaves)"
-expect_eq truth-summary-filter-map2m "1 4096" "$(key leaves.map.2M) $(key bytes.map.2M)"
+W="0x40900000 0x1000"
+# shellcheck disable=SC2086 # W: START LEN
+expect_eq truth-summary-window-bytes 4096 "$(key bytes $W)"
+# shellcheck disable=SC2086
+expect_eq truth-summary-window-leaves 1 "$(key leaves $W)"
+# shellcheck disable=SC2086
+expect_eq truth-summary-window-map2m "1 4096" "$(key leaves.map.2M $W) $(key bytes.map.2M $W)"
+# summary says which window it counted; without one, the whole IPA space
+# shellcheck disable=SC2086
+expect_eq truth-summary-window-line "0x0000000040900000-0x0000000040901000" "$(key window $W)"
+expect_eq truth-summary-no-window "0x0000000000000000-$(printf '0x%016x' $((1 << $(awk '$1 == "'"$VM"'" { print $5 }' $DBG/vms))))" \
+	"$(key window)"
 # ranges and pages show that part of the block, at its own output address
 want=$(printf '0x0000000040900000-0x0000000040901000 4K map=2M L2 pa=0x%x' \
 	$((thp_pa + 0x100000)))
-got=$(awk '{ print $1, $2, $3, $4 }' $V/ranges)
-got="$got $(awk '{ print $5 }' $V/pages)"
-expect_eq truth-filter-inside-block "$want" "$got"
+# shellcheck disable=SC2086
+got=$(win $V/ranges $W | awk '{ print $1, $2, $3, $4 }')
+# shellcheck disable=SC2086
+got="$got $(win $V/pages $W | awk '{ print $5 }')"
+expect_eq truth-window-inside-block "$want" "$got"
 
 # --- a window that starts mid-page: BAR pages 0 and 1 are both mapped.
-echo "0x100000800 0x1000" >$V/filter
+W="0x100000800 0x1000"
+# shellcheck disable=SC2086
 expect_eq truth-unaligned-pages "0x0000000100000800 0x0000000100001000" \
-	"$(awk '{ print $1 }' $V/pages | tr '\n' ' ' | sed 's/ $//')"
+	"$(win $V/pages $W | awk '{ print $1 }' | tr '\n' ' ' | sed 's/ $//')"
+# shellcheck disable=SC2086
 expect_eq truth-unaligned-pages-pa \
 	"$(printf 'pa=0x%x pa=0x%x' $((bar_pa + 0x800)) $((bar_pa + 0x1000)))" \
-	"$(awk '{ print $5 }' $V/pages | tr '\n' ' ' | sed 's/ $//')"
+	"$(win $V/pages $W | awk '{ print $5 }' | tr '\n' ' ' | sed 's/ $//')"
+# shellcheck disable=SC2086
 expect_eq truth-unaligned-ranges "0x0000000100000800-0x0000000100001800 4K" \
-	"$(awk '{ print $1, $2 }' $V/ranges)"
-expect_eq truth-unaligned-summary "4096 2" "$(key bytes) $(key leaves)"
+	"$(win $V/ranges $W | awk '{ print $1, $2 }')"
+# shellcheck disable=SC2086
+expect_eq truth-unaligned-summary "4096 2" "$(key bytes $W) $(key leaves $W)"
 # a window inside one page: that page's part only
-echo "0x100000010 0x20" >$V/filter
+W="0x100000010 0x20"
+# shellcheck disable=SC2086
 expect_eq truth-subpage-window "0x0000000100000010-0x0000000100000030 32B 32 1" \
-	"$(awk '{ print $1, $2 }' $V/ranges) $(key bytes) $(key leaves)"
-echo all >$V/filter
+	"$(win $V/ranges $W | awk '{ print $1, $2 }') $(key bytes $W) $(key leaves $W)"
 
 # --- host addresses need CAP_SYS_ADMIN; summary and effective do not.
 nocap() {
