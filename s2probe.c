@@ -356,7 +356,7 @@ static int s2p_get_geom(struct kvm *kvm, int nested, struct s2p_geom *g)
 /* ---- Kernel internals found at load ---- */
 
 /* its own prototype: a kernel that changes it fails the build, not a read */
-static typeof(&kvm_pgtable_walk) s2p_pgtable_walk;
+static typeof(kvm_pgtable_walk) *s2p_pgtable_walk;
 static const void *s2p_vm_ioctl;	/* identifies KVM VM files */
 
 static unsigned long s2p_lookup(const char *name)

@@ -58,12 +58,13 @@ typedef signed char s8;
 
 /*
  * A descriptor read outside the walker, which faults may change under the
- * read lock: one load, never torn or repeated (READ_ONCE() in the kernel).
+ * read lock: one load, never torn or repeated (READ_ONCE() in the kernel, a
+ * relaxed atomic load in user space).
  */
 #ifdef __KERNEL__
 #define S2P_READ_ONCE(x)	READ_ONCE(x)
 #else
-#define S2P_READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+#define S2P_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #endif
 
 #define S2P_BIT(n)		(1ULL << (n))
