@@ -3,7 +3,8 @@
 # The s2probe command (scripts/s2probe, put in /job/lab/bin) on the test
 # VMM's default layout (tests/vmm/s2vmm.c, as in t-20): exact JSON of vms,
 # summary and the known slots' ranges, pages and effective records; --range
-# and the filter restored; the diff of two layouts (the default, then
+# through the reader's own window (no state left in the module); the diff of
+# two layouts (the default, then
 # --no-thp); the Prometheus file's samples; and the errors: without
 # CAP_SYS_ADMIN, as a user, the VM gone, debugfs not mounted, the module not
 # loaded (each with its exit status and message).
@@ -97,20 +98,22 @@ run cli-effective-type 0 show "$V" --view effective --type DEVICE_nGnRE --json &
 	expect_eq cli-effective-type "2 2" \
 		"$(wc -l </tmp/cli.out) $(grep -c '"NORMAL_NC":"DEVICE_nGnRE"' /tmp/cli.out)"
 run cli-summary-json 0 summary "$V" --json &&
-	expect_eq cli-summary-json "$H:\"summary\",\"vm\":\"$V\",\"fwb\":$fwb,\"granule\":4096,\"ipa_bits\":40,\"leaves\":9,\"bytes\":4222976,\"bytes_by_memattr\":{\"DEVICE_nGnRE\":12288,\"NORMAL_WB\":4210688},\"leaves_by_memattr\":{\"DEVICE_nGnRE\":3,\"NORMAL_WB\":6},\"leaves_by_map\":{\"2M\":2,\"4K\":7},\"bytes_by_map\":{\"2M\":4194304,\"4K\":28672}}" \
+	expect_eq cli-summary-json "$H:\"summary\",\"vm\":\"$V\",\"window\":{\"start\":\"0x0000000000000000\",\"end\":\"0x0000010000000000\"},\"fwb\":$fwb,\"granule\":4096,\"ipa_bits\":40,\"leaves\":9,\"bytes\":4222976,\"bytes_by_memattr\":{\"DEVICE_nGnRE\":12288,\"NORMAL_WB\":4210688},\"leaves_by_memattr\":{\"DEVICE_nGnRE\":3,\"NORMAL_WB\":6},\"leaves_by_map\":{\"2M\":2,\"4K\":7},\"bytes_by_map\":{\"2M\":4194304,\"4K\":28672}}" \
 		"$(cat /tmp/cli.out)"
 
-# --range: the window's ranges, the filter restored (here: "all", then a
-# filter someone else set)
+# --range: the window's ranges, on the command's own open file: nothing
+# stays behind for the next reader, and no filter file exists any more
+cat $DBG/$V/ranges >/tmp/cli.whole
 run cli-range 0 show "$V" --range 0x100000000 0x100000 &&
-	expect_eq cli-range "2 all" "$(wc -l </tmp/cli.out) $(cat $DBG/$V/filter)"
-echo "0x40000000 0x1000" >$DBG/$V/filter
-run cli-range-restores 0 show "$V" --range 0x40100000 0x1000 --json &&
-	expect_eq cli-range-restores "0x0000000040100000 0x40000000 0x1000" \
-		"$(sed 's/.*"start":"\([^"]*\)".*/\1/' /tmp/cli.out) $(cat $DBG/$V/filter)"
-echo all >$DBG/$V/filter
-run cli-range-einval 2 show "$V" --range 0x100000000 0x10000000000 &&
-	expect_eq cli-range-einval "all" "$(cat $DBG/$V/filter)"
+	expect_eq cli-range "2" "$(wc -l </tmp/cli.out)"
+run cli-range-json 0 show "$V" --range 0x40100000 0x1000 --json &&
+	expect_eq cli-range-json "0x0000000040100000" "$(sed 's/.*"start":"\([^"]*\)".*/\1/' /tmp/cli.out)"
+run cli-range-einval 2 show "$V" --range 0x100000000 0x10000000000
+expect_eq cli-range-leaves-no-state "$(md5sum </tmp/cli.whole) no-filter" \
+	"$(md5sum <$DBG/$V/ranges) $([ -e $DBG/$V/filter ] && echo filter || echo no-filter)"
+run cli-summary-range 0 summary "$V" --range 0x100000000 0x100000 &&
+	expect_eq cli-summary-range "window=0x0000000100000000-0x0000000100100000 bytes=12288" \
+		"$(grep -E '^(window|bytes)=' /tmp/cli.out | tr '\n' ' ' | sed 's/ $//')"
 
 # prom: this VM's samples (DEVICE_nGnRE BAR: no write-combining)
 mkdir -p /tmp/cli-tf
@@ -139,6 +142,14 @@ expect_eq cli-eperm-ranges "5 s2probe: error: $DBG/$V/ranges: operation not perm
 rc=0
 nocap "$S2" show "$V" --view effective --type DEVICE_nGnRE >/tmp/cli.out 2>/tmp/cli.err || rc=$?
 expect_eq cli-nocap-effective "0 2" "$rc $(wc -l </tmp/cli.out)"
+# prom reads summary, bars and effective: the same file without CAP_SYS_ADMIN
+rc=0
+nocap "$S2" prom >/tmp/cli.prom.nocap 2>/tmp/cli.err || rc=$?
+"$S2" prom >/tmp/cli.prom.root 2>&1
+expect_eq cli-nocap-prom "0 $(grep -F "{vm=\"$V\"" /tmp/cli.prom.root | md5sum)" \
+	"$rc $(grep -F "{vm=\"$V\"" /tmp/cli.prom.nocap | md5sum)"
+expect_eq cli-nocap-prom-bars "s2probe_bar_ranges{vm=\"$V\"} 2" \
+	"$(grep -F "s2probe_bar_ranges{vm=\"$V\"}" /tmp/cli.prom.nocap)"
 # (as a user: a copy outside /job, which only root may enter)
 mkdir -p /tmp/cli-bin
 install -m 755 "$S2" /tmp/cli-bin/s2probe

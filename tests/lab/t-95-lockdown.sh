@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Under kernel lockdown, raised at run time, debugfs refuses every file that
+# is writable or opened for writing: s2probe's views are read-only and its
+# windows are set by seeking (SEEK_DATA, SEEK_HOLE), so they still work.
+# Lockdown cannot be lowered again: this runs last in its suite.
+. "$(dirname "$0")/lib.sh"
+
+LD=/sys/kernel/security/lockdown
+[ -e $LD ] || mount -t securityfs securityfs /sys/kernel/security 2>/tmp/ld.mount
+if [ ! -w $LD ]; then
+	# the reference kernel is built without the lockdown LSM; Debian's
+	# start it (their boot log names it: "LSM: initializing lsm=...")
+	if dmesg | grep -q 'LSM: initializing lsm=.*lockdown'; then
+		not_ok lockdown-available "no $LD: $(cat /tmp/ld.mount) $(ls /sys/kernel/security 2>&1 | tr '\n' ' ')"
+	else
+		echo "note: this kernel has no lockdown LSM: t-95 does not apply"
+	fi
+	exit 0
+fi
+load_s2probe
+$BUILD/s2vmm --hold 120 >/tmp/ld-vmm.out 2>&1 &
+vmm=$!
+if ! wait_for /tmp/ld-vmm.out 'S2VMM ready' 60; then
+	not_ok lockdown-setup "$(tail -n 3 /tmp/ld-vmm.out | tr '\n' ' ')"
+	kill $vmm 2>/dev/null
+	exit 0
+fi
+set -- $(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1 \2/p' /tmp/ld-vmm.out)
+V=$DBG/$1-$2
+cat $DBG/vms >/dev/null
+for v in vms stats; do cat $DBG/$v >/tmp/ld.$v.before; done
+for v in summary ranges pages effective bars; do
+	win $V/$v 0x40000000 0x200000 >/tmp/ld.$v.before
+done
+echo integrity >$LD
+echo "lockdown: $(cat $LD)"
+expect_eq lockdown-raised integrity "$(sed -n 's/.*\[\(.*\)\].*/\1/p' $LD)"
+# debugfs now refuses what it must: a file opened for writing
+if : >>$DBG/vms 2>/dev/null; then
+	not_ok lockdown-refuses-write "vms opened for writing under lockdown"
+else
+	ok lockdown-refuses-write
+fi
+expect_eq lockdown-vms "$(md5sum </tmp/ld.vms.before)" "$(cat $DBG/vms | md5sum)"
+for v in summary ranges pages effective bars; do
+	if win $V/$v 0x40000000 0x200000 >/tmp/ld.$v.after 2>/tmp/ld.err; then
+		expect_eq "lockdown-window-$v" "$(md5sum </tmp/ld.$v.before)" "$(md5sum </tmp/ld.$v.after)"
+	else
+		not_ok "lockdown-window-$v" "$(cat /tmp/ld.err)"
+	fi
+done
+kill $vmm
+wait $vmm 2>/dev/null
+dmesg_clean lockdown-dmesg
