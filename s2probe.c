@@ -1271,8 +1271,7 @@ static bool s2p_mergeable(enum s2p_view view, const struct s2p_rec *a, const str
 		return true;
 	if (view == S2P_BARS)
 		return a->bar == b->bar && a->wc == b->wc && !strcmp(a->bdf, b->bdf);
-	return a->pa + a->size == b->pa &&
-	       x->memattr == y->memattr && x->s2ap == y->s2ap && x->xn == y->xn &&
+	return a->pa + a->size == b->pa && x->s2ap == y->s2ap && x->xn == y->xn &&
 	       x->sh == y->sh && x->af == y->af && x->contig == y->contig &&
 	       x->level == y->level && a->slot == b->slot &&
 	       (a->hva ? a->hva + a->size == b->hva : !b->hva) &&
