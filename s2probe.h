@@ -936,6 +936,17 @@ struct s2p_host {
 	const char *path;	/* escaped (s2p_escape_tail()), NULL: none */
 };
 
+/* "0x<start:16>-0x<end:16> <size>": how ranges and bars lines begin */
+static inline void s2p_out_span(struct s2p_out *o, u64 ipa, u64 size)
+{
+	s2p_out_str(o, "0x");
+	s2p_out_hex(o, ipa, 16);
+	s2p_out_str(o, "-0x");
+	s2p_out_hex(o, ipa + size, 16);
+	s2p_out_chr(o, ' ');
+	s2p_out_size(o, size);
+}
+
 /*
  * A ranges line: "0x<start:16>-0x<end:16> <size> map=<leaf size> L<level>
  * <attrs> slot=<id|-> hva=<0x..|-> <backing>[ pci=<bdf> bar=<n>][ wc]
@@ -949,12 +960,7 @@ static inline size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
 	struct s2p_out o;
 
 	s2p_out_init(&o, buf, len);
-	s2p_out_str(&o, "0x");
-	s2p_out_hex(&o, ipa, 16);
-	s2p_out_str(&o, "-0x");
-	s2p_out_hex(&o, ipa + size, 16);
-	s2p_out_chr(&o, ' ');
-	s2p_out_size(&o, size);
+	s2p_out_span(&o, ipa, size);
 	s2p_out_str(&o, " map=");
 	s2p_out_size(&o, l->size);
 	s2p_out_str(&o, " L");
@@ -1001,12 +1007,7 @@ static inline size_t s2p_fmt_bar(char *buf, size_t len, u64 ipa, u64 size, const
 	struct s2p_out o;
 
 	s2p_out_init(&o, buf, len);
-	s2p_out_str(&o, "0x");
-	s2p_out_hex(&o, ipa, 16);
-	s2p_out_str(&o, "-0x");
-	s2p_out_hex(&o, ipa + size, 16);
-	s2p_out_chr(&o, ' ');
-	s2p_out_size(&o, size);
+	s2p_out_span(&o, ipa, size);
 	s2p_out_str(&o, " pci=");
 	s2p_out_str(&o, bdf);
 	s2p_out_str(&o, " bar=");
