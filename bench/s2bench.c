@@ -226,9 +226,9 @@ MODULE_PARM_DESC(bdf, "PCI device, e.g. 0000:00:03.0 (default: no target)");
 static unsigned int bar;
 module_param(bar, uint, 0444);
 MODULE_PARM_DESC(bar, "BAR index (memory BAR)");
-static unsigned long offset;
+static unsigned long offset = ULONG_MAX;
 module_param(offset, ulong, 0444);
-MODULE_PARM_DESC(offset, "window offset in the BAR, 4 KiB aligned (a ConnectX needs a UAR page, not 0)");
+MODULE_PARM_DESC(offset, "window offset in the BAR, 4 KiB aligned; required unless the device is a test device (ivshmem, pci-testdev); a ConnectX needs a UAR page at 0x3000 or above");
 static unsigned long len = S2W_PAGE;
 module_param(len, ulong, 0444);
 MODULE_PARM_DESC(len, "window length, at least and by default one 4 KiB page");
@@ -256,6 +256,7 @@ struct s2b_target {
 	u64 offset, len;
 	resource_size_t phys;		/* window start */
 	bool force, region, enabled;
+	struct s2w_target chk;		/* what s2w_check() accepted */
 	void __iomem *dev;		/* ioremap(), if s2b_aliases_ok() */
 	void __iomem *wc;		/* ioremap_wc(), if s2b_aliases_ok() */
 };
@@ -309,28 +310,38 @@ static void s2b_detach(void)
  * bench/s2wr.h's window rules (s2w_check), with the error each refusal
  * returns and a line that says what to do.
  */
-static int s2b_refuse(struct pci_dev *pdev, const struct s2b_spec *sp, u64 blen,
-		      const char *drv)
+static const int s2b_refusal_err[S2W_NR_REFUSAL] = {
+	[S2W_E_ALIGN] = -EINVAL, [S2W_E_SHORT] = -EINVAL,
+	[S2W_E_OUTSIDE] = -EINVAL, [S2W_E_NO_OFFSET] = -EPERM,
+	[S2W_E_CX_BAR] = -EPERM, [S2W_E_CX_INIT] = -EPERM,
+	[S2W_E_CX_BOUND] = -EBUSY, [S2W_E_BOUND] = -EBUSY,
+	[S2W_E_VERIFY] = -EPERM,
+};
+
+/* t checked: 0, or the refusal's error after a dmesg line saying what to do */
+static int s2b_check(struct pci_dev *pdev, const struct s2w_target *t, const char *drv)
 {
-	static const int err[S2W_NR_REFUSAL] = {
-		[S2W_E_ALIGN] = -EINVAL, [S2W_E_SHORT] = -EINVAL,
-		[S2W_E_OUTSIDE] = -EINVAL, [S2W_E_MELLANOX] = -EPERM,
-		[S2W_E_BOUND] = -EBUSY,
-	};
-	struct s2w_target t = {
-		.vendor = pdev->vendor, .bar = sp->bar, .bar_len = blen,
-		.offset = sp->offset, .len = sp->len,
-		.offset_given = sp->offset_given, .bound = !!drv, .force = sp->force,
-	};
-	enum s2w_refusal r = s2w_check(&t);
+	enum s2w_refusal r = s2w_check(t);
 
 	if (r == S2W_OK)
 		return 0;
-	pr_err("%s BAR %u window 0x%llx+0x%llx (BAR size 0x%llx): %s\n", pci_name(pdev),
-	       sp->bar, sp->offset, sp->len, blen, s2w_refusal_text[r]);
-	if (r == S2W_E_BOUND)
+	pr_err("%s [%04x:%04x] BAR %u window 0x%llx+0x%llx (BAR size 0x%llx)%s: refused: %s (%s)\n",
+	       pci_name(pdev), t->vendor, t->device, t->bar, t->offset, t->len, t->bar_len,
+	       t->verify ? ", verify" : "", s2w_refusal_text[r], s2w_refusal_hint[r]);
+	if (r == S2W_E_BOUND || r == S2W_E_CX_BOUND)
 		pr_err("unbind: echo %s > /sys/bus/pci/drivers/%s/unbind\n", pci_name(pdev), drv);
-	return err[r];
+	return s2b_refusal_err[r];
+}
+
+static int s2b_refuse(struct pci_dev *pdev, const struct s2b_spec *sp, u64 blen,
+		      const char *drv, struct s2w_target *t)
+{
+	*t = (struct s2w_target){
+		.vendor = pdev->vendor, .device = pdev->device, .bar = sp->bar,
+		.bar_len = blen, .offset = sp->offset, .len = sp->len,
+		.offset_given = sp->offset_given, .bound = !!drv, .force = sp->force,
+	};
+	return s2b_check(pdev, t, drv);
 }
 
 /* Map the window both ways, or (x86) only check that it can be mapped. */
@@ -401,7 +412,7 @@ static int s2b_attach(const struct s2b_spec *sp)
 	/* Hold the device lock so no driver binds while we claim the BAR. */
 	device_lock(&pdev->dev);
 	drv = pdev->dev.driver ? pdev->dev.driver->name : NULL;
-	ret = s2b_refuse(pdev, sp, blen, drv);
+	ret = s2b_refuse(pdev, sp, blen, drv, &t->chk);
 	if (ret) {
 		device_unlock(&pdev->dev);
 		goto put;
@@ -1068,14 +1079,17 @@ static int s2b_verify_one(struct s2b_run *r, enum s2w_seq s, int m, u8 *got, u8 
 static int s2b_verify(unsigned long mask)
 {
 	struct s2b_buf out = { .size = S2B_RESULTS_SIZE };
+	struct s2w_target chk = s2b_tgt.chk;
 	struct s2b_run *r;
 	u8 *got = NULL, *want = NULL;
-	int s, m, ret = -ENOMEM, bad;
+	int s, m, ret, bad;
 
-	if (s2b_tgt.pdev->vendor == S2W_VENDOR_MELLANOX) {
-		pr_err("verify writes and reads back a whole page: not on a ConnectX\n");
-		return -EPERM;
-	}
+	/* the page is filled and read back: a known test device only */
+	chk.verify = 1;
+	ret = s2b_check(s2b_tgt.pdev, &chk, NULL);
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
 	r = kvzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
@@ -1318,8 +1332,8 @@ static int __init s2b_init(void)
 		goto fail;
 	}
 	sp.bar = bar;
-	sp.offset = offset;
-	sp.offset_given = offset != 0;
+	sp.offset_given = offset != ULONG_MAX;
+	sp.offset = sp.offset_given ? offset : 0;
 	sp.len = len;
 	sp.force = force;
 	mutex_lock(&s2b_lock);

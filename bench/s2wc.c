@@ -18,6 +18,7 @@
 #include <libgen.h>
 #include <linux/perf_event.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -532,13 +533,16 @@ static void print_usage(FILE *f)
 		"            [--len LEN] [--pairs N] [--only SEQ,...] [--verify] [--force] [--cpu N]\n"
 		"Times bench/s2wr.h's doorbell and BlueFlame posts (see bench/README) through\n"
 		"DEV/resourceN (uncached) and DEV/resourceN_wc (write-combining), WC and Device\n"
-		"batches in pairs. OFF: a 4 KiB page of the BAR (default 0; required for a\n"
-		"ConnectX, which needs a UAR page you own); LEN >= 4096 (default 4096); N pairs\n"
-		"(default %d, at most %d). --verify: post each sequence a few times and read\n"
-		"the page back (RAM-backed BARs such as ivshmem only). --force: even with a\n"
-		"driver bound. --cpu: pin to that CPU (default: the current one). Needs root,\n"
-		"a prefetchable BAR (resourceN_wc) and memory decoding on (echo 1 > DEV/enable\n"
-		"if no driver is bound).\n", DEF_PAIRS, MAX_PAIRS);
+		"batches in pairs. OFF: a 4 KiB page of the BAR, required unless the device\n"
+		"is a test device (ivshmem 1af4:1110, pci-testdev 1b36:0005: default 0); on a\n"
+		"ConnectX a UAR page of BAR 0 at 0x3000 or above; LEN >= 4096 (default 4096);\n"
+		"N pairs (default %d, at most %d). --verify: post each sequence a few times\n"
+		"and read the page back (test devices only). --force: even with a driver\n"
+		"bound (never on a ConnectX). --cpu: pin to that CPU (default: the current\n"
+		"one). For the run DEV/driver_override names no driver, so none can bind; the\n"
+		"old value is put back at exit. Needs root, a prefetchable BAR (resourceN_wc)\n"
+		"and memory decoding on (echo 1 > DEV/enable if no driver is bound).\n",
+		DEF_PAIRS, MAX_PAIRS);
 }
 
 static int parse_ull(const char *s, u64 *v)
@@ -615,6 +619,85 @@ static unsigned long parse_only(char *list)
 		mask |= 1UL << s;
 	}
 	return mask;
+}
+
+/*
+ * Hold drivers off the device for the run, as s2bench.ko's region claim
+ * does: a driver_override that names no driver makes the PCI core refuse
+ * every driver (bind, drivers_probe, a module loaded mid-run). The old
+ * value is put back at exit, also on SIGINT, SIGTERM and SIGHUP.
+ */
+#define HOLD_NAME	"s2wc-holds-this-device"
+
+static char hold_path[PATH_BUF];
+static char hold_old[256];
+static int hold_on;
+
+static int write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);	/* as a shell redirection */
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, v, strlen(v));
+	close(fd);
+	return n == (ssize_t)strlen(v) ? 0 : -1;
+}
+
+static void release_drivers(void)
+{
+	char v[sizeof(hold_old) + 1];
+
+	if (!hold_on)
+		return;
+	hold_on = 0;
+	/* sysfs shows an unset override as "(null)"; "\n" clears it */
+	snprintf(v, sizeof(v), "%s\n", strcmp(hold_old, "(null)") ? hold_old : "");
+	if (write_str(hold_path, v))
+		fprintf(stderr, "s2wc: could not restore %s to '%s': %s\n", hold_path, hold_old,
+			strerror(errno));
+}
+
+static void release_on_signal(int sig)
+{
+	release_drivers();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int hold_drivers(const char *dev)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	unsigned int i;
+	int bad = 1;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(hold_path, sizeof(hold_path), "%s/driver_override", dev);
+	f = fopen(hold_path, "r");
+	if (f) {
+		n = fread(hold_old, 1, sizeof(hold_old) - 1, f);
+		bad = ferror(f);
+		fclose(f);
+	}
+	if (bad) {
+		fprintf(stderr, "s2wc: cannot hold drivers off %s: %s: %s\n", dev, hold_path,
+			strerror(errno));
+		return -1;
+	}
+	hold_old[n] = '\0';
+	hold_old[strcspn(hold_old, "\n")] = '\0';
+	if (write_str(hold_path, HOLD_NAME "\n")) {
+		fprintf(stderr, "s2wc: cannot hold drivers off %s: write %s: %s\n", dev,
+			hold_path, strerror(errno));
+		return -1;
+	}
+	hold_on = 1;
+	atexit(release_drivers);
+	for (i = 0; i < S2W_ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], release_on_signal);
+	return 0;
 }
 
 /* Pin to one CPU and lock memory: no migration, no page faults mid-batch. */
@@ -741,21 +824,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(drv, sizeof(drv), "%s/driver", devpath);
+	/* no driver may bind from here on; then look whether one is bound */
+	if (hold_drivers(devpath))
+		return 1;
 	t.vendor = read_hex(devpath, "vendor");
+	t.device = read_hex(devpath, "device");
 	t.bar = bar;
 	t.bar_len = st.st_size;
 	t.offset = off;
 	t.len = len;
 	t.bound = access(drv, F_OK) == 0;
 	t.force = in.force;
+	t.verify = do_verify;
 	why = s2w_check(&t);
 	if (why != S2W_OK) {
-		fprintf(stderr, "s2wc: %s BAR %llu window 0x%llx+0x%llx (BAR size 0x%llx): %s\n",
-			devpath, bar, off, len, (u64)st.st_size, s2w_refusal_text[why]);
-		return 2;
-	}
-	if (do_verify && t.vendor == S2W_VENDOR_MELLANOX) {
-		fprintf(stderr, "s2wc: --verify reads the whole page back: not on a ConnectX\n");
+		fprintf(stderr,
+			"s2wc: %s [%04x:%04x] BAR %llu window 0x%llx+0x%llx (BAR size 0x%llx)%s: refused: %s (%s)\n",
+			devpath, t.vendor, t.device, bar, off, len, (u64)st.st_size,
+			do_verify ? ", verify" : "", s2w_refusal_text[why], s2w_refusal_hint[why]);
 		return 2;
 	}
 	check_decoding(devpath);
@@ -774,7 +860,7 @@ int main(int argc, char **argv)
 	in.bdf = basename(real ? real : devpath);
 	in.bar = bar;
 	in.vendor = t.vendor;
-	in.device = read_hex(devpath, "device");
+	in.device = t.device;
 	in.numa_node = read_int(devpath, "numa_node", -1);
 	in.pairs = pairs;
 	c.post = aligned_alloc(64, sizeof(*c.post));

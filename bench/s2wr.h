@@ -40,6 +40,8 @@ typedef unsigned long long u64;
 #define __iomem
 #endif
 
+#define S2W_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define S2W_PAGE	4096u
 #define S2W_BF_OFFSET	0x800u		/* MLX5_BF_OFFSET */
 #define S2W_BF_HALF	256u		/* (1 << log_bf_reg_size) / 2 */
@@ -402,14 +404,53 @@ static inline unsigned int s2w_bytes(enum s2w_seq s)
 
 /* ---- which windows the bench accepts ---- */
 #define S2W_VENDOR_MELLANOX	0x15b3u
+/*
+ * A ConnectX's BAR 0 starts with the initialization segment (struct
+ * mlx5_init_seg, include/linux/mlx5/driver.h): firmware revision, command
+ * queue address and doorbell (+0x18), the health buffer, the internal timer
+ * (+0x1000), the health counter (+0x1010), the real-time clock and, last,
+ * clear-INTx at +0x200c: bytes 0x0-0x200f. Every 4 KiB page that holds any
+ * of it (pages 0, 1 and 2) is refused. The rest of BAR 0 is UAR pages (UAR
+ * index i at BAR 0 + i * 4 KiB, mlx5 uar.c) and device memory (MEMIC, at an
+ * offset only the firmware's capabilities tell); other BARs hold no UARs of
+ * this function.
+ */
+#define S2W_CX_INIT_END		0x2010u
+#define S2W_CX_UAR_BAR		0u
+
+/* Devices that are known to be harmless to write: memory or a test device. */
+struct s2w_testdev {
+	u32 vendor, device;
+	const char *name;
+};
+
+static const struct s2w_testdev s2w_testdevs[] = {
+	{ 0x1af4, 0x1110, "ivshmem (a BAR of shared RAM)" },
+	{ 0x1b36, 0x0005, "QEMU pci-testdev" },
+};
+
+/* The known test device vendor:device, or NULL. */
+static inline const char *s2w_testdev(u32 vendor, u32 device)
+{
+	unsigned int i;
+
+	for (i = 0; i < S2W_ARRAY_SIZE(s2w_testdevs); i++)
+		if (s2w_testdevs[i].vendor == vendor && s2w_testdevs[i].device == device)
+			return s2w_testdevs[i].name;
+	return (const char *)0;
+}
 
 enum s2w_refusal {
 	S2W_OK,
 	S2W_E_ALIGN,		/* window not on a 4 KiB page */
 	S2W_E_SHORT,		/* window smaller than one page */
 	S2W_E_OUTSIDE,		/* window not inside the BAR */
-	S2W_E_MELLANOX,		/* ConnectX without a UAR page offset */
+	S2W_E_NO_OFFSET,	/* not a test device and no offset named */
+	S2W_E_CX_BAR,		/* ConnectX, a BAR without UAR pages */
+	S2W_E_CX_INIT,		/* ConnectX, a page of the initialization segment */
+	S2W_E_CX_BOUND,		/* ConnectX with a driver bound, even with force */
 	S2W_E_BOUND,		/* a driver is bound and no force */
+	S2W_E_VERIFY,		/* verify (fills the page) on a non-test device */
 	S2W_NR_REFUSAL
 };
 
@@ -418,22 +459,41 @@ static const char * const s2w_refusal_text[S2W_NR_REFUSAL] = {
 	[S2W_E_ALIGN] = "the window must start on a 4 KiB page boundary of the BAR",
 	[S2W_E_SHORT] = "the window must be one 4 KiB page or more (0x800-0x9ff of it is written)",
 	[S2W_E_OUTSIDE] = "the window is not inside the BAR",
-	[S2W_E_MELLANOX] = "vendor 0x15b3 (ConnectX): name a UAR page you own (bench/README)",
+	[S2W_E_NO_OFFSET] = "not a known test device: name the offset",
+	[S2W_E_CX_BAR] = "vendor 0x15b3 (ConnectX): UAR pages are in BAR 0 only",
+	[S2W_E_CX_INIT] = "vendor 0x15b3 (ConnectX): pages 0-2 hold the init segment (0x0-0x200f)",
+	[S2W_E_CX_BOUND] = "vendor 0x15b3 (ConnectX), a driver bound: refused even with 'force'",
 	[S2W_E_BOUND] = "a driver is bound: unbind it, or add 'force' if you own the page",
+	[S2W_E_VERIFY] = "verify fills and reads back the whole page: test devices only",
+};
+
+/* What to do, or why: printed after the refusal's text. */
+static const char * const s2w_refusal_hint[S2W_NR_REFUSAL] = {
+	[S2W_OK] = "",
+	[S2W_E_ALIGN] = "e.g. 0x3000",
+	[S2W_E_SHORT] = "e.g. 4096",
+	[S2W_E_OUTSIDE] = "see the BAR's size in lspci -v",
+	[S2W_E_NO_OFFSET] = "of a page you know +0x800-0x9ff of is safe to write (bench/README)",
+	[S2W_E_CX_BAR] = "name a UAR page of BAR 0 at 0x3000 or above",
+	[S2W_E_CX_INIT] = "command doorbell, health, clocks, clear-INTx: use 0x3000 or above",
+	[S2W_E_CX_BOUND] = "which UAR pages feed live queues only the driver knows: unbind it",
+	[S2W_E_BOUND] = "a live queue may use the page",
+	[S2W_E_VERIFY] = "ivshmem 1af4:1110 or QEMU pci-testdev 1b36:0005",
 };
 
 struct s2w_target {
-	u32 vendor;
+	u32 vendor, device;
 	u32 bar;
 	u64 bar_len;
 	u64 offset, len;
 	int offset_given;	/* the user named the offset (no default) */
 	int bound;		/* a driver is bound to the device */
 	int force;
+	int verify;		/* the whole page is to be written and read back */
 };
 
-/* The first reason to refuse t, or S2W_OK. */
-static inline enum s2w_refusal s2w_check(const struct s2w_target *t)
+/* The window's checks: where in the BAR it lies. */
+static inline enum s2w_refusal s2w_check_window(const struct s2w_target *t)
 {
 	if (t->offset % S2W_PAGE)
 		return S2W_E_ALIGN;
@@ -441,11 +501,40 @@ static inline enum s2w_refusal s2w_check(const struct s2w_target *t)
 		return S2W_E_SHORT;
 	if (t->offset >= t->bar_len || t->len > t->bar_len - t->offset)
 		return S2W_E_OUTSIDE;
-	if (t->vendor == S2W_VENDOR_MELLANOX &&
-	    (!t->offset_given || (t->bar == 0 && t->offset == 0)))
-		return S2W_E_MELLANOX;
+	return S2W_OK;
+}
+
+/* A ConnectX's rules: a UAR page of BAR 0 past the initialization segment. */
+static inline enum s2w_refusal s2w_check_connectx(const struct s2w_target *t)
+{
+	if (t->bar != S2W_CX_UAR_BAR)
+		return S2W_E_CX_BAR;
+	if (t->offset < S2W_CX_INIT_END)
+		return S2W_E_CX_INIT;
+	if (t->bound)
+		return S2W_E_CX_BOUND;
+	return S2W_OK;
+}
+
+/* The first reason to refuse t, or S2W_OK. */
+static inline enum s2w_refusal s2w_check(const struct s2w_target *t)
+{
+	int test = s2w_testdev(t->vendor, t->device) != (const char *)0;
+	enum s2w_refusal r = s2w_check_window(t);
+
+	if (r != S2W_OK)
+		return r;
+	if (!test && !t->offset_given)
+		return S2W_E_NO_OFFSET;
+	if (t->vendor == S2W_VENDOR_MELLANOX) {
+		r = s2w_check_connectx(t);
+		if (r != S2W_OK)
+			return r;
+	}
 	if (t->bound && !t->force)
 		return S2W_E_BOUND;
+	if (t->verify && !test)
+		return S2W_E_VERIFY;
 	return S2W_OK;
 }
 

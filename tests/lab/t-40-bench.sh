@@ -61,6 +61,19 @@ vblk=$(basename "$(readlink -f /sys/block/vda/device/..)")
 target_refused "Device or resource busy" bench-refuse-bound "$vblk 4 0" \
 	"a driver is bound: unbind it, or add 'force'"
 expect_eq bench-refused-no-target none "$(cat $B/target)"
+rmmod s2bench
+# a device that is not a test device, without an offset: insmod refused
+dmesg -C
+if insmod $BUILD/s2bench.ko bdf="$vblk" bar=4 2>/tmp/insmod.err; then
+	not_ok bench-refuse-no-offset "insmod with bdf=$vblk and no offset loaded"
+	rmmod s2bench
+elif grep -q "Operation not permitted" /tmp/insmod.err &&
+	dmesg | grep -qF "refused: not a known test device: name the offset"; then
+	ok bench-refuse-no-offset
+else
+	not_ok bench-refuse-no-offset "$(cat /tmp/insmod.err); dmesg: $(dmesg | tail -n 2 | tr '\n' ' ')"
+fi
+insmod $BUILD/s2bench.ko
 
 if echo "$bdf 2 0" >$B/target; then
 	ok bench-target

@@ -150,12 +150,18 @@ static void test_pair(void)
 /* ---- s2wr.h: the window checks ---- */
 static void test_check(void)
 {
-	struct s2w_target t = {
-		.vendor = 0x1af4, .bar = 2, .bar_len = 1 << 20,
-		.offset = 0, .len = 4096, .offset_given = 0,
+	static const struct s2w_target ivshmem = {
+		.vendor = 0x1af4, .device = 0x1110, .bar = 2, .bar_len = 1 << 20,
+		.offset = 0, .len = 4096,
 	};
+	static const struct s2w_target cx = {
+		.vendor = 0x15b3, .device = 0x101d, .bar = 0, .bar_len = 32 << 20,
+		.offset = 0x3000, .len = 4096, .offset_given = 1,
+	};
+	struct s2w_target t = ivshmem;
+	unsigned int r, off;
 
-	CHECK(s2w_check(&t) == S2W_OK, "ivshmem page 0");
+	CHECK(s2w_check(&t) == S2W_OK, "ivshmem page 0, no offset named");
 	t.offset = 0x800;
 	CHECK(s2w_check(&t) == S2W_E_ALIGN, "offset not on a page");
 	t.offset = 0xff000;
@@ -165,6 +171,8 @@ static void test_check(void)
 	t.offset = 1 << 20;
 	t.len = 4096;
 	CHECK(s2w_check(&t) == S2W_E_OUTSIDE, "offset at the BAR's end");
+	t.offset = ~0ull & ~0xfffull;
+	CHECK(s2w_check(&t) == S2W_E_OUTSIDE, "offset near 2^64 does not wrap");
 	t.offset = 0;
 	t.len = 2048;
 	CHECK(s2w_check(&t) == S2W_E_SHORT, "half a page");
@@ -173,16 +181,76 @@ static void test_check(void)
 	CHECK(s2w_check(&t) == S2W_E_BOUND, "bound driver");
 	t.force = 1;
 	CHECK(s2w_check(&t) == S2W_OK, "bound driver, force");
+	t = ivshmem;
+	t.verify = 1;
+	CHECK(s2w_check(&t) == S2W_OK, "verify on ivshmem");
+	t.vendor = 0x1b36;
+	t.device = 0x0005;
+	CHECK(s2w_check(&t) == S2W_OK, "verify on pci-testdev, no offset named");
+	CHECK(s2w_testdev(0x1b36, 0x0005) && s2w_testdev(0x1af4, 0x1110) &&
+	      !s2w_testdev(0x1af4, 0x1000) && !s2w_testdev(0x1b36, 0x0001) &&
+	      !s2w_testdev(0x8086, 0x1110), "test devices: vendor and device both match");
 
-	t = (struct s2w_target){ .vendor = 0x15b3, .bar = 0, .bar_len = 32 << 20, .len = 4096 };
-	CHECK(s2w_check(&t) == S2W_E_MELLANOX, "ConnectX, no offset");
+	/* another vendor (an ixgbe: +0x800 is EICR, +0x808 EICS): an offset named */
+	t = (struct s2w_target){ .vendor = 0x8086, .device = 0x10fb, .bar = 0,
+				 .bar_len = 512 << 10, .len = 4096 };
+	CHECK(s2w_check(&t) == S2W_E_NO_OFFSET, "ixgbe without an offset");
 	t.offset_given = 1;
-	CHECK(s2w_check(&t) == S2W_E_MELLANOX, "ConnectX BAR 0 page 0 (init segment)");
-	t.offset = 0x1000;
-	CHECK(s2w_check(&t) == S2W_OK, "ConnectX UAR page 1");
+	CHECK(s2w_check(&t) == S2W_OK, "ixgbe with offset 0 named explicitly");
+	t.verify = 1;
+	CHECK(s2w_check(&t) == S2W_E_VERIFY, "verify on an ixgbe");
+	t.verify = 0;
+	t.offset_given = 0;
+	t.vendor = 0x1af4;
+	t.device = 0x1000;
+	CHECK(s2w_check(&t) == S2W_E_NO_OFFSET, "virtio-net (1af4, not ivshmem) without offset");
+	t.offset_given = 1;
 	t.bound = 1;
-	CHECK(s2w_check(&t) == S2W_E_BOUND, "ConnectX bound to mlx5_core");
-	CHECK(strstr(s2w_refusal_text[S2W_E_MELLANOX], "0x15b3") != NULL, "text names the vendor");
+	CHECK(s2w_check(&t) == S2W_E_BOUND, "virtio-net bound");
+	t.force = 1;
+	t.verify = 1;
+	CHECK(s2w_check(&t) == S2W_E_VERIFY, "verify on a forced non-test device");
+
+	/* ConnectX: BAR 0 only, no page of the init segment, never bound */
+	t = cx;
+	CHECK(s2w_check(&t) == S2W_OK, "ConnectX UAR page 3 (0x3000)");
+	t.offset_given = 0;
+	CHECK(s2w_check(&t) == S2W_E_NO_OFFSET, "ConnectX without an offset");
+	t.offset_given = 1;
+	for (off = 0; off < 0x3000; off += 0x1000) {
+		t.offset = off;
+		CHECK(s2w_check(&t) == S2W_E_CX_INIT, "ConnectX init segment page 0x%x", off);
+		t.len = 0x10000;
+		CHECK(s2w_check(&t) == S2W_E_CX_INIT, "ConnectX 64 KiB window at 0x%x", off);
+		t.len = 4096;
+	}
+	t.offset = 0x100000;
+	CHECK(s2w_check(&t) == S2W_OK, "ConnectX UAR page 256");
+	t.bar = 2;
+	CHECK(s2w_check(&t) == S2W_E_CX_BAR, "ConnectX BAR 2");
+	t.bar = 0;
+	t.bound = 1;
+	CHECK(s2w_check(&t) == S2W_E_CX_BOUND, "ConnectX bound to mlx5_core");
+	t.force = 1;
+	CHECK(s2w_check(&t) == S2W_E_CX_BOUND, "ConnectX bound, force: still refused");
+	t = cx;
+	t.verify = 1;
+	CHECK(s2w_check(&t) == S2W_E_VERIFY, "verify on a ConnectX");
+	t = cx;
+	t.device = 0x1017;
+	t.offset = 0x2000;
+	CHECK(s2w_check(&t) == S2W_E_CX_INIT, "any ConnectX device id: page 2 (clear-INTx at 0x200c)");
+
+	for (r = 1; r < S2W_NR_REFUSAL; r++)
+		CHECK(s2w_refusal_text[r] && strlen(s2w_refusal_text[r]) > 20 &&
+		      s2w_refusal_hint[r] && strlen(s2w_refusal_hint[r]) > 8,
+		      "refusal %u has a text and a hint", r);
+	CHECK(strstr(s2w_refusal_text[S2W_E_CX_INIT], "0x15b3") != NULL &&
+	      strstr(s2w_refusal_text[S2W_E_CX_INIT], "0x200f") != NULL,
+	      "init-segment text names vendor and span");
+	CHECK(strstr(s2w_refusal_text[S2W_E_CX_BOUND], "force") != NULL &&
+	      strstr(s2w_refusal_hint[S2W_E_CX_BOUND], "only the driver knows") != NULL,
+	      "bound-ConnectX text says why force is refused");
 }
 
 /* ---- s2wr.h: the sequences on ordinary memory ---- */
