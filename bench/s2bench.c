@@ -134,6 +134,17 @@ static void s2b_cpu_id(char *buf, size_t size)
 {
 	snprintf(buf, size, "midr=0x%08x", read_cpuid_id());
 }
+
+/* Device-nGnRnE, as pgprot_noncached(): rdma-core's non-WC UAR mapping */
+static void __iomem *s2b_ioremap_np(phys_addr_t phys, size_t size)
+{
+	return ioremap_np(phys, size);
+}
+
+static const char * const s2b_dev_mapping[2] = {
+	"ioremap: Device-nGnRE (the kernel's mlx5 UAR mapping)",
+	"ioremap_np: Device-nGnRnE (rdma-core's non-WC UAR, pgprot_noncached)",
+};
 #else /* CONFIG_X86_64 */
 struct s2b_simd {
 	int unused;
@@ -157,6 +168,17 @@ static void s2b_cpu_id(char *buf, size_t size)
 	snprintf(buf, size, "family=%u model=0x%x", boot_cpu_data.x86,
 		 boot_cpu_data.x86_model);
 }
+
+/* UC, as pgprot_noncached(): rdma-core's non-WC UAR mapping */
+static void __iomem *s2b_ioremap_np(phys_addr_t phys, size_t size)
+{
+	return ioremap_uc(phys, size);
+}
+
+static const char * const s2b_dev_mapping[2] = {
+	"ioremap: UC- (the kernel's mlx5 UAR mapping)",
+	"ioremap_uc: UC (rdma-core's non-WC UAR, pgprot_noncached)",
+};
 #endif
 
 /* Why sequence s cannot run on this CPU and kernel, or NULL. */
@@ -169,7 +191,7 @@ static const char *s2b_seq_missing(enum s2w_seq s)
 	if (s == S2W_BF_MOVDIR64B && !boot_cpu_has(X86_FEATURE_MOVDIR64B))
 		return "no MOVDIR64B";
 #endif
-	if (s2w_seqs[s].simd)
+	if (s2w_seqs[s].simd != S2W_SIMD_NONE)
 		return s2b_simd_missing();
 	return NULL;
 }
@@ -259,6 +281,7 @@ struct s2b_target {
 	struct s2w_target chk;		/* what s2w_check() accepted */
 	void __iomem *dev;		/* ioremap(), if s2b_aliases_ok() */
 	void __iomem *wc;		/* ioremap_wc(), if s2b_aliases_ok() */
+	void __iomem *np;		/* ioremap_np(), if s2b_aliases_ok() */
 };
 
 /* s2b_lock serialises target changes and runs. */
@@ -286,16 +309,26 @@ static void s2b_set_target_str(void)
 	mutex_unlock(&s2b_text_lock);
 }
 
+static void s2b_unmap(struct s2b_target *t)
+{
+	if (t->wc)
+		iounmap(t->wc);
+	if (t->dev)
+		iounmap(t->dev);
+	if (t->np)
+		iounmap(t->np);
+	t->wc = NULL;
+	t->dev = NULL;
+	t->np = NULL;
+}
+
 static void s2b_detach(void)
 {
 	struct s2b_target *t = &s2b_tgt;
 
 	if (!t->pdev)
 		return;
-	if (t->wc)
-		iounmap(t->wc);
-	if (t->dev)
-		iounmap(t->dev);
+	s2b_unmap(t);
 	if (t->region)
 		pci_release_region(t->pdev, t->bar);
 	if (t->enabled)
@@ -344,7 +377,12 @@ static int s2b_refuse(struct pci_dev *pdev, const struct s2b_spec *sp, u64 blen,
 	return s2b_check(pdev, t, drv);
 }
 
-/* Map the window both ways, or (x86) only check that it can be mapped. */
+/*
+ * Map the window every way it is timed, or (x86) only check that it can be
+ * mapped: ioremap_wc, ioremap (the kernel's mlx5 UAR mapping) and, for the
+ * rdma-core sequences, ioremap_np: rdma-core's non-WC UAR is mmapped by
+ * mlx5_ib with pgprot_noncached, Device-nGnRnE on arm64.
+ */
 static int s2b_map(struct s2b_target *t)
 {
 	void __iomem *p;
@@ -352,7 +390,8 @@ static int s2b_map(struct s2b_target *t)
 	if (s2b_aliases_ok()) {
 		t->dev = ioremap(t->phys, t->len);
 		t->wc = ioremap_wc(t->phys, t->len);
-		return t->dev && t->wc ? 0 : -ENOMEM;
+		t->np = s2b_ioremap_np(t->phys, t->len);
+		return t->dev && t->wc && t->np ? 0 : -ENOMEM;
 	}
 	p = ioremap(t->phys, t->len);
 	if (!p)
@@ -452,10 +491,7 @@ static int s2b_attach(const struct s2b_spec *sp)
 	return 0;
 
 unmap:
-	if (t->wc)
-		iounmap(t->wc);
-	if (t->dev)
-		iounmap(t->dev);
+	s2b_unmap(t);
 	pci_disable_device(pdev);
 release:
 	if (t->region)
@@ -532,6 +568,7 @@ struct s2b_ctx {
 	void __iomem *map;		/* mapping under test */
 	void __iomem *rd;		/* read-back: dev mapping (x86: map) */
 	struct s2w_post *post;		/* WQE, doorbell record, buffer toggle */
+	struct s2b_simd *simd;		/* kernel-mode SIMD state */
 };
 
 static __always_inline void s2b_ops(enum s2w_seq s, struct s2b_ctx *c, bool readback, u32 n)
@@ -539,7 +576,12 @@ static __always_inline void s2b_ops(enum s2w_seq s, struct s2b_ctx *c, bool read
 	u32 i;
 
 	for (i = 0; i < n; i++) {
+		/* mlx5's self-test: kernel_neon_begin/end around each post */
+		if (s2w_seqs[s].simd == S2W_SIMD_POST)
+			s2b_simd_begin(c->simd);
 		s2w_op(s, c->map, c->post);
+		if (s2w_seqs[s].simd == S2W_SIMD_POST)
+			s2b_simd_end(c->simd);
 		if (readback) {
 			/* the posted writes complete before the read returns */
 			s2w_wmb();
@@ -548,60 +590,92 @@ static __always_inline void s2b_ops(enum s2w_seq s, struct s2b_ctx *c, bool read
 	}
 }
 
-/* One batch of n ops of sequence s, interrupts off; returns counter ticks. */
-static noinline u64 s2b_batch(struct s2b_ctx *c, enum s2w_seq s, bool readback, u32 n)
+/*
+ * Interrupts stay off around a batch, unless its posts each enter
+ * kernel-mode SIMD, which needs them on (may_use_simd()): those batches run
+ * with preemption off instead.
+ */
+static bool s2b_irqs_off(enum s2w_seq s)
 {
-	unsigned long flags;
+	return s2w_seqs[s].simd != S2W_SIMD_POST;
+}
+
+/*
+ * One batch of n ops of sequence s; returns counter ticks. One function per
+ * sequence (s2b_batch_<name>), each inlining its sequence with a constant
+ * s, so that the instructions built can be read back with objdump
+ * (bench/disasm; the results name the symbol).
+ */
+static __always_inline u64 s2b_timed(enum s2w_seq s, struct s2b_ctx *c, bool readback, u32 n)
+{
+	unsigned long flags = 0;
 	u64 t0, t1;
 
-	local_irq_save(flags);
+	if (s2b_irqs_off(s))
+		local_irq_save(flags);
+	else
+		preempt_disable();
 	t0 = s2b_now();
-	/* each case inlines one sequence (s2w_op with a constant) */
-	switch (s) {
-	case S2W_DB_KERNEL:
-		s2b_ops(S2W_DB_KERNEL, c, readback, n);
-		break;
-	case S2W_DB_RDMA:
-		s2b_ops(S2W_DB_RDMA, c, readback, n);
-		break;
-#if defined(CONFIG_ARM64)
-	case S2W_BF_STR_LOOP:
-		s2b_ops(S2W_BF_STR_LOOP, c, readback, n);
-		break;
-	case S2W_BF_STR_BLOCK:
-		s2b_ops(S2W_BF_STR_BLOCK, c, readback, n);
-		break;
-	case S2W_BF_STP_X:
-		s2b_ops(S2W_BF_STP_X, c, readback, n);
-		break;
-	case S2W_BF_STP_Q:
-		s2b_ops(S2W_BF_STP_Q, c, readback, n);
-		break;
-	case S2W_BF_ST1:
-		s2b_ops(S2W_BF_ST1, c, readback, n);
-		break;
-	case S2W_BF_ST4:
-		s2b_ops(S2W_BF_ST4, c, readback, n);
-		break;
-	case S2W_BF_ST64B:
-		s2b_ops(S2W_BF_ST64B, c, readback, n);
-		break;
-#else
-	case S2W_BF_MOVQ_LOOP:
-		s2b_ops(S2W_BF_MOVQ_LOOP, c, readback, n);
-		break;
-	case S2W_BF_MOVDIR64B:
-		s2b_ops(S2W_BF_MOVDIR64B, c, readback, n);
-		break;
-#endif
-	default:
-		break;
-	}
+	s2b_ops(s, c, readback, n);
 	/* dsb st / sfence: the batch's stores are complete before the counter */
 	s2w_wmb();
 	t1 = s2b_now();
-	local_irq_restore(flags);
+	if (s2b_irqs_off(s))
+		local_irq_restore(flags);
+	else
+		preempt_enable();
 	return t1 - t0;
+}
+
+#define S2B_BATCH_FN(fn, seq)							\
+static noinline u64 s2b_batch_##fn(struct s2b_ctx *c, bool readback, u32 n)	\
+{										\
+	return s2b_timed(seq, c, readback, n);					\
+}
+
+S2B_BATCH_FN(db_kernel, S2W_DB_KERNEL)
+S2B_BATCH_FN(db_rdma, S2W_DB_RDMA)
+#if defined(CONFIG_ARM64)
+S2B_BATCH_FN(bf_str_loop, S2W_BF_STR_LOOP)
+S2B_BATCH_FN(bf_str_block, S2W_BF_STR_BLOCK)
+S2B_BATCH_FN(bf_stp_x, S2W_BF_STP_X)
+S2B_BATCH_FN(bf_stp_q, S2W_BF_STP_Q)
+S2B_BATCH_FN(bf_st1, S2W_BF_ST1)
+S2B_BATCH_FN(bf_st4, S2W_BF_ST4)
+S2B_BATCH_FN(bf_st64b, S2W_BF_ST64B)
+#else
+S2B_BATCH_FN(bf_movq_loop, S2W_BF_MOVQ_LOOP)
+S2B_BATCH_FN(bf_movq_rdma, S2W_BF_MOVQ_RDMA)
+S2B_BATCH_FN(bf_movdir64b, S2W_BF_MOVDIR64B)
+#endif
+
+typedef u64 (*s2b_batch_fn)(struct s2b_ctx *c, bool readback, u32 n);
+
+#define S2B_BATCH(fn)	{ s2b_batch_##fn, "s2b_batch_" #fn }
+static const struct {
+	s2b_batch_fn fn;
+	const char *sym;
+} s2b_batches[S2W_NR_SEQ] = {
+	[S2W_DB_KERNEL] = S2B_BATCH(db_kernel),
+	[S2W_DB_RDMA] = S2B_BATCH(db_rdma),
+#if defined(CONFIG_ARM64)
+	[S2W_BF_STR_LOOP] = S2B_BATCH(bf_str_loop),
+	[S2W_BF_STR_BLOCK] = S2B_BATCH(bf_str_block),
+	[S2W_BF_STP_X] = S2B_BATCH(bf_stp_x),
+	[S2W_BF_STP_Q] = S2B_BATCH(bf_stp_q),
+	[S2W_BF_ST1] = S2B_BATCH(bf_st1),
+	[S2W_BF_ST4] = S2B_BATCH(bf_st4),
+	[S2W_BF_ST64B] = S2B_BATCH(bf_st64b),
+#else
+	[S2W_BF_MOVQ_LOOP] = S2B_BATCH(bf_movq_loop),
+	[S2W_BF_MOVQ_RDMA] = S2B_BATCH(bf_movq_rdma),
+	[S2W_BF_MOVDIR64B] = S2B_BATCH(bf_movdir64b),
+#endif
+};
+
+static u64 s2b_batch(struct s2b_ctx *c, enum s2w_seq s, bool readback, u32 n)
+{
+	return s2b_batches[s].fn(c, readback, n);
 }
 
 static u64 s2b_ticks_to_ns(u64 ticks, u64 freq)
@@ -632,6 +706,8 @@ struct s2b_run {
 	struct s2b_simd *simd;
 	u64 freq;
 	u32 pairs;
+	unsigned int bytes;		/* BlueFlame copy: 64, 128 or 256 */
+	enum s2w_seq seq;		/* the sequence being run */
 	u64 *ps[S2B_NR_MAP];		/* per-op picoseconds of each batch */
 	u64 *scratch;			/* for s2s_pair */
 	struct s2b_res res[S2W_NR_SEQ][S2B_NR_COST];
@@ -642,12 +718,17 @@ static int s2b_side_begin(struct s2b_run *r, int m)
 {
 	struct s2b_target *t = r->t;
 
+	bool rdma = s2w_seqs[r->seq].style == S2W_RDMA;
+
 	if (s2b_aliases_ok()) {
-		r->c.map = m == S2B_WC ? t->wc : t->dev;
+		r->c.map = m == S2B_WC ? t->wc : rdma ? t->np : t->dev;
 		r->c.rd = t->dev;
 		return 0;
 	}
-	r->c.map = m == S2B_WC ? ioremap_wc(t->phys, t->len) : ioremap(t->phys, t->len);
+	if (m == S2B_WC)
+		r->c.map = ioremap_wc(t->phys, t->len);
+	else
+		r->c.map = rdma ? s2b_ioremap_np(t->phys, t->len) : ioremap(t->phys, t->len);
 	r->c.rd = r->c.map;
 	if (!r->c.map) {
 		pr_err("cannot map %s BAR %u window for the %s side\n",
@@ -679,8 +760,10 @@ static bool s2b_pmu_read(struct s2b_pmu *p, u64 *cyc, u64 *ins)
 }
 
 /*
- * One timed batch on side m: ticks, and PMU counts added to res. SIMD
- * sequences run between kernel_neon_begin/end, outside the timed window.
+ * One timed batch on side m: ticks, and PMU counts added to res. Sequences
+ * of user-space code (rdma-core) that use SIMD run between
+ * kernel_neon_begin/end, outside the timed window; the self-test's brackets
+ * each post, inside it (s2b_ops).
  */
 static int s2b_side_batch(struct s2b_run *r, enum s2w_seq s, int k, int m, u32 n,
 			  struct s2b_res *res, u64 *ticks)
@@ -693,10 +776,10 @@ static int s2b_side_batch(struct s2b_run *r, enum s2w_seq s, int k, int m, u32 n
 	if (ret)
 		return ret;
 	pmu = s2b_pmu_read(&r->pmu, &c0, &i0);
-	if (s2w_seqs[s].simd)
+	if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 		s2b_simd_begin(r->simd);
 	*ticks = s2b_batch(&r->c, s, k == S2B_READBACK, n);
-	if (s2w_seqs[s].simd)
+	if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 		s2b_simd_end(r->simd);
 	if (pmu && s2b_pmu_read(&r->pmu, &c1, &i1)) {
 		res->cycles[m] += c1 - c0;
@@ -751,9 +834,10 @@ static int s2b_case(struct s2b_run *r, enum s2w_seq s, int k)
 	u32 i, n;
 	int j, m, ret;
 
-	memset(r->post, 0, sizeof(*r->post));
-	r->post->wqe.dw[1] = (__force u32)cpu_to_be32(1);	/* "qpn/ds": one 16-byte segment */
+	s2w_post_init(r->post, r->bytes);
+	r->seq = s;
 	r->c.post = r->post;
+	r->c.simd = r->simd;
 	ret = s2b_calibrate(r, s, k, res, &n);
 	if (ret)
 		return ret;
@@ -873,6 +957,29 @@ static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, enum s2w
 	s2b_out(b, "\n");
 }
 
+static const char * const s2b_simd_text[] = {
+	[S2W_SIMD_NONE] = "none",
+	[S2W_SIMD_POST] = "kernel_neon_begin/end around each post, timed",
+	[S2W_SIMD_BATCH] = "kernel_neon_begin/end around the batch, not timed (user-space code)",
+};
+
+/* What a sequence is, how it was run and where its instructions are. */
+static void s2b_format_seq(struct s2b_buf *b, struct s2b_run *r, enum s2w_seq s)
+{
+	const char *n = s2w_seqs[s].name;
+	bool rdma = s2w_seqs[s].style == S2W_RDMA;
+
+	s2b_out(b, "seq.%s.bytes=%u\nseq.%s.mirrors=%s\n", n,
+		s2w_seqs[s].bytes == S2W_WQE_BYTES ? r->bytes : s2w_seqs[s].bytes, n,
+		s2w_seqs[s].mirrors);
+	s2b_out(b, "seq.%s.style=%s\nseq.%s.simd=%s\nseq.%s.irqs=%s\n", n,
+		rdma ? "rdma-core" : "kernel", n, s2b_simd_text[s2w_seqs[s].simd], n,
+		s2b_irqs_off(s) ? "off" : "on (preemption off)");
+	s2b_out(b, "seq.%s.wc_mapping=ioremap_wc\nseq.%s.dev_mapping=%s\n", n, n,
+		s2b_dev_mapping[rdma]);
+	s2b_out(b, "seq.%s.symbol=%s\n", n, s2b_batches[s].sym);
+}
+
 static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 {
 	struct s2b_target *t = r->t;
@@ -906,13 +1013,13 @@ static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 	s2b_out(b, "clock=%s\ncntfrq=%llu\n", s2b_clock, r->freq);
 	s2b_out(b, "pairs=%u\nbatch_target_ns=%llu\nirqs=off\n", r->pairs, S2B_BATCH_TARGET_NS);
 	s2b_out(b, "bootstrap=%u\n", S2S_BOOT);
-	s2b_out(b, "bf_offset=0x%x\nbf_half=0x%x\n", S2W_BF_OFFSET, S2W_BF_HALF);
+	s2b_out(b, "bf_offset=0x%x\nbf_half=0x%x\nbf_bytes=%u\n", S2W_BF_OFFSET, S2W_BF_HALF,
+		r->bytes);
 	s2b_out(b, "readback=%s\n", s2b_aliases_ok() ? "dev" : "same");
 	for (k = 0; k < S2B_NR_COST; k++)
 		s2b_out(b, "cost.%s=%s\n", s2b_cost_name[k], s2b_cost_text[k]);
 	for (s = 0; s < S2W_NR_SEQ; s++) {
-		s2b_out(b, "seq.%s.bytes=%u\nseq.%s.mirrors=%s\n", s2w_seqs[s].name,
-			s2w_seqs[s].bytes, s2w_seqs[s].name, s2w_seqs[s].mirrors);
+		s2b_format_seq(b, r, s);
 		if (r->res[s][0].skip) {
 			s2b_out(b, "seq.%s.skipped=%s\n", s2w_seqs[s].name, r->res[s][0].skip);
 			continue;
@@ -972,7 +1079,7 @@ static void s2b_run_free(struct s2b_run *r)
 }
 
 /* Called with s2b_lock held and a target set. Runs the sequences in mask. */
-static int s2b_run(unsigned int pairs, unsigned long mask)
+static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes)
 {
 	struct s2b_buf out = { .size = S2B_RESULTS_SIZE };
 	struct s2b_run *r;
@@ -983,6 +1090,7 @@ static int s2b_run(unsigned int pairs, unsigned long mask)
 		return -ENOMEM;
 	r->t = &s2b_tgt;
 	r->pairs = pairs;
+	r->bytes = bytes;
 	r->freq = s2b_freq();
 	if (!r->freq) {
 		pr_err("no usable cycle counter frequency\n");
@@ -1031,31 +1139,33 @@ out:
 static int s2b_verify_one(struct s2b_run *r, enum s2w_seq s, int m, u8 *got, u8 *want)
 {
 	struct s2w_post *p = r->post;
-	unsigned int op, off = 0, bytes = s2w_seqs[s].bytes;
-	bool toggles = bytes == S2W_WQE_BYTES || s2w_seqs[s].style == S2W_RDMA;
+	unsigned int op, off = 0, bytes;
 	int ret, i;
 
+	r->seq = s;
 	ret = s2b_side_begin(r, S2B_DEV);
 	if (ret)
 		return ret;
 	memset_io(r->c.map, 0xa5, S2W_PAGE);
 	s2b_side_end(r);
 	memset(want, 0xa5, S2W_PAGE);
-	memset(p, 0, sizeof(*p));
-	for (i = 0; i < S2W_WQE_QWORDS; i++)
-		p->wqe.qw[i] = 0x0101010101010101ULL * (i + 1) + m;
+	s2w_post_init(p, r->bytes);
+	for (i = 2; i < S2W_WQE_MAX / 4; i++)
+		p->wqe.dw[i] = 0x01010101 * (i + 1) + m;
+	bytes = s2w_op_bytes(s, p);
 	ret = s2b_side_begin(r, m);
 	if (ret)
 		return ret;
 	r->c.post = p;
+	r->c.simd = r->simd;
 	for (op = 0; op < S2B_VERIFY_OPS; op++) {
-		if (s2w_seqs[s].simd)
+		if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 			s2b_simd_begin(r->simd);
 		s2b_batch(&r->c, s, false, 1);
-		if (s2w_seqs[s].simd)
+		if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 			s2b_simd_end(r->simd);
 		memcpy(want + S2W_BF_OFFSET + off, p->wqe.qw, bytes);
-		if (toggles)
+		if (s2w_toggles(s))
 			off ^= S2W_BF_HALF;
 	}
 	s2b_side_end(r);
@@ -1076,7 +1186,7 @@ static int s2b_verify_one(struct s2b_run *r, enum s2w_seq s, int m, u8 *got, u8 
  * Only meaningful where the BAR is memory (ivshmem: the lab): a device's
  * doorbell page does not read back what was written.
  */
-static int s2b_verify(unsigned long mask)
+static int s2b_verify(unsigned long mask, unsigned int bytes)
 {
 	struct s2b_buf out = { .size = S2B_RESULTS_SIZE };
 	struct s2w_target chk = s2b_tgt.chk;
@@ -1094,6 +1204,7 @@ static int s2b_verify(unsigned long mask)
 	if (!r)
 		return -ENOMEM;
 	r->t = &s2b_tgt;
+	r->bytes = bytes;
 	r->post = kzalloc(sizeof(*r->post), GFP_KERNEL);
 	r->simd = kzalloc(sizeof(*r->simd), GFP_KERNEL);
 	got = kmalloc(S2W_PAGE, GFP_KERNEL);
@@ -1101,8 +1212,9 @@ static int s2b_verify(unsigned long mask)
 	out.p = kvzalloc(out.size, GFP_KERNEL);
 	if (!r->post || !r->simd || !got || !want || !out.p)
 		goto out;
-	s2b_out(&out, "verify: %s BAR %u window 0x%llx, %d posts per sequence and mapping\n",
-		pci_name(s2b_tgt.pdev), s2b_tgt.bar, s2b_tgt.offset, S2B_VERIFY_OPS);
+	s2b_out(&out, "verify: %s BAR %u window 0x%llx, %d posts of %u bytes per %s\n",
+		pci_name(s2b_tgt.pdev), s2b_tgt.bar, s2b_tgt.offset, S2B_VERIFY_OPS, bytes,
+		"sequence and map");
 	for (s = 0; s < S2W_NR_SEQ; s++) {
 		const char *skip = s2b_seq_missing(s);
 
@@ -1222,7 +1334,7 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 			     loff_t *ppos)
 {
 	unsigned long mask = BIT(S2W_NR_SEQ) - 1;
-	unsigned int nb = READ_ONCE(batches);
+	unsigned int nb = READ_ONCE(batches), bytes = S2W_WQE_BYTES;
 	char buf[256], *s = buf, *tok;
 	bool verify = false;
 	ssize_t ret;
@@ -1243,6 +1355,9 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 			mask = s2b_parse_only(tok + 5);
 			if (!mask)
 				goto bad;
+		} else if (!strncmp(tok, "bytes=", 6)) {
+			if (kstrtouint(tok + 6, 0, &bytes) || !s2w_bytes_ok(bytes))
+				goto bad;
 		} else if (verify || kstrtouint(tok, 0, &nb)) {
 			goto bad;
 		}
@@ -1256,12 +1371,12 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 		pr_err("no target: write 'DDDD:BB:SS.F BAR OFFSET' to /sys/kernel/debug/s2bench/target first\n");
 		ret = -ENODEV;
 	} else {
-		ret = verify ? s2b_verify(mask) : s2b_run(nb, mask);
+		ret = verify ? s2b_verify(mask, bytes) : s2b_run(nb, mask, bytes);
 	}
 	mutex_unlock(&s2b_lock);
 	return ret ? ret : count;
 bad:
-	pr_err("usage: echo 'run [PAIRS] [only=SEQ,...]' > run (PAIRS of WC/Device batches, 1..%d), or 'verify [only=SEQ,...]'\n",
+	pr_err("usage: echo 'run [PAIRS] [only=SEQ,...] [bytes=64|128|256]' > run (PAIRS of WC/Device batches, 1..%d), or 'verify [only=SEQ,...] [bytes=...]'\n",
 	       S2B_MAX_BATCHES);
 	return -EINVAL;
 }

@@ -17,6 +17,7 @@
 #else
 #ifndef S2_USER_TYPES
 #define S2_USER_TYPES
+typedef unsigned short u16;
 typedef unsigned int u32;
 typedef unsigned long long u64;
 #endif

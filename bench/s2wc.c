@@ -8,6 +8,7 @@
  * locks its memory; interrupts stay on (user space), so look at medians.
  *
  * usage: s2wc --dev /sys/bus/pci/devices/BDF --bar N [--offset OFF] [--len LEN]
+ *             [--bytes 64|128|256]
  *             [--pairs N] [--only SEQ,...] [--verify] [--force] [--cpu N]
  */
 
@@ -68,6 +69,7 @@ static const char * const cost_text[NR_COST] = {
 #endif
 
 static const char clock_name[] = "cntvct_el0";
+#define DEV_TYPE	"Device-nGnRE; rdma-core's non-WC UAR is nGnRnE"
 
 static inline u64 now_ticks(void)
 {
@@ -113,6 +115,7 @@ static void cpu_id(char *buf, size_t size)
 #define ALIASES_OK		0
 
 static const char clock_name[] = "clock_gettime";
+#define DEV_TYPE	"UC-"
 
 static inline u64 now_ticks(void)
 {
@@ -193,6 +196,7 @@ struct ctx {
 	struct win win[NR_MAP];
 	unsigned char *map, *rd;
 	struct s2w_post *post;
+	unsigned int bytes;	/* BlueFlame copy: 64, 128 or 256 */
 	int pmu_fd[2];
 	u64 freq;
 };
@@ -202,7 +206,7 @@ static inline unsigned int load32(const void *p)
 	return __atomic_load_n((const unsigned int *)p, __ATOMIC_RELAXED);
 }
 
-static u64 run_batch(struct ctx *c, enum s2w_seq s, bool readback, u64 n)
+static inline u64 timed(enum s2w_seq s, struct ctx *c, bool readback, u64 n)
 {
 	u64 t0, t1, i;
 
@@ -217,6 +221,60 @@ static u64 run_batch(struct ctx *c, enum s2w_seq s, bool readback, u64 n)
 	s2w_wmb();
 	t1 = now_ticks();
 	return t1 - t0;
+}
+
+/*
+ * One function per sequence (batch_<name>), each inlining its sequence, so
+ * that the instructions built can be read back with objdump (bench/disasm).
+ * They are called only through batches[], so none is inlined away.
+ */
+#define BATCH_FN(fn, seq)							\
+static u64 batch_##fn(struct ctx *c, bool rb, u64 n)	\
+{										\
+	return timed(seq, c, rb, n);						\
+}
+
+BATCH_FN(db_kernel, S2W_DB_KERNEL)
+BATCH_FN(db_rdma, S2W_DB_RDMA)
+#if defined(__aarch64__)
+BATCH_FN(bf_str_loop, S2W_BF_STR_LOOP)
+BATCH_FN(bf_str_block, S2W_BF_STR_BLOCK)
+BATCH_FN(bf_stp_x, S2W_BF_STP_X)
+BATCH_FN(bf_stp_q, S2W_BF_STP_Q)
+BATCH_FN(bf_st1, S2W_BF_ST1)
+BATCH_FN(bf_st4, S2W_BF_ST4)
+BATCH_FN(bf_st64b, S2W_BF_ST64B)
+#else
+BATCH_FN(bf_movq_loop, S2W_BF_MOVQ_LOOP)
+BATCH_FN(bf_movq_rdma, S2W_BF_MOVQ_RDMA)
+BATCH_FN(bf_movdir64b, S2W_BF_MOVDIR64B)
+#endif
+
+#define BATCH(fn)	{ batch_##fn, "batch_" #fn }
+static const struct {
+	u64 (*fn)(struct ctx *c, bool rb, u64 n);
+	const char *sym;
+} batches[S2W_NR_SEQ] = {
+	[S2W_DB_KERNEL] = BATCH(db_kernel),
+	[S2W_DB_RDMA] = BATCH(db_rdma),
+#if defined(__aarch64__)
+	[S2W_BF_STR_LOOP] = BATCH(bf_str_loop),
+	[S2W_BF_STR_BLOCK] = BATCH(bf_str_block),
+	[S2W_BF_STP_X] = BATCH(bf_stp_x),
+	[S2W_BF_STP_Q] = BATCH(bf_stp_q),
+	[S2W_BF_ST1] = BATCH(bf_st1),
+	[S2W_BF_ST4] = BATCH(bf_st4),
+	[S2W_BF_ST64B] = BATCH(bf_st64b),
+#else
+	[S2W_BF_MOVQ_LOOP] = BATCH(bf_movq_loop),
+	[S2W_BF_MOVQ_RDMA] = BATCH(bf_movq_rdma),
+	[S2W_BF_MOVDIR64B] = BATCH(bf_movdir64b),
+#endif
+};
+
+static u64 run_batch(struct ctx *c, enum s2w_seq s, bool readback, u64 n)
+{
+	return batches[s].fn(c, readback, n);
 }
 
 static int side_begin(struct ctx *c, int m)
@@ -306,8 +364,7 @@ static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_
 	u32 i;
 	int j, m;
 
-	memset(c->post, 0, sizeof(*c->post));
-	c->post->wqe.dw[1] = s2w_be32(1);	/* "qpn/ds": one 16-byte segment */
+	s2w_post_init(c->post, c->bytes);
 	if (calibrate(c, s, k, r, &n))
 		return -1;
 	memset(r->cycles, 0, sizeof(r->cycles));
@@ -401,11 +458,32 @@ static void print_keys(const struct res *r, enum s2w_seq s, int k)
 
 struct info {
 	const char *bdf;
-	unsigned int bar, vendor, device, pairs;
+	unsigned int bar, vendor, device, pairs, bytes;
 	int numa_node, cpu;
 	bool force;
 	u64 freq;
 };
+
+/*
+ * What a sequence is, how it was run and where its instructions are. The
+ * Device side is sysfs resourceN, which pci_mmap_resource_range() maps with
+ * pgprot_device(): on arm64 Device-nGnRE, not the Device-nGnRnE
+ * (pgprot_noncached) of rdma-core's non-WC UAR; s2bench.ko's ioremap_np
+ * side has that.
+ */
+static void print_seq(enum s2w_seq s, const struct info *in)
+{
+	const char *n = s2w_seqs[s].name;
+
+	printf("seq.%s.bytes=%u\nseq.%s.mirrors=%s\n", n,
+	       s2w_seqs[s].bytes == S2W_WQE_BYTES ? in->bytes : s2w_seqs[s].bytes, n,
+	       s2w_seqs[s].mirrors);
+	printf("seq.%s.style=%s\nseq.%s.simd=none (user space)\nseq.%s.irqs=on\n", n,
+	       s2w_seqs[s].style == S2W_RDMA ? "rdma-core" : "kernel", n, n);
+	printf("seq.%s.wc_mapping=resource%u_wc (pgprot_writecombine)\n", n, in->bar);
+	printf("seq.%s.dev_mapping=resource%u (pgprot_device: %s)\n", n, in->bar, DEV_TYPE);
+	printf("seq.%s.symbol=%s\n", n, batches[s].sym);
+}
 
 static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info *in)
 {
@@ -439,13 +517,12 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 	printf("clock=%s\ncntfrq=%llu\n", clock_name, in->freq);
 	printf("pairs=%u\nbatch_target_ns=%llu\nirqs=on\nbootstrap=%u\n", in->pairs,
 	       BATCH_TARGET_NS, S2S_BOOT);
-	printf("bf_offset=0x%x\nbf_half=0x%x\nreadback=%s\n", S2W_BF_OFFSET, S2W_BF_HALF,
-	       ALIASES_OK ? "dev" : "same");
+	printf("bf_offset=0x%x\nbf_half=0x%x\nbf_bytes=%u\nreadback=%s\n", S2W_BF_OFFSET,
+	       S2W_BF_HALF, in->bytes, ALIASES_OK ? "dev" : "same");
 	for (k = 0; k < NR_COST; k++)
 		printf("cost.%s=%s\n", cost_name[k], cost_text[k]);
 	for (s = 0; s < S2W_NR_SEQ; s++) {
-		printf("seq.%s.bytes=%u\nseq.%s.mirrors=%s\n", s2w_seqs[s].name,
-		       s2w_seqs[s].bytes, s2w_seqs[s].name, s2w_seqs[s].mirrors);
+		print_seq(s, in);
 		if (res[s][0].skip) {
 			printf("seq.%s.skipped=%s\n", s2w_seqs[s].name, res[s][0].skip);
 			continue;
@@ -462,8 +539,7 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 static int verify_one(struct ctx *c, enum s2w_seq s, int m, unsigned char *want)
 {
 	struct s2w_post *p = c->post;
-	unsigned int op, o = 0, bytes = s2w_seqs[s].bytes, i;
-	bool toggles = bytes == S2W_WQE_BYTES || s2w_seqs[s].style == S2W_RDMA;
+	unsigned int op, o = 0, bytes, i;
 
 	if (side_begin(c, MAP_DEV))
 		return -1;
@@ -471,15 +547,16 @@ static int verify_one(struct ctx *c, enum s2w_seq s, int m, unsigned char *want)
 		__atomic_store_n((unsigned int *)(c->map + i), 0xa5a5a5a5u, __ATOMIC_RELAXED);
 	side_end(c, MAP_DEV);
 	memset(want, 0xa5, S2W_PAGE);
-	memset(p, 0, sizeof(*p));
-	for (i = 0; i < S2W_WQE_QWORDS; i++)
-		p->wqe.qw[i] = 0x0101010101010101ULL * (i + 1) + m;
+	s2w_post_init(p, c->bytes);
+	for (i = 2; i < S2W_WQE_MAX / 4; i++)
+		p->wqe.dw[i] = 0x01010101 * (i + 1) + m;
+	bytes = s2w_op_bytes(s, p);
 	if (side_begin(c, m))
 		return -1;
 	for (op = 0; op < VERIFY_OPS; op++) {
 		run_batch(c, s, false, 1);
 		memcpy(want + S2W_BF_OFFSET + o, p->wqe.qw, bytes);
-		if (toggles)
+		if (s2w_toggles(s))
 			o ^= S2W_BF_HALF;
 	}
 	side_end(c, m);
@@ -502,8 +579,8 @@ static int verify_all(struct ctx *c, unsigned long mask, const struct info *in)
 	unsigned char want[S2W_PAGE];
 	int s, m, bad = 0, r;
 
-	printf("verify: %s BAR %u window 0x%llx, %d posts per sequence and mapping\n", in->bdf,
-	       in->bar, off, VERIFY_OPS);
+	printf("verify: %s BAR %u window 0x%llx, %d posts of %u bytes per sequence and map\n",
+	       in->bdf, in->bar, off, VERIFY_OPS, in->bytes);
 	for (s = 0; s < S2W_NR_SEQ; s++) {
 		const char *skip = seq_missing(s);
 
@@ -530,18 +607,21 @@ static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: s2wc --dev /sys/bus/pci/devices/DDDD:BB:SS.F --bar N [--offset OFF]\n"
-		"            [--len LEN] [--pairs N] [--only SEQ,...] [--verify] [--force] [--cpu N]\n"
+		"            [--len LEN] [--pairs N] [--only SEQ,...] [--bytes 64|128|256]\n"
+		"            [--verify] [--force] [--cpu N]\n"
 		"Times bench/s2wr.h's doorbell and BlueFlame posts (see bench/README) through\n"
 		"DEV/resourceN (uncached) and DEV/resourceN_wc (write-combining), WC and Device\n"
 		"batches in pairs. OFF: a 4 KiB page of the BAR, required unless the device\n"
 		"is a test device (ivshmem 1af4:1110, pci-testdev 1b36:0005: default 0); on a\n"
 		"ConnectX a UAR page of BAR 0 at 0x3000 or above; LEN >= 4096 (default 4096);\n"
-		"N pairs (default %d, at most %d). --verify: post each sequence a few times\n"
-		"and read the page back (test devices only). --force: even with a driver\n"
-		"bound (never on a ConnectX). --cpu: pin to that CPU (default: the current\n"
-		"one). For the run DEV/driver_override names no driver, so none can bind; the\n"
-		"old value is put back at exit. Needs root, a prefetchable BAR (resourceN_wc)\n"
-		"and memory decoding on (echo 1 > DEV/enable if no driver is bound).\n",
+		"N pairs (default %d, at most %d). --bytes: the BlueFlame copy (default 64),\n"
+		"in 64-byte chunks as rdma-core's mlx5_bf_copy. --verify: post each sequence\n"
+		"a few times and read the page back (test devices only). --force: even\n"
+		"with a driver bound (never on a ConnectX). --cpu: pin to that CPU (default:\n"
+		"the current one). For the run DEV/driver_override names no driver, so none\n"
+		"can bind; the old value is put back at exit. Needs root, a prefetchable\n"
+		"BAR (resourceN_wc) and memory decoding on (echo 1 > DEV/enable if no driver\n"
+		"is bound).\n",
 		DEF_PAIRS, MAX_PAIRS);
 }
 
@@ -740,6 +820,7 @@ int main(int argc, char **argv)
 		{ "len", required_argument, NULL, 'l' },
 		{ "pairs", required_argument, NULL, 'p' },
 		{ "only", required_argument, NULL, 'O' },
+		{ "bytes", required_argument, NULL, 'B' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "cpu", required_argument, NULL, 'c' },
@@ -748,7 +829,7 @@ int main(int argc, char **argv)
 	};
 	static struct res res[S2W_NR_SEQ][NR_COST];
 	struct s2w_target t = { 0 };
-	struct info in = { .cpu = -1 };
+	struct info in = { .cpu = -1, .bytes = S2W_WQE_BYTES };
 	unsigned long mask = (1UL << S2W_NR_SEQ) - 1;
 	u64 bar = ~0ULL, pairs = DEF_PAIRS, v, *ps[NR_MAP], *scratch;
 	char devpath[PATH_BUF - 64], drv[PATH_BUF];
@@ -760,7 +841,7 @@ int main(int argc, char **argv)
 	char *real;
 	int opt, s, k, m;
 
-	while ((opt = getopt_long(argc, argv, "d:b:o:l:p:O:Vfc:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:b:o:l:p:O:B:Vfc:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			dev = optarg;
@@ -796,12 +877,18 @@ int main(int argc, char **argv)
 			len = v;
 		} else if (opt == 'p') {
 			pairs = v;
+		} else if (opt == 'B') {
+			in.bytes = v;
 		} else {
 			in.cpu = v;
 		}
 	}
 	if (!dev || bar > 5 || optind != argc) {
 		print_usage(stderr);
+		return 2;
+	}
+	if (!s2w_bytes_ok(in.bytes)) {
+		fprintf(stderr, "s2wc: --bytes must be 64, 128 or 256\n");
 		return 2;
 	}
 	if (pairs < 1 || pairs > MAX_PAIRS) {
@@ -864,6 +951,7 @@ int main(int argc, char **argv)
 	in.numa_node = read_int(devpath, "numa_node", -1);
 	in.pairs = pairs;
 	c.post = aligned_alloc(64, sizeof(*c.post));
+	c.bytes = in.bytes;
 	ps[MAP_WC] = calloc(pairs, sizeof(u64));
 	ps[MAP_DEV] = calloc(pairs, sizeof(u64));
 	scratch = calloc(2 * pairs + S2S_BOOT, sizeof(u64));

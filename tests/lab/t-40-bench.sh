@@ -29,6 +29,9 @@ echo 1 >"$dev/enable"
 if $BUILD/s2wc --dev "$dev" --bar 2 --verify >/tmp/wc-verify.txt 2>&1; then :; fi
 cp /tmp/wc-verify.txt $OUT/s2wc-verify.txt
 verify_sane s2wc-verify /tmp/wc-verify.txt
+if $BUILD/s2wc --dev "$dev" --bar 2 --verify --bytes 256 >/tmp/wc-verify256.txt 2>&1; then :; fi
+cp /tmp/wc-verify256.txt $OUT/s2wc-verify-256.txt
+verify_sane s2wc-verify-256 /tmp/wc-verify256.txt
 phase s2wc-run
 $BUILD/s2wc --dev "$dev" --bar 2 --pairs 5 >/tmp/wc-run.txt 2>&1 ||
 	echo "note: s2wc exited $?: $(tail -n 2 /tmp/wc-run.txt | tr '\n' ' ')"
@@ -84,12 +87,25 @@ if echo "$bdf 2 0" >$B/target; then
 	else
 		not_ok s2bench-verify "echo verify > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
 	fi
+	if echo "verify bytes=256" >$B/run; then
+		cp $B/results $OUT/s2bench-verify-256.txt
+		verify_sane s2bench-verify-256 $OUT/s2bench-verify-256.txt
+	else
+		not_ok s2bench-verify-256 "echo 'verify bytes=256' > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
+	fi
 	phase s2bench-run
 	if echo "run 5" >$B/run; then
 		cp $B/results /tmp/b-run.txt
 		cp /tmp/b-run.txt $OUT/s2bench-run.txt
 		run_sane s2bench-run /tmp/b-run.txt 5
 		expect_eq s2bench-irqs-off off "$(sed -n 's/^irqs=//p' /tmp/b-run.txt)"
+		# as the code mirrored: the self-test's SIMD section per post (IRQs
+		# on), rdma-core's Device side nGnRnE (pgprot_noncached)
+		expect_eq s2bench-st1-irqs "on (preemption off)" \
+			"$(sed -n 's/^seq\.bf-st1\.irqs=//p' /tmp/b-run.txt)"
+		expect_eq s2bench-st4-device \
+			"ioremap_np: Device-nGnRnE (rdma-core's non-WC UAR, pgprot_noncached)" \
+			"$(sed -n 's/^seq\.bf-st4\.dev_mapping=//p' /tmp/b-run.txt)"
 	else
 		not_ok s2bench-run "echo 'run 5' > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
 	fi

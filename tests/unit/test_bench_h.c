@@ -272,19 +272,85 @@ static int seq_usable(enum s2w_seq s)
 	return 1;
 }
 
-static void test_seqs(void)
+/* Every sequence, copies of 64, 128 and 256 bytes: what is written where. */
+static void test_seq_bytes(unsigned int s, unsigned int size)
 {
 	static unsigned char win[2 * S2W_PAGE] __attribute__((aligned(4096)));
 	static unsigned char want[2 * S2W_PAGE];
 	struct s2w_post p __attribute__((aligned(64)));
-	unsigned int s, op, i, bytes, off;
-	int toggles;
+	unsigned int op, i, bytes, off = 0;
+	const char *n = s2w_seqs[s].name;
+
+	s2w_post_init(&p, size);
+	CHECK(p.bytes == size && p.pc == 0 && p.offset == 0 &&
+	      p.wqe.dw[1] == s2w_be32(size > 64 ? size / 16 : 1), "%s: post_init %u", n, size);
+	for (i = 2; i < S2W_WQE_MAX / 4; i++)
+		p.wqe.dw[i] = 0x11111111u * (i + 1);
+	memset(win, 0xa5, sizeof(win));
+	memcpy(want, win, sizeof(win));
+	bytes = s2w_op_bytes(s, &p);
+	CHECK(bytes == (s2w_seqs[s].bytes == 8 ? 8 : size), "%s: %u bytes for size %u", n, bytes, size);
+	for (op = 1; op <= 4; op++) {
+		s2w_op(s, win, &p);
+		CHECK(p.pc == op, "%s: pc %u after op %u", n, p.pc, op);
+		CHECK(p.dbrec == s2w_be32(op), "%s: doorbell record", n);
+		CHECK(p.wqe.dw[0] == s2w_be32(op << 8 | S2W_OPCODE_NOP), "%s: WQE opcode word", n);
+		memcpy(want + S2W_BF_OFFSET + off, p.wqe.qw, bytes);
+		CHECK(!memcmp(win, want, sizeof(win)),
+		      "%s op %u: exactly %u bytes at 0x%x, nothing else", n, op, bytes,
+		      S2W_BF_OFFSET + off);
+		if (s2w_toggles(s))
+			off ^= S2W_BF_HALF;
+		CHECK(p.offset == off, "%s: next buffer 0x%x, want 0x%x", n, p.offset, off);
+	}
+}
+
+/*
+ * The producer counter is 16 bits, as mlx5's: after 0xffff comes 0, the
+ * WQE's index field follows it and the opmod byte (bits 31:24) stays 0.
+ */
+static void test_pc_wraps(unsigned int s)
+{
+	static unsigned char win[S2W_PAGE] __attribute__((aligned(4096)));
+	struct s2w_post p __attribute__((aligned(64)));
+	const char *n = s2w_seqs[s].name;
+	unsigned int op;
+
+	s2w_post_init(&p, 64);
+	p.pc = 0xfffe;
+	for (op = 0; op < 3; op++)
+		s2w_op(s, win, &p);
+	CHECK(p.pc == 1, "%s: pc 0xfffe + 3 posts = 1, got 0x%x", n, p.pc);
+	CHECK(p.wqe.dw[0] == s2w_be32(1u << 8 | S2W_OPCODE_NOP),
+	      "%s: opmod_idx_opcode after the wrap 0x%08x", n, s2w_be32(p.wqe.dw[0]));
+	CHECK(p.dbrec == s2w_be32(1), "%s: doorbell record after the wrap 0x%08x", n,
+	      s2w_be32(p.dbrec));
+	p.pc = 0xffff;
+	s2w_op(s, win, &p);
+	CHECK(p.pc == 0 && p.wqe.dw[0] == 0 && p.dbrec == 0,
+	      "%s: post 65,536 has index 0, opmod 0: 0x%08x", n, s2w_be32(p.wqe.dw[0]));
+}
+
+static void test_seqs(void)
+{
+	unsigned int s, size;
 
 	CHECK(s2w_seqs[S2W_DB_KERNEL].bytes == 8 && s2w_seqs[S2W_DB_RDMA].bytes == 8, "doorbells are 8 bytes");
 	for (s = 0; s < S2W_NR_SEQ; s++)
 		CHECK(s2w_seq_find(s2w_seqs[s].name) == (int)s, "find %s", s2w_seqs[s].name);
 	CHECK(s2w_seq_find("db-kerne") == -1 && s2w_seq_find("db-kernel2") == -1 &&
 	      s2w_seq_find("") == -1, "find: no prefix or extension matches");
+	CHECK(s2w_bytes_ok(64) && s2w_bytes_ok(128) && s2w_bytes_ok(256) && !s2w_bytes_ok(0) &&
+	      !s2w_bytes_ok(192) && !s2w_bytes_ok(512) && !s2w_bytes_ok(8), "BlueFlame sizes");
+#if defined(__x86_64__)
+	CHECK(s2w_seqs[S2W_BF_MOVQ_RDMA].style == S2W_RDMA &&
+	      s2w_seqs[S2W_BF_MOVQ_LOOP].style == S2W_KERNEL, "x86: rdma-core's copy has its SFENCE");
+#elif defined(__aarch64__)
+	CHECK(s2w_seqs[S2W_BF_ST1].simd == S2W_SIMD_POST && s2w_seqs[S2W_BF_ST4].simd == S2W_SIMD_BATCH &&
+	      s2w_seqs[S2W_BF_ST64B].style == S2W_RDMA && s2w_seqs[S2W_BF_ST4].style == S2W_RDMA &&
+	      !s2w_seqs[S2W_BF_STR_LOOP].dgh && !s2w_seqs[S2W_BF_ST1].dgh &&
+	      s2w_seqs[S2W_BF_STR_BLOCK].dgh, "arm64: brackets as the code mirrored");
+#endif
 	for (s = 0; s < S2W_NR_SEQ; s++) {
 		CHECK(s2w_seqs[s].name && s2w_seqs[s].mirrors && strlen(s2w_seqs[s].mirrors) > 20,
 		      "sequence %u named and described", s);
@@ -292,29 +358,9 @@ static void test_seqs(void)
 			printf("skip %s: not usable on this CPU or memory\n", s2w_seqs[s].name);
 			continue;
 		}
-		memset(&p, 0, sizeof(p));
-		for (i = 0; i < S2W_WQE_QWORDS; i++)
-			p.wqe.qw[i] = 0x1111111111111111ull * (i + 1);
-		memset(win, 0xa5, sizeof(win));
-		memcpy(want, win, sizeof(win));
-		bytes = s2w_seqs[s].bytes;
-		toggles = bytes == S2W_WQE_BYTES || s2w_seqs[s].style == S2W_RDMA;
-		off = 0;
-		for (op = 1; op <= 4; op++) {
-			s2w_op(s, win, &p);
-			CHECK(p.pc == op, "%s: pc %u after op %u", s2w_seqs[s].name, p.pc, op);
-			CHECK(p.dbrec == s2w_be32(op), "%s: doorbell record", s2w_seqs[s].name);
-			CHECK(p.wqe.dw[0] == s2w_be32(op << 8 | S2W_OPCODE_NOP),
-			      "%s: WQE opcode word", s2w_seqs[s].name);
-			memcpy(want + S2W_BF_OFFSET + off, p.wqe.qw, bytes);
-			CHECK(!memcmp(win, want, sizeof(win)),
-			      "%s op %u: exactly %u bytes at 0x%x, nothing else", s2w_seqs[s].name,
-			      op, bytes, S2W_BF_OFFSET + off);
-			if (toggles)
-				off ^= S2W_BF_HALF;
-			CHECK(p.offset == off, "%s: next buffer 0x%x, want 0x%x", s2w_seqs[s].name,
-			      p.offset, off);
-		}
+		for (size = 64; size <= 256; size *= 2)
+			test_seq_bytes(s, size);
+		test_pc_wraps(s);
 	}
 }
 
