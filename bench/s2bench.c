@@ -23,6 +23,7 @@
 #include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/irqflags.h>
+#include <linux/kallsyms.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
@@ -58,7 +59,7 @@
 #define S2B_WARMUP_OPS		16	/* single-op batches before calibrating */
 #define S2B_DEF_BATCHES		200
 #define S2B_MAX_BATCHES		2000
-#define S2B_RESULTS_SIZE	(64 * 1024)
+#define S2B_RESULTS_SIZE	(128 * 1024)
 #define S2B_PS_PER_S		1000000000000ULL
 #define S2B_NS_PER_S		1000000000ULL
 
@@ -957,6 +958,40 @@ static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, enum s2w
 	s2b_out(b, "\n");
 }
 
+#define S2B_CODE_MAX	2048	/* bytes of a batch function recorded, at most */
+
+/* The size of the function at fn, from kallsyms ("name+0x0/0xSIZE [mod]"), or 0. */
+static unsigned long s2b_fn_size(const void *fn)
+{
+	char sym[KSYM_SYMBOL_LEN], *p, *end;
+	unsigned long size;
+
+	sprint_symbol(sym, (unsigned long)fn);
+	p = strchr(sym, '/');
+	if (!p)
+		return 0;
+	end = strchr(++p, ' ');
+	if (end)
+		*end = '\0';
+	return kstrtoul(p, 0, &size) ? 0 : size;
+}
+
+/*
+ * The instructions of a batch function as they are in memory (after any
+ * alternatives patching), in hex: bench/disasm --results decodes them.
+ */
+static void s2b_format_code(struct s2b_buf *b, const char *n, const void *fn)
+{
+	unsigned long size = min_t(unsigned long, s2b_fn_size(fn), S2B_CODE_MAX);
+	const u8 *code = fn;
+	unsigned long i;
+
+	s2b_out(b, "seq.%s.code_bytes=%lu\nseq.%s.code=", n, size, n);
+	for (i = 0; i < size; i++)
+		s2b_out(b, "%02x", code[i]);
+	s2b_out(b, "\n");
+}
+
 static const char * const s2b_simd_text[] = {
 	[S2W_SIMD_NONE] = "none",
 	[S2W_SIMD_POST] = "kernel_neon_begin/end around each post, timed",
@@ -978,6 +1013,7 @@ static void s2b_format_seq(struct s2b_buf *b, struct s2b_run *r, enum s2w_seq s)
 	s2b_out(b, "seq.%s.wc_mapping=ioremap_wc\nseq.%s.dev_mapping=%s\n", n, n,
 		s2b_dev_mapping[rdma]);
 	s2b_out(b, "seq.%s.symbol=%s\n", n, s2b_batches[s].sym);
+	s2b_format_code(b, n, s2b_batches[s].fn);
 }
 
 static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
@@ -1009,7 +1045,8 @@ static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 		pci_name(t->pdev), t->bar, t->offset, t->len, t->force);
 	s2b_out(b, "vendor=0x%04x\ndevice=0x%04x\nnuma_node=%d\n", t->pdev->vendor,
 		t->pdev->device, dev_to_node(&t->pdev->dev));
-	s2b_out(b, "kernel=%s\ncpu=%s\n", utsname()->release, cpu);
+	s2b_out(b, "kernel=%s\ncpu=%s\narch=%s\n", utsname()->release, cpu,
+		IS_ENABLED(CONFIG_ARM64) ? "aarch64" : "x86-64");
 	s2b_out(b, "clock=%s\ncntfrq=%llu\n", s2b_clock, r->freq);
 	s2b_out(b, "pairs=%u\nbatch_target_ns=%llu\nirqs=off\n", r->pairs, S2B_BATCH_TARGET_NS);
 	s2b_out(b, "bootstrap=%u\n", S2S_BOOT);

@@ -13,6 +13,7 @@
  */
 
 #define _GNU_SOURCE
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -70,6 +71,7 @@ static const char * const cost_text[NR_COST] = {
 
 static const char clock_name[] = "cntvct_el0";
 #define DEV_TYPE	"Device-nGnRE; rdma-core's non-WC UAR is nGnRnE"
+#define ARCH_NAME	"aarch64"
 
 static inline u64 now_ticks(void)
 {
@@ -116,6 +118,7 @@ static void cpu_id(char *buf, size_t size)
 
 static const char clock_name[] = "clock_gettime";
 #define DEV_TYPE	"UC-"
+#define ARCH_NAME	"x86-64"
 
 static inline u64 now_ticks(void)
 {
@@ -464,6 +467,101 @@ struct info {
 	u64 freq;
 };
 
+#define CODE_MAX	2048	/* bytes of a batch function recorded, at most */
+
+/* ELF64 as the gABI lays it out: the header, section headers, symbols. */
+struct elf_hdr {
+	unsigned char ident[16];
+	u16 type, machine;
+	u32 version;
+	u64 entry, phoff, shoff;
+	u32 flags;
+	u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf_shdr {
+	u32 name, type;
+	u64 flags, addr, offset, size;
+	u32 link, info;
+	u64 addralign, entsize;
+};
+
+struct elf_sym {
+	u32 name;
+	unsigned char info, other;
+	u16 shndx;
+	u64 value, size;
+};
+
+#define ELF_SHT_SYMTAB	2
+#define ELF_STT_FUNC	2
+
+/* The size of function name in this program's ELF symbol table, or 0. */
+static unsigned long fn_size(const char *name)
+{
+	const struct elf_hdr *eh;
+	const struct elf_shdr *sh, *strs;
+	const struct elf_sym *sym;
+	unsigned long size = 0;
+	struct stat st;
+	const char *str;
+	unsigned int i, j;
+	void *img;
+	int fd;
+
+	fd = open("/proc/self/exe", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) || (size_t)st.st_size < sizeof(*eh)) {
+		close(fd);
+		return 0;
+	}
+	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (img == MAP_FAILED)
+		return 0;
+	eh = img;
+	/* "\177ELF", 64-bit (class 2) */
+	if (memcmp(eh->ident, "\177ELF\2", 5) || eh->shentsize != sizeof(*sh) ||
+	    eh->shoff + (u64)eh->shnum * sizeof(*sh) > (u64)st.st_size)
+		goto out;
+	sh = (const struct elf_shdr *)((const char *)img + eh->shoff);
+	for (i = 0; i < eh->shnum && !size; i++) {
+		if (sh[i].type != ELF_SHT_SYMTAB || sh[i].link >= eh->shnum)
+			continue;
+		strs = &sh[sh[i].link];
+		if (sh[i].offset + sh[i].size > (u64)st.st_size ||
+		    strs->offset + strs->size > (u64)st.st_size)
+			continue;
+		sym = (const struct elf_sym *)((const char *)img + sh[i].offset);
+		str = (const char *)img + strs->offset;
+		for (j = 0; j < sh[i].size / sizeof(*sym); j++)
+			if ((sym[j].info & 0xf) == ELF_STT_FUNC && sym[j].name < strs->size &&
+			    !strncmp(str + sym[j].name, name, strs->size - sym[j].name) &&
+			    strlen(name) < strs->size - sym[j].name) {
+				size = sym[j].size;
+				break;
+			}
+	}
+out:
+	munmap(img, st.st_size);
+	return size;
+}
+
+/* The instructions of a batch function as built, in hex (bench/disasm --results). */
+static void print_code(const char *n, const char *sym, const void *fn)
+{
+	unsigned long size = fn_size(sym), i;
+	const unsigned char *code = fn;
+
+	if (size > CODE_MAX)
+		size = CODE_MAX;
+	printf("seq.%s.code_bytes=%lu\nseq.%s.code=", n, size, n);
+	for (i = 0; i < size; i++)
+		printf("%02x", code[i]);
+	printf("\n");
+}
+
 /*
  * What a sequence is, how it was run and where its instructions are. The
  * Device side is sysfs resourceN, which pci_mmap_resource_range() maps with
@@ -483,6 +581,7 @@ static void print_seq(enum s2w_seq s, const struct info *in)
 	printf("seq.%s.wc_mapping=resource%u_wc (pgprot_writecombine)\n", n, in->bar);
 	printf("seq.%s.dev_mapping=resource%u (pgprot_device: %s)\n", n, in->bar, DEV_TYPE);
 	printf("seq.%s.symbol=%s\n", n, batches[s].sym);
+	print_code(n, batches[s].sym, (const void *)batches[s].fn);
 }
 
 static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info *in)
@@ -513,7 +612,7 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 	       off, len, in->force);
 	printf("vendor=0x%04x\ndevice=0x%04x\nnuma_node=%d\n", in->vendor, in->device,
 	       in->numa_node);
-	printf("kernel=%s\ncpu=%s\npinned_cpu=%d\n", u.release, cpu, in->cpu);
+	printf("kernel=%s\ncpu=%s\narch=%s\npinned_cpu=%d\n", u.release, cpu, ARCH_NAME, in->cpu);
 	printf("clock=%s\ncntfrq=%llu\n", clock_name, in->freq);
 	printf("pairs=%u\nbatch_target_ns=%llu\nirqs=on\nbootstrap=%u\n", in->pairs,
 	       BATCH_TARGET_NS, S2S_BOOT);
