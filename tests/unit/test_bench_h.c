@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "s2probe.h"
 #include "bench/s2stat.h"
 #include "bench/s2wr.h"
 
@@ -364,6 +365,56 @@ static void test_seqs(void)
 	}
 }
 
+/*
+ * s2probe.h's stage-1 read, as s2bench.ko uses it on its own mappings:
+ * AttrIndx [4:2] picks a MAIR_EL1 byte, which decodes to the type.
+ * Linux's MAIR (arm64 asm/memory.h, 6.1 to 7.3): MT_NORMAL 0 (0xff),
+ * MT_NORMAL_TAGGED 1 (0xf0 once MTE is on, else 0xff), MT_NORMAL_NC 2
+ * (0x44), MT_DEVICE_nGnRnE 3 (0x00), MT_DEVICE_nGnRE 4 (0x04).
+ */
+static void test_s1(void)
+{
+	static const struct {
+		u64 mair;
+		unsigned int idx;
+		const char *type;
+	} cases[] = {
+		{ 0x000000040044f0ffull, 0, "NORMAL_WB" },
+		{ 0x000000040044f0ffull, 1, "NORMAL_WB_TAGGED" },
+		{ 0x000000040044ffffull, 1, "NORMAL_WB" },
+		{ 0x000000040044f0ffull, 2, "NORMAL_NC" },
+		{ 0x000000040044f0ffull, 3, "DEVICE_nGnRnE" },
+		{ 0x000000040044f0ffull, 4, "DEVICE_nGnRE" },
+		/* a vendor kernel that maps Normal-NC (index 2) to Device-nGnRE */
+		{ 0x000000040004f0ffull, 2, "DEVICE_nGnRE" },
+		{ 0x000000040008f0ffull, 2, "DEVICE_nGRE" },
+		{ 0x0000000400bbf0ffull, 2, "NORMAL_WT" },
+		{ 0x00000004004ff0ffull, 2, "NORMAL_IWB_ONC" },
+		{ 0x0c00000000000000ull, 7, "DEVICE_GRE" },
+	};
+	/* a level-3 page: valid, page, AttrIndx, AF, a PA */
+	u64 page = 0x0060000080001403ull, d;
+	struct s2p_mt mt;
+	char name[32];
+	unsigned int i;
+
+	for (i = 0; i < S2W_ARRAY_SIZE(cases); i++) {
+		d = (page & ~0x1cull) | (u64)cases[i].idx << 2;
+		CHECK(s2p_s1_attrindx(d) == cases[i].idx, "AttrIndx %u", cases[i].idx);
+		CHECK(s2p_s1_desc_mt(d, cases[i].mair, &mt) &&
+		      !strcmp(s2p_mt_name(&mt, name, sizeof(name)), cases[i].type),
+		      "MAIR 0x%016llx index %u: %s, want %s", cases[i].mair, cases[i].idx,
+		      s2p_mt_name(&mt, name, sizeof(name)), cases[i].type);
+	}
+	CHECK(s2p_s1_attr(0x8, 0x1122334455667788ull) == 0x66, "AttrIndx 2 picks byte 2");
+	CHECK(s2p_s1_attr(0x1c, 0x1122334455667788ull) == 0x11, "AttrIndx 7 picks byte 7");
+	CHECK(s2p_s1_attr(0x1ull << 59 | 0x4, 0xff00ull) == 0xff, "bit 59 (AIE) ignored");
+	CHECK(!s2p_s1_desc_mt(page & ~1ull, 0x000000040044f0ffull, &mt) && mt.kind == S2P_RESERVED,
+	      "invalid descriptor: no type");
+	CHECK(!s2p_s1_desc_mt(page | 2 << 2, 0x0000000000020000ull, &mt) && mt.kind == S2P_RESERVED,
+	      "reserved MAIR byte 0x02: no type");
+}
+
 int main(void)
 {
 	test_sort();
@@ -371,6 +422,7 @@ int main(void)
 	test_below();
 	test_pair();
 	test_check();
+	test_s1();
 	test_seqs();
 	printf("%u passed, %u failed\n", npass, nfail);
 	return nfail != 0;
