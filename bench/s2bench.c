@@ -28,8 +28,10 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/cpumask.h>
 #include <linux/pci.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
@@ -51,6 +53,7 @@
 #include <asm/tsc.h>
 #endif
 
+#include "../s2probe.h"
 #include "s2stat.h"
 #include "s2wr.h"
 
@@ -146,6 +149,110 @@ static const char * const s2b_dev_mapping[2] = {
 	"ioremap: Device-nGnRE (the kernel's mlx5 UAR mapping)",
 	"ioremap_np: Device-nGnRnE (rdma-core's non-WC UAR, pgprot_noncached)",
 };
+
+/*
+ * The stage-1 read: the leaf descriptor that maps va in the table at pgd
+ * (pgd_offset_pgd() as the kernel's own walks, runtime folding included),
+ * the size it maps and the physical address va has through it. Every table
+ * pointer is checked to be in the linear map before it is read.
+ */
+struct s2b_s1 {
+	u64 desc;			/* 0: no valid leaf found */
+	unsigned long size;
+	phys_addr_t pa;
+	const char *why;		/* why there is no descriptor */
+};
+
+static void s2b_s1_walk(pgd_t *base, unsigned long va, struct s2b_s1 *o)
+{
+	pgd_t *pgdp = pgd_offset_pgd(base, va);
+	p4d_t *p4dp;
+	pud_t *pudp, pud;
+	pmd_t *pmdp, pmd;
+	pte_t *ptep, pte;
+
+	memset(o, 0, sizeof(*o));
+	o->why = "no valid leaf descriptor";
+	if (!virt_addr_valid(pgdp) || pgd_none(READ_ONCE(*pgdp)) || pgd_bad(READ_ONCE(*pgdp)))
+		return;
+	p4dp = p4d_offset(pgdp, va);
+	if (!virt_addr_valid(p4dp) || p4d_none(READ_ONCE(*p4dp)) || p4d_bad(READ_ONCE(*p4dp)))
+		return;
+	pudp = pud_offset(p4dp, va);
+	if (!virt_addr_valid(pudp))
+		return;
+	pud = READ_ONCE(*pudp);
+	if (pud_none(pud))
+		return;
+	if (pud_leaf(pud)) {
+		o->desc = pud_val(pud);
+		o->size = PUD_SIZE;
+		o->pa = __pte_to_phys(pud_pte(pud));
+		goto found;
+	}
+	if (pud_bad(pud))
+		return;
+	pmdp = pmd_offset(pudp, va);
+	if (!virt_addr_valid(pmdp))
+		return;
+	pmd = READ_ONCE(*pmdp);
+	if (pmd_none(pmd))
+		return;
+	if (pmd_leaf(pmd)) {
+		o->desc = pmd_val(pmd);
+		o->size = PMD_SIZE;
+		o->pa = __pte_to_phys(pmd_pte(pmd));
+		goto found;
+	}
+	if (pmd_bad(pmd))
+		return;
+	ptep = pte_offset_kernel(pmdp, va);
+	if (!virt_addr_valid(ptep))
+		return;
+	pte = READ_ONCE(*ptep);
+	if (!pte_valid(pte))
+		return;
+	o->desc = pte_val(pte);
+	o->size = PAGE_SIZE;
+	o->pa = __pte_to_phys(pte);
+found:
+	o->pa = (o->pa & ~((phys_addr_t)o->size - 1)) | (va & (o->size - 1));
+	o->why = NULL;
+}
+
+/*
+ * A kernel VA: the table TTBR1_EL1 points at (swapper_pg_dir; BADDR [47:2],
+ * PA[51:48] in [5:2] with 52-bit PAs; page aligned, which also drops the
+ * offset 48-bit hardware under a 52-bit VA kernel adds).
+ */
+static void s2b_s1_kernel(const void *va, struct s2b_s1 *o)
+{
+	u64 ttbr = read_sysreg(ttbr1_el1);
+	phys_addr_t pa = ttbr & GENMASK_ULL(47, 6);
+
+	if (IS_ENABLED(CONFIG_ARM64_PA_BITS_52))
+		pa |= (ttbr & GENMASK_ULL(5, 2)) << 46;
+	s2b_s1_walk((pgd_t *)__va(pa & PAGE_MASK), (unsigned long)va, o);
+}
+
+/* A user VA of the calling process, under its mmap lock. */
+static void s2b_s1_user(unsigned long va, struct s2b_s1 *o)
+{
+	struct mm_struct *mm = current->mm;
+
+	memset(o, 0, sizeof(*o));
+	o->why = "no user address space";
+	if (!mm)
+		return;
+	mmap_read_lock(mm);
+	s2b_s1_walk(mm->pgd, va, o);
+	mmap_read_unlock(mm);
+}
+
+static u64 s2b_mair(void)
+{
+	return read_sysreg(mair_el1);
+}
 #else /* CONFIG_X86_64 */
 struct s2b_simd {
 	int unused;
@@ -180,7 +287,58 @@ static const char * const s2b_dev_mapping[2] = {
 	"ioremap: UC- (the kernel's mlx5 UAR mapping)",
 	"ioremap_uc: UC (rdma-core's non-WC UAR, pgprot_noncached)",
 };
+
+/* x86: the type is PAT's; reading it is not done here */
+struct s2b_s1 {
+	u64 desc;
+	unsigned long size;
+	phys_addr_t pa;
+	const char *why;
+};
+
+static void s2b_s1_kernel(const void *va, struct s2b_s1 *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->why = "x86: the PAT type is not read";
+}
+
+static void s2b_s1_user(unsigned long va, struct s2b_s1 *o)
+{
+	s2b_s1_kernel(NULL, o);
+}
+
+static u64 s2b_mair(void)
+{
+	return 0;
+}
 #endif
+
+/*
+ * A stage-1 read as text: "desc=... type=NAME" (s2probe.h's decoder on the
+ * MAIR_EL1 byte the descriptor's AttrIndx selects), or "unread: why". The
+ * walk must end at want, the physical address mapped, or it is not trusted.
+ */
+static void s2b_s1_text(const struct s2b_s1 *o, phys_addr_t want, char *buf, size_t size)
+{
+	u64 mair = s2b_mair();
+	struct s2p_mt mt;
+	char type[32];
+	int n;
+
+	if (o->why) {
+		snprintf(buf, size, "unread: %s", o->why);
+		return;
+	}
+	if (o->pa != want) {
+		snprintf(buf, size, "unread: the walk ended at %pa, not %pa", &o->pa, &want);
+		return;
+	}
+	s2p_s1_desc_mt(o->desc, mair, &mt);
+	n = scnprintf(buf, size, "desc=0x%016llx size=0x%lx attrindx=%u ", o->desc, o->size,
+		      s2p_s1_attrindx(o->desc));
+	scnprintf(buf + n, size - n, "mair_el1=0x%016llx attr=0x%02x type=%s", mair,
+		  s2p_s1_attr(o->desc, mair), s2p_mt_name(&mt, type, sizeof(type)));
+}
 
 /* Why sequence s cannot run on this CPU and kernel, or NULL. */
 static const char *s2b_seq_missing(enum s2w_seq s)
@@ -708,6 +866,8 @@ struct s2b_run {
 	u64 freq;
 	u32 pairs;
 	unsigned int bytes;		/* BlueFlame copy: 64, 128 or 256 */
+	int cpu;			/* the CPU the run is pinned to */
+	u32 migrations;			/* batches that ran elsewhere (0) */
 	enum s2w_seq seq;		/* the sequence being run */
 	u64 *ps[S2B_NR_MAP];		/* per-op picoseconds of each batch */
 	u64 *scratch;			/* for s2s_pair */
@@ -779,6 +939,8 @@ static int s2b_side_batch(struct s2b_run *r, enum s2w_seq s, int k, int m, u32 n
 	pmu = s2b_pmu_read(&r->pmu, &c0, &i0);
 	if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 		s2b_simd_begin(r->simd);
+	if (raw_smp_processor_id() != r->cpu)
+		r->migrations++;
 	*ticks = s2b_batch(&r->c, s, k == S2B_READBACK, n);
 	if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 		s2b_simd_end(r->simd);
@@ -1016,6 +1178,28 @@ static void s2b_format_seq(struct s2b_buf *b, struct s2b_run *r, enum s2w_seq s)
 	s2b_format_code(b, n, s2b_batches[s].fn);
 }
 
+#define S2B_S1_TEXT	192
+
+/* The guest's own stage 1 of each mapping the bench times, read. */
+static void s2b_format_s1(struct s2b_buf *b, const struct s2b_target *t)
+{
+	static const char * const name[] = { "wc", "dev", "dev_np" };
+	const void __iomem *va[] = { t->wc, t->dev, t->np };
+	char text[S2B_S1_TEXT];
+	struct s2b_s1 o;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(va); i++) {
+		if (!va[i]) {
+			s2b_out(b, "s1.%s=unread: mapped anew for each batch (x86)\n", name[i]);
+			continue;
+		}
+		s2b_s1_kernel((const void __force *)va[i], &o);
+		s2b_s1_text(&o, t->phys, text, sizeof(text));
+		s2b_out(b, "s1.%s=%s\n", name[i], text);
+	}
+}
+
 static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 {
 	struct s2b_target *t = r->t;
@@ -1043,10 +1227,14 @@ static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 
 	s2b_out(b, "target=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\nforce=%d\n",
 		pci_name(t->pdev), t->bar, t->offset, t->len, t->force);
+	s2b_out(b, "phys=%pa\n", &t->phys);
+	s2b_format_s1(b, t);
 	s2b_out(b, "vendor=0x%04x\ndevice=0x%04x\nnuma_node=%d\n", t->pdev->vendor,
 		t->pdev->device, dev_to_node(&t->pdev->dev));
 	s2b_out(b, "kernel=%s\ncpu=%s\narch=%s\n", utsname()->release, cpu,
 		IS_ENABLED(CONFIG_ARM64) ? "aarch64" : "x86-64");
+	s2b_out(b, "pinned_cpu=%d\ncpu_node=%d\nmigrations=%u\n", r->cpu, cpu_to_node(r->cpu),
+		r->migrations);
 	s2b_out(b, "clock=%s\ncntfrq=%llu\n", s2b_clock, r->freq);
 	s2b_out(b, "pairs=%u\nbatch_target_ns=%llu\nirqs=off\n", r->pairs, S2B_BATCH_TARGET_NS);
 	s2b_out(b, "bootstrap=%u\n", S2S_BOOT);
@@ -1115,19 +1303,55 @@ static void s2b_run_free(struct s2b_run *r)
 	kvfree(r);
 }
 
+/*
+ * Pin the calling task to cpu (-1: the one it is on) for the whole run; the
+ * old affinity goes to old. The CPU it ends up on, or an error.
+ */
+static int s2b_pin(int cpu, cpumask_var_t old)
+{
+	int ret;
+
+	cpumask_copy(old, current->cpus_ptr);
+	if (cpu < 0)
+		cpu = raw_smp_processor_id();
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu)) {
+		pr_err("CPU %d is not online: pick one of %*pbl\n", cpu,
+		       cpumask_pr_args(cpu_online_mask));
+		return -EINVAL;
+	}
+	ret = set_cpus_allowed_ptr(current, cpumask_of(cpu));
+	if (ret) {
+		pr_err("cannot pin to CPU %d: %d\n", cpu, ret);
+		return ret;
+	}
+	return cpu;
+}
+
 /* Called with s2b_lock held and a target set. Runs the sequences in mask. */
-static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes)
+static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, int cpu)
 {
 	struct s2b_buf out = { .size = S2B_RESULTS_SIZE };
+	cpumask_var_t old;
 	struct s2b_run *r;
 	int s, k, ret = -ENOMEM;
 
-	r = kvzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
+	if (!alloc_cpumask_var(&old, GFP_KERNEL))
 		return -ENOMEM;
+	r = kvzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r) {
+		free_cpumask_var(old);
+		return -ENOMEM;
+	}
 	r->t = &s2b_tgt;
 	r->pairs = pairs;
 	r->bytes = bytes;
+	r->cpu = s2b_pin(cpu, old);
+	if (r->cpu < 0) {
+		ret = r->cpu;
+		free_cpumask_var(old);
+		s2b_run_free(r);
+		return ret;
+	}
 	r->freq = s2b_freq();
 	if (!r->freq) {
 		pr_err("no usable cycle counter frequency\n");
@@ -1163,8 +1387,10 @@ static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes)
 	s2b_publish(out.p);
 	out.p = NULL;
 	ret = 0;
-	pr_info("run of %u pairs on %s done\n", pairs, pci_name(r->t->pdev));
+	pr_info("run of %u pairs on %s, CPU %d, done\n", pairs, pci_name(r->t->pdev), r->cpu);
 out:
+	set_cpus_allowed_ptr(current, old);
+	free_cpumask_var(old);
 	kvfree(out.p);
 	s2b_run_free(r);
 	return ret;
@@ -1372,6 +1598,7 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 {
 	unsigned long mask = BIT(S2W_NR_SEQ) - 1;
 	unsigned int nb = READ_ONCE(batches), bytes = S2W_WQE_BYTES;
+	int cpu = -1;
 	char buf[256], *s = buf, *tok;
 	bool verify = false;
 	ssize_t ret;
@@ -1395,6 +1622,9 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 		} else if (!strncmp(tok, "bytes=", 6)) {
 			if (kstrtouint(tok + 6, 0, &bytes) || !s2w_bytes_ok(bytes))
 				goto bad;
+		} else if (!strncmp(tok, "cpu=", 4)) {
+			if (kstrtoint(tok + 4, 0, &cpu) || cpu < 0)
+				goto bad;
 		} else if (verify || kstrtouint(tok, 0, &nb)) {
 			goto bad;
 		}
@@ -1408,12 +1638,12 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 		pr_err("no target: write 'DDDD:BB:SS.F BAR OFFSET' to /sys/kernel/debug/s2bench/target first\n");
 		ret = -ENODEV;
 	} else {
-		ret = verify ? s2b_verify(mask, bytes) : s2b_run(nb, mask, bytes);
+		ret = verify ? s2b_verify(mask, bytes) : s2b_run(nb, mask, bytes, cpu);
 	}
 	mutex_unlock(&s2b_lock);
 	return ret ? ret : count;
 bad:
-	pr_err("usage: echo 'run [PAIRS] [only=SEQ,...] [bytes=64|128|256]' > run (PAIRS of WC/Device batches, 1..%d), or 'verify [only=SEQ,...] [bytes=...]'\n",
+	pr_err("usage: echo 'run [PAIRS] [only=SEQ,...] [bytes=64|128|256] [cpu=N]' > run (PAIRS of WC/Device batches, 1..%d), or 'verify [only=SEQ,...] [bytes=...]'\n",
 	       S2B_MAX_BATCHES);
 	return -EINVAL;
 }
@@ -1422,6 +1652,68 @@ static const struct file_operations s2b_run_fops = {
 	.owner = THIS_MODULE,
 	.write = s2b_run_write,
 	.llseek = noop_llseek,
+};
+
+/*
+ * s1: the stage-1 read for a user mapping of the calling process (s2wc's
+ * resourceN and resourceN_wc): write "VA [PA]", then read the answer,
+ * "desc=... type=NAME" or "unread: why". With PA, the walk must end there.
+ */
+static ssize_t s2b_s1_write(struct file *f, const char __user *ubuf, size_t count,
+			    loff_t *ppos)
+{
+	char buf[64], *s = buf, *tok;
+	struct s2b_s1 o;
+	char *text;
+	u64 va, pa = 0;
+	ssize_t ret;
+
+	ret = s2b_copy_cmd(buf, sizeof(buf), ubuf, count, ppos);
+	if (ret)
+		return ret;
+	tok = s2b_token(&s);
+	if (!tok || kstrtou64(tok, 0, &va))
+		goto bad;
+	tok = s2b_token(&s);
+	if (tok && kstrtou64(tok, 0, &pa))
+		goto bad;
+	text = kzalloc(S2B_S1_TEXT, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	s2b_s1_user(va, &o);
+	s2b_s1_text(&o, tok ? pa : o.pa, text, S2B_S1_TEXT);
+	kfree(f->private_data);
+	f->private_data = text;
+	*ppos = 0;
+	return count;
+bad:
+	pr_err("usage: write 'VA [PA]' (a user address of the writer) to s1, then read it\n");
+	return -EINVAL;
+}
+
+static ssize_t s2b_s1_read(struct file *f, char __user *ubuf, size_t count, loff_t *ppos)
+{
+	const char *s = f->private_data;
+	char line[S2B_S1_TEXT + 1];
+
+	if (!s)
+		return -ENODATA;
+	snprintf(line, sizeof(line), "%s\n", s);
+	return simple_read_from_buffer(ubuf, count, ppos, line, strlen(line));
+}
+
+static int s2b_s1_release(struct inode *inode, struct file *f)
+{
+	kfree(f->private_data);
+	return 0;
+}
+
+static const struct file_operations s2b_s1_fops = {
+	.owner = THIS_MODULE,
+	.write = s2b_s1_write,
+	.read = s2b_s1_read,
+	.release = s2b_s1_release,
+	.llseek = default_llseek,
 };
 
 /* Each open takes a private copy, so reads during a run are consistent. */
@@ -1475,6 +1767,7 @@ static int __init s2b_init(void)
 	debugfs_create_file("target", 0600, s2b_dir, NULL, &s2b_target_fops);
 	debugfs_create_file("run", 0200, s2b_dir, NULL, &s2b_run_fops);
 	debugfs_create_file("results", 0400, s2b_dir, NULL, &s2b_results_fops);
+	debugfs_create_file("s1", 0600, s2b_dir, NULL, &s2b_s1_fops);
 
 	if (!bdf || !*bdf)
 		return 0;

@@ -14,6 +14,7 @@
 
 #define _GNU_SOURCE
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -96,11 +97,16 @@ static const char *seq_missing(enum s2w_seq s)
 	return NULL;
 }
 
-static void cpu_id(char *buf, size_t size)
+/* the MIDR of the CPU the run is pinned to (we run on it: cpu is ours) */
+static void cpu_id(char *buf, size_t size, int cpu)
 {
 	unsigned long long midr = 0;
-	FILE *f = fopen("/sys/devices/system/cpu/cpu0/regs/identification/midr_el1", "r");
+	char path[96];
+	FILE *f;
 
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/regs/identification/midr_el1",
+		 cpu);
+	f = fopen(path, "r");
 	if (f) {
 		if (fscanf(f, "%llx", &midr) != 1)
 			midr = 0;
@@ -143,10 +149,12 @@ static const char *seq_missing(enum s2w_seq s)
 	return (c >> 28) & 1 ? NULL : "no MOVDIR64B";
 }
 
-static void cpu_id(char *buf, size_t size)
+/* CPUID of the CPU we run on: the pinned one */
+static void cpu_id(char *buf, size_t size, int cpu)
 {
 	unsigned int a = 1, b, c = 0, d;
 
+	(void)cpu;
 	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
 	snprintf(buf, size, "family=%u model=0x%x", (a >> 8) & 0xf,
 		 ((a >> 4) & 0xf) | ((a >> 12) & 0xf0));
@@ -194,12 +202,52 @@ static void win_unmap(struct win *w)
 	w->p = NULL;
 }
 
+/*
+ * The guest's stage 1 of a user mapping, read by s2bench.ko's helper
+ * (/sys/kernel/debug/s2bench/s1: write "VA PA", read the answer), into out:
+ * "desc=... type=NAME" or "unread: why".
+ */
+#define S1_HELPER	"/sys/kernel/debug/s2bench/s1"
+
+static void s1_read(const void *va, u64 pa, char *out, size_t size)
+{
+	char cmd[64];
+	ssize_t n;
+	int fd;
+
+	if (!ALIASES_OK) {
+		snprintf(out, size, "unread: x86: the PAT type is not read");
+		return;
+	}
+	fd = open(S1_HELPER, O_RDWR);
+	if (fd < 0) {
+		snprintf(out, size, "unread: %s: %s (load s2bench.ko)", S1_HELPER, strerror(errno));
+		return;
+	}
+	if (pa)
+		snprintf(cmd, sizeof(cmd), "0x%lx 0x%llx\n", (unsigned long)va, pa);
+	else
+		snprintf(cmd, sizeof(cmd), "0x%lx\n", (unsigned long)va);
+	n = write(fd, cmd, strlen(cmd));
+	if (n == (ssize_t)strlen(cmd))
+		n = pread(fd, out, size - 1, 0);
+	if (n <= 0) {
+		snprintf(out, size, "unread: %s: %s", S1_HELPER, n ? strerror(errno) : "empty");
+	} else {
+		out[n] = '\0';
+		out[strcspn(out, "\n")] = '\0';
+	}
+	close(fd);
+}
+
 /* ---- the timed batches ---- */
 struct ctx {
 	struct win win[NR_MAP];
 	unsigned char *map, *rd;
 	struct s2w_post *post;
 	unsigned int bytes;	/* BlueFlame copy: 64, 128 or 256 */
+	int cpu;		/* the pinned CPU */
+	unsigned int migrations;
 	int pmu_fd[2];
 	u64 freq;
 };
@@ -320,6 +368,8 @@ static int side_batch(struct ctx *c, enum s2w_seq s, int k, int m, u64 n, struct
 
 	if (side_begin(c, m))
 		return -1;
+	if (sched_getcpu() != c->cpu)
+		c->migrations++;
 	pmu = pmu_read(c, &c0, &i0);
 	*ticks = run_batch(c, s, k == READBACK, n);
 	if (pmu && pmu_read(c, &c1, &i1)) {
@@ -462,6 +512,10 @@ static void print_keys(const struct res *r, enum s2w_seq s, int k)
 struct info {
 	const char *bdf;
 	unsigned int bar, vendor, device, pairs, bytes;
+	u64 phys;			/* the window's physical address, 0: unknown */
+	unsigned int migrations;	/* batches that ran off the pinned CPU (0) */
+	int cpu_node;			/* the pinned CPU's NUMA node */
+	char s1[NR_MAP][200];		/* the stage-1 read of each mapping */
 	int numa_node, cpu;
 	bool force;
 	u64 freq;
@@ -591,7 +645,7 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 	bool pmu = false;
 	int s, k;
 
-	cpu_id(cpu, sizeof(cpu));
+	cpu_id(cpu, sizeof(cpu), in->cpu);
 	uname(&u);
 	printf("s2wc: %s BAR %u window 0x%llx+0x%llx (BlueFlame buffers at +0x%x, +0x%x), ",
 	       in->bdf, in->bar, off, len, S2W_BF_OFFSET, S2W_BF_OFFSET + S2W_BF_HALF);
@@ -610,9 +664,11 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 			printf("skipped %s: %s\n", s2w_seqs[s].name, res[s][0].skip);
 	printf("\ntarget=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\nforce=%d\n", in->bdf, in->bar,
 	       off, len, in->force);
+	printf("phys=0x%llx\ns1.wc=%s\ns1.dev=%s\n", in->phys, in->s1[MAP_WC], in->s1[MAP_DEV]);
 	printf("vendor=0x%04x\ndevice=0x%04x\nnuma_node=%d\n", in->vendor, in->device,
 	       in->numa_node);
 	printf("kernel=%s\ncpu=%s\narch=%s\npinned_cpu=%d\n", u.release, cpu, ARCH_NAME, in->cpu);
+	printf("cpu_node=%d\nmigrations=%u\n", in->cpu_node, in->migrations);
 	printf("clock=%s\ncntfrq=%llu\n", clock_name, in->freq);
 	printf("pairs=%u\nbatch_target_ns=%llu\nirqs=on\nbootstrap=%u\n", in->pairs,
 	       BATCH_TARGET_NS, S2S_BOOT);
@@ -765,6 +821,27 @@ static int read_int(const char *dev, const char *name, int dflt)
 	return v;
 }
 
+/* BAR n's start from DEV/resource ("start end flags" per line), or 0 */
+static u64 bar_start(const char *dev, unsigned int n)
+{
+	unsigned long long start = 0, end, flags;
+	char path[PATH_BUF];
+	unsigned int i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/resource", dev);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	for (i = 0; i <= n; i++)
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3) {
+			start = 0;
+			break;
+		}
+	fclose(f);
+	return start;
+}
+
 /* warn when PCI_COMMAND (config offset 4) has memory decoding (bit 1) off */
 static void check_decoding(const char *dev)
 {
@@ -877,6 +954,25 @@ static int hold_drivers(const char *dev)
 	for (i = 0; i < S2W_ARRAY_SIZE(sigs); i++)
 		signal(sigs[i], release_on_signal);
 	return 0;
+}
+
+/* The NUMA node of a CPU: its nodeN link in sysfs, or -1. */
+static int cpu_node(int cpu)
+{
+	char path[64];
+	struct dirent *e;
+	int node = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d", cpu);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "node", 4) && sscanf(e->d_name + 4, "%d", &node) == 1)
+			break;
+	closedir(d);
+	return node;
 }
 
 /* Pin to one CPU and lock memory: no migration, no page faults mid-batch. */
@@ -1034,10 +1130,16 @@ int main(int argc, char **argv)
 	in.cpu = settle(in.cpu);
 	if (in.cpu < 0)
 		return 1;
+	in.cpu_node = cpu_node(in.cpu);
 	/* both must map; without aliases they are mapped again per batch */
-	for (m = 0; m < NR_MAP; m++)
+	in.phys = bar_start(devpath, bar);
+	if (in.phys)
+		in.phys += off;
+	for (m = 0; m < NR_MAP; m++) {
 		if (win_map(&c.win[m]))
 			return 1;
+		s1_read(c.win[m].p, in.phys, in.s1[m], sizeof(in.s1[m]));
+	}
 	if (!ALIASES_OK)
 		for (m = 0; m < NR_MAP; m++)
 			win_unmap(&c.win[m]);
@@ -1061,6 +1163,7 @@ int main(int argc, char **argv)
 	if (do_verify)
 		return verify_all(&c, mask, &in);
 
+	c.cpu = in.cpu;
 	c.freq = ticks_freq();
 	in.freq = c.freq;
 	if (!c.freq) {
@@ -1080,6 +1183,7 @@ int main(int argc, char **argv)
 				return 1;
 		}
 	}
+	in.migrations = c.migrations;
 	print_results(res, &in);
 	free(real);
 	return 0;

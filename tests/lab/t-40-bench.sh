@@ -25,6 +25,9 @@ fi
 bdf=$(basename "$dev")
 
 phase s2wc
+# s2bench.ko, with no target, reads s2wc's stage 1 (debugfs s2bench/s1)
+insmod $BUILD/s2bench.ko
+B=/sys/kernel/debug/s2bench
 echo 1 >"$dev/enable"
 if $BUILD/s2wc --dev "$dev" --bar 2 --verify >/tmp/wc-verify.txt 2>&1; then :; fi
 cp /tmp/wc-verify.txt $OUT/s2wc-verify.txt
@@ -37,11 +40,17 @@ $BUILD/s2wc --dev "$dev" --bar 2 --pairs 5 >/tmp/wc-run.txt 2>&1 ||
 	echo "note: s2wc exited $?: $(tail -n 2 /tmp/wc-run.txt | tr '\n' ' ')"
 cp /tmp/wc-run.txt $OUT/s2wc-run.txt
 run_sane s2wc-run /tmp/wc-run.txt 5
+# s1_type FILE MAP: the type the stage-1 read found
+s1_type() {
+	sed -n "s/^s1\.$2=.* type=\([A-Za-z_]*\)\$/\1/p" "$1"
+}
+# resourceN_wc is pgprot_writecombine, resourceN pgprot_device
+expect_eq s2wc-s1-read "NORMAL_NC DEVICE_nGnRE" \
+	"$(s1_type /tmp/wc-run.txt wc) $(s1_type /tmp/wc-run.txt dev)"
+expect_eq s2wc-pinned "0" "$(sed -n 's/^migrations=//p' /tmp/wc-run.txt)"
 echo 0 >"$dev/enable"
 
 phase s2bench
-B=/sys/kernel/debug/s2bench
-insmod $BUILD/s2bench.ko
 # target ERR NAME LINE DMESG: writing LINE fails with ERR, dmesg says DMESG
 target_refused() {
 	local out
@@ -103,12 +112,20 @@ if echo "$bdf 2 0" >$B/target; then
 		# on), rdma-core's Device side nGnRnE (pgprot_noncached)
 		expect_eq s2bench-st1-irqs "on (preemption off)" \
 			"$(sed -n 's/^seq\.bf-st1\.irqs=//p' /tmp/b-run.txt)"
+		# the module's own mappings, read: ioremap_wc, ioremap, ioremap_np
+		expect_eq s2bench-s1-read "NORMAL_NC DEVICE_nGnRE DEVICE_nGnRnE" \
+			"$(s1_type /tmp/b-run.txt wc) $(s1_type /tmp/b-run.txt dev) $(s1_type /tmp/b-run.txt dev_np)"
 		expect_eq s2bench-st4-device \
 			"ioremap_np: Device-nGnRnE (rdma-core's non-WC UAR, pgprot_noncached)" \
 			"$(sed -n 's/^seq\.bf-st4\.dev_mapping=//p' /tmp/b-run.txt)"
 	else
 		not_ok s2bench-run "echo 'run 5' > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
 	fi
+	# pinned where asked, for the whole run
+	last=$(($(nproc) - 1))
+	echo "run 2 only=db-kernel cpu=$last" >$B/run
+	expect_eq s2bench-pinned "$last 0" \
+		"$(sed -n 's/^pinned_cpu=//p' $B/results) $(sed -n 's/^migrations=//p' $B/results)"
 	echo "run 2 only=bf-st1,db-rdma" >$B/run
 	expect_eq s2bench-only "db-rdma bf-st1 " \
 		"$(sed -n 's/^\([a-z0-9-]*\)\.serialized\.ratio=.*/\1/p' $B/results | tr '\n' ' ')"
