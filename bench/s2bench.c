@@ -450,6 +450,7 @@ static struct s2b_target s2b_tgt;
 /* s2b_text_lock protects the published texts; held only briefly. */
 static DEFINE_MUTEX(s2b_text_lock);
 static char *s2b_results;
+static char *s2b_samples;		/* the last run's raw per-batch samples */
 static char s2b_target_str[80] = "none\n";
 
 static struct dentry *s2b_dir;
@@ -1281,15 +1282,39 @@ static void s2b_pmu_close(struct s2b_pmu *p)
 	p->insns = NULL;
 }
 
-static void s2b_publish(char *text)
+/* New results and samples (NULL: none, e.g. after a verify). */
+static void s2b_publish(char *text, char *samples)
 {
-	char *old;
+	char *old, *old_samples;
 
 	mutex_lock(&s2b_text_lock);
 	old = s2b_results;
+	old_samples = s2b_samples;
 	s2b_results = text;
+	s2b_samples = samples;
 	mutex_unlock(&s2b_text_lock);
 	kvfree(old);
+	kvfree(old_samples);
+}
+
+/* The samples of one case: "SEQ COST PAIR WC_PS DEV_PS", pair by pair. */
+static void s2b_format_samples(struct s2b_buf *b, struct s2b_run *r, enum s2w_seq s, int k)
+{
+	u32 i;
+
+	for (i = 0; i < r->pairs; i++)
+		s2b_out(b, "%s %s %u %llu %llu\n", s2w_seqs[s].name, s2b_cost_name[k], i,
+			r->ps[S2B_WC][i], r->ps[S2B_DEV][i]);
+}
+
+/* What the samples are, and of what run: bench/s2stats reads this header. */
+static void s2b_samples_head(struct s2b_buf *b, struct s2b_run *r)
+{
+	s2b_out(b, "# s2bench raw samples: SEQ COST PAIR WC_PS DEV_PS, picoseconds per post\n");
+	s2b_out(b, "# of each batch, pair by pair (bench/s2stats computes the figures)\n");
+	s2b_out(b, "tool=s2bench\ntarget=%s\nbar=%u\nphys=%pa\nkernel=%s\n",
+		pci_name(r->t->pdev), r->t->bar, &r->t->phys, utsname()->release);
+	s2b_out(b, "pinned_cpu=%d\npairs=%u\nbf_bytes=%u\n", r->cpu, r->pairs, r->bytes);
 }
 
 static void s2b_run_free(struct s2b_run *r)
@@ -1330,7 +1355,7 @@ static int s2b_pin(int cpu, cpumask_var_t old)
 /* Called with s2b_lock held and a target set. Runs the sequences in mask. */
 static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, int cpu)
 {
-	struct s2b_buf out = { .size = S2B_RESULTS_SIZE };
+	struct s2b_buf out = { .size = S2B_RESULTS_SIZE }, smp = { };
 	cpumask_var_t old;
 	struct s2b_run *r;
 	int s, k, ret = -ENOMEM;
@@ -1364,8 +1389,13 @@ static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, i
 	r->ps[S2B_DEV] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
 	r->scratch = kvmalloc_array(2 * pairs + S2S_BOOT, sizeof(u64), GFP_KERNEL);
 	out.p = kvzalloc(out.size, GFP_KERNEL);
-	if (!r->post || !r->simd || !r->ps[S2B_WC] || !r->ps[S2B_DEV] || !r->scratch || !out.p)
+	/* a line per pair and case: at most 13 + 11 + 5 + 2 * 21 bytes */
+	smp = (struct s2b_buf){ .size = (size_t)S2W_NR_SEQ * S2B_NR_COST * pairs * 72 + 1024 };
+	smp.p = kvzalloc(smp.size, GFP_KERNEL);
+	if (!r->post || !r->simd || !r->ps[S2B_WC] || !r->ps[S2B_DEV] || !r->scratch || !out.p ||
+	    !smp.p)
 		goto out;
+	s2b_samples_head(&smp, r);
 	r->pmu.cycles = s2b_pmu_open(PERF_COUNT_HW_CPU_CYCLES);
 	r->pmu.insns = s2b_pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
 
@@ -1381,16 +1411,19 @@ static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, i
 			ret = s2b_case(r, s, k);
 			if (ret)
 				goto out;
+			s2b_format_samples(&smp, r, s, k);
 		}
 	}
 	s2b_format(&out, r);
-	s2b_publish(out.p);
+	s2b_publish(out.p, smp.p);
 	out.p = NULL;
+	smp.p = NULL;
 	ret = 0;
 	pr_info("run of %u pairs on %s, CPU %d, done\n", pairs, pci_name(r->t->pdev), r->cpu);
 out:
 	set_cpus_allowed_ptr(current, old);
 	free_cpumask_var(old);
+	kvfree(smp.p);
 	kvfree(out.p);
 	s2b_run_free(r);
 	return ret;
@@ -1501,7 +1534,7 @@ static int s2b_verify(unsigned long mask, unsigned int bytes)
 				s2b_out(&out, "ok\n");
 		}
 	}
-	s2b_publish(out.p);
+	s2b_publish(out.p, NULL);
 	out.p = NULL;
 	ret = 0;
 out:
@@ -1720,12 +1753,13 @@ static const struct file_operations s2b_s1_fops = {
 static int s2b_results_open(struct inode *inode, struct file *f)
 {
 	static const char none[] = "no results: write 'run' to /sys/kernel/debug/s2bench/run\n";
+	char **which = inode->i_private;	/* &s2b_results or &s2b_samples */
 	const char *src;
 	size_t n;
 	char *copy;
 
 	mutex_lock(&s2b_text_lock);
-	src = s2b_results ? s2b_results : none;
+	src = *which ? *which : none;
 	n = strlen(src);
 	copy = kvmalloc(n + 1, GFP_KERNEL);
 	if (copy)
@@ -1766,7 +1800,8 @@ static int __init s2b_init(void)
 	s2b_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("target", 0600, s2b_dir, NULL, &s2b_target_fops);
 	debugfs_create_file("run", 0200, s2b_dir, NULL, &s2b_run_fops);
-	debugfs_create_file("results", 0400, s2b_dir, NULL, &s2b_results_fops);
+	debugfs_create_file("results", 0400, s2b_dir, &s2b_results, &s2b_results_fops);
+	debugfs_create_file("samples", 0400, s2b_dir, &s2b_samples, &s2b_results_fops);
 	debugfs_create_file("s1", 0600, s2b_dir, NULL, &s2b_s1_fops);
 
 	if (!bdf || !*bdf)
@@ -1799,6 +1834,7 @@ static void __exit s2b_exit(void)
 	s2b_detach();
 	mutex_unlock(&s2b_lock);
 	kvfree(s2b_results);
+	kvfree(s2b_samples);
 }
 
 module_init(s2b_init);

@@ -690,6 +690,28 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 	printf("pmu=%s\n", pmu ? "available" : "unavailable");
 }
 
+/* ---- raw samples, as s2bench.ko's debugfs samples (bench/s2stats) ---- */
+static void samples_head(FILE *f, const struct info *in)
+{
+	struct utsname u;
+
+	uname(&u);
+	fprintf(f, "# s2wc raw samples: SEQ COST PAIR WC_PS DEV_PS, picoseconds per post\n");
+	fprintf(f, "# of each batch, pair by pair (bench/s2stats computes the figures)\n");
+	fprintf(f, "tool=s2wc\ntarget=%s\nbar=%u\nphys=0x%llx\npinned_cpu=%d\npairs=%u\n",
+		in->bdf, in->bar, in->phys, in->cpu, in->pairs);
+	fprintf(f, "bf_bytes=%u\nkernel=%s\n", in->bytes, u.release);
+}
+
+static void samples_case(FILE *f, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_MAP])
+{
+	u32 i;
+
+	for (i = 0; i < pairs; i++)
+		fprintf(f, "%s %s %u %llu %llu\n", s2w_seqs[s].name, cost_name[k], i,
+			ps[MAP_WC][i], ps[MAP_DEV][i]);
+}
+
 /* ---- verify: as s2bench.ko's, on a RAM-backed BAR ---- */
 static int verify_one(struct ctx *c, enum s2w_seq s, int m, unsigned char *want)
 {
@@ -763,7 +785,7 @@ static void print_usage(FILE *f)
 	fprintf(f,
 		"usage: s2wc --dev /sys/bus/pci/devices/DDDD:BB:SS.F --bar N [--offset OFF]\n"
 		"            [--len LEN] [--pairs N] [--only SEQ,...] [--bytes 64|128|256]\n"
-		"            [--verify] [--force] [--cpu N]\n"
+		"            [--samples FILE] [--verify] [--force] [--cpu N]\n"
 		"Times bench/s2wr.h's doorbell and BlueFlame posts (see bench/README) through\n"
 		"DEV/resourceN (uncached) and DEV/resourceN_wc (write-combining), WC and Device\n"
 		"batches in pairs. OFF: a 4 KiB page of the BAR, required unless the device\n"
@@ -776,7 +798,7 @@ static void print_usage(FILE *f)
 		"the current one). For the run DEV/driver_override names no driver, so none\n"
 		"can bind; the old value is put back at exit. Needs root, a prefetchable\n"
 		"BAR (resourceN_wc) and memory decoding on (echo 1 > DEV/enable if no driver\n"
-		"is bound).\n",
+		"is bound). --samples: the raw per-batch samples to FILE, for bench/s2stats.\n",
 		DEF_PAIRS, MAX_PAIRS);
 }
 
@@ -1016,6 +1038,7 @@ int main(int argc, char **argv)
 		{ "pairs", required_argument, NULL, 'p' },
 		{ "only", required_argument, NULL, 'O' },
 		{ "bytes", required_argument, NULL, 'B' },
+		{ "samples", required_argument, NULL, 'S' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "cpu", required_argument, NULL, 'c' },
@@ -1029,14 +1052,15 @@ int main(int argc, char **argv)
 	u64 bar = ~0ULL, pairs = DEF_PAIRS, v, *ps[NR_MAP], *scratch;
 	char devpath[PATH_BUF - 64], drv[PATH_BUF];
 	bool do_verify = false;
-	const char *dev = NULL;
+	const char *dev = NULL, *samples_path = NULL;
+	FILE *smp = NULL;
 	enum s2w_refusal why;
 	struct stat st;
 	struct ctx c;
 	char *real;
 	int opt, s, k, m;
 
-	while ((opt = getopt_long(argc, argv, "d:b:o:l:p:O:B:Vfc:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:b:o:l:p:O:B:S:Vfc:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			dev = optarg;
@@ -1048,6 +1072,9 @@ int main(int argc, char **argv)
 			continue;
 		case 'V':
 			do_verify = true;
+			continue;
+		case 'S':
+			samples_path = optarg;
 			continue;
 		case 'f':
 			in.force = true;
@@ -1170,6 +1197,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "s2wc: the counter frequency reads 0\n");
 		return 1;
 	}
+	if (samples_path) {
+		smp = fopen(samples_path, "w");
+		if (!smp) {
+			fprintf(stderr, "s2wc: %s: %s\n", samples_path, strerror(errno));
+			return 1;
+		}
+		samples_head(smp, &in);
+	}
 	c.pmu_fd[0] = pmu_open(PERF_COUNT_HW_CPU_CYCLES);
 	c.pmu_fd[1] = pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
 	for (s = 0; s < S2W_NR_SEQ; s++) {
@@ -1181,7 +1216,13 @@ int main(int argc, char **argv)
 			res[s][k].skip = skip;
 			if (!skip && run_case(&c, s, k, pairs, ps, scratch, &res[s][k]))
 				return 1;
+			if (!skip && smp)
+				samples_case(smp, s, k, pairs, ps);
 		}
+	}
+	if (smp && fclose(smp)) {
+		fprintf(stderr, "s2wc: %s: %s\n", samples_path, strerror(errno));
+		return 1;
 	}
 	in.migrations = c.migrations;
 	print_results(res, &in);

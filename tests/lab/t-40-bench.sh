@@ -36,7 +36,7 @@ if $BUILD/s2wc --dev "$dev" --bar 2 --verify --bytes 256 >/tmp/wc-verify256.txt 
 cp /tmp/wc-verify256.txt $OUT/s2wc-verify-256.txt
 verify_sane s2wc-verify-256 /tmp/wc-verify256.txt
 phase s2wc-run
-$BUILD/s2wc --dev "$dev" --bar 2 --pairs 5 >/tmp/wc-run.txt 2>&1 ||
+$BUILD/s2wc --dev "$dev" --bar 2 --pairs 5 --samples $OUT/s2wc-samples.txt >/tmp/wc-run.txt 2>&1 ||
 	echo "note: s2wc exited $?: $(tail -n 2 /tmp/wc-run.txt | tr '\n' ' ')"
 cp /tmp/wc-run.txt $OUT/s2wc-run.txt
 run_sane s2wc-run /tmp/wc-run.txt 5
@@ -106,7 +106,13 @@ if echo "$bdf 2 0" >$B/target; then
 	if echo "run 5" >$B/run; then
 		cp $B/results /tmp/b-run.txt
 		cp /tmp/b-run.txt $OUT/s2bench-run.txt
+		cp $B/samples $OUT/s2bench-samples.txt
 		run_sane s2bench-run /tmp/b-run.txt 5
+		# the raw samples: a line per pair, case by case (bench/s2stats)
+		n=$(grep -c '^[a-z0-9-]* [a-z]* [0-9]* [0-9]* [0-9]*$' $OUT/s2bench-samples.txt)
+		want=$(($(grep -c '^[a-z0-9-]*\.serialized\.ratio=' /tmp/b-run.txt) * 2 * 5))
+		expect_eq s2bench-samples "$want $(sed -n 's/^target=//p' /tmp/b-run.txt)" \
+			"$n $(sed -n 's/^target=//p' $OUT/s2bench-samples.txt)"
 		expect_eq s2bench-irqs-off off "$(sed -n 's/^irqs=//p' /tmp/b-run.txt)"
 		# as the code mirrored: the self-test's SIMD section per post (IRQs
 		# on), rdma-core's Device side nGnRnE (pgprot_noncached)

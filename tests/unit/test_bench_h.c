@@ -148,6 +148,116 @@ static void test_pair(void)
 	CHECK(p.ratio == s2s_ratio(dev[0], wc[0]) && p.ci_lo == p.ratio && p.ci_hi == p.ratio, "one pair");
 }
 
+/* ---- s2stat.h: the paired log-ratio median and its block bootstrap ---- */
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* nearest-rank lower median, the plain way: sort a copy with qsort */
+static double ref_median(const double *v, unsigned int n)
+{
+	double *c = malloc(n * sizeof(*c)), m;
+
+	memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), cmp_d);
+	m = c[(n + 1) / 2 - 1];
+	free(c);
+	return m;
+}
+
+/*
+ * The reference: per-pair ratios, their median; B resamples of n values made
+ * of blocks of blk consecutive pairs (starts drawn as s2stat.h draws them),
+ * the 2.5% and 97.5% nearest ranks of the resamples' medians.
+ */
+static void ref_logpair(const u64 *wc, const u64 *dev, unsigned int n, unsigned int boot,
+			double *ratio, double *lo, double *hi)
+{
+	double *x = malloc(n * sizeof(*x)), *y = malloc(n * sizeof(*y));
+	double *m = malloc((boot + 1) * sizeof(*m));
+	unsigned int blk = 1, b, i, k, start;
+	u64 state = S2S_SEED;
+
+	while (blk * blk * blk < n)
+		blk++;
+	for (i = 0; i < n; i++)
+		x[i] = (double)(dev[i] ? dev[i] : 1) / (double)(wc[i] ? wc[i] : 1);
+	*ratio = ref_median(x, n);
+	for (b = 0; b < boot; b++) {
+		i = 0;
+		while (i < n) {
+			start = s2s_below(&state, n - blk + 1);
+			for (k = 0; k < blk && i < n; k++, i++)
+				y[i] = x[start + k];
+		}
+		m[b] = ref_median(y, n);
+	}
+	qsort(m, boot, sizeof(*m), cmp_d);
+	*lo = boot ? m[(boot * 25 + 999) / 1000 - 1] : *ratio;
+	*hi = boot ? m[(boot * 975 + 999) / 1000 - 1] : *ratio;
+	free(x);
+	free(y);
+	free(m);
+}
+
+static void test_logpair(void)
+{
+	static u64 wc[2000], dev[2000];
+	static double scratch[2 * 2000 + S2S_BOOT];
+	static const unsigned int sizes[] = { 1, 2, 3, 8, 9, 27, 200, 201, 2000 };
+	struct s2s_logpair p;
+	double r, lo, hi;
+	u64 st = 4242;
+	unsigned int i, j, n;
+
+	CHECK(s2s_block_len(1) == 1 && s2s_block_len(8) == 2 && s2s_block_len(9) == 3 &&
+	      s2s_block_len(200) == 6 && s2s_block_len(2000) == 13, "block length n^(1/3)");
+	/* against the reference, on noisy, drifting, correlated samples */
+	for (j = 0; j < S2W_ARRAY_SIZE(sizes); j++) {
+		n = sizes[j];
+		for (i = 0; i < n; i++) {
+			wc[i] = 100000 + 40 * i + s2s_rand(&st) % 30000 + (i / 7 % 2) * 20000;
+			dev[i] = 130000 + 40 * i + s2s_rand(&st) % 30000 + (i / 7 % 2) * 20000;
+		}
+		s2s_logpair(wc, dev, n, S2S_BOOT, scratch, &p);
+		ref_logpair(wc, dev, n, S2S_BOOT, &r, &lo, &hi);
+		CHECK(p.ratio == r && p.lo == lo && p.hi == hi && p.n == n,
+		      "n=%u: %.6f [%.6f, %.6f], reference %.6f [%.6f, %.6f]", n, p.ratio, p.lo,
+		      p.hi, r, lo, hi);
+		CHECK(p.lo <= p.ratio && p.ratio <= p.hi, "n=%u: the interval holds the ratio", n);
+	}
+	/* dev = 1.5 x wc pair by pair, whatever the drift: exactly 1.5, width 0 */
+	for (i = 0; i < 200; i++) {
+		wc[i] = 2 * (100000 + 3000 * i + s2s_rand(&st) % 50000);
+		dev[i] = wc[i] / 2 * 3;
+	}
+	s2s_logpair(wc, dev, 200, S2S_BOOT, scratch, &p);
+	CHECK(p.ratio == 1.5 && p.lo == 1.5 && p.hi == 1.5, "paired drift cancels: %.6f [%.6f, %.6f]",
+	      p.ratio, p.lo, p.hi);
+	/* a zero sample counts as 1 ps; no resampling gives a width-0 interval */
+	wc[0] = 0;
+	dev[0] = 7;
+	s2s_logpair(wc, dev, 1, 0, scratch, &p);
+	CHECK(p.ratio == 7.0 && p.lo == 7.0 && p.hi == 7.0 && p.boot == 0, "one pair, no bootstrap");
+	/* same samples, same figures */
+	for (i = 0; i < 300; i++) {
+		wc[i] = 1000 + s2s_rand(&st) % 1000;
+		dev[i] = 1000 + s2s_rand(&st) % 1000;
+	}
+	s2s_logpair(wc, dev, 300, S2S_BOOT, scratch, &p);
+	{
+		struct s2s_logpair q;
+
+		s2s_logpair(wc, dev, 300, S2S_BOOT, scratch, &q);
+		CHECK(!memcmp(&p, &q, sizeof(p)), "deterministic");
+		CHECK(p.lo < 1.0 && p.hi > 1.0 && p.ratio > 0.9 && p.ratio < 1.1,
+		      "independent equal sides: 1 inside %.4f [%.4f, %.4f]", p.ratio, p.lo, p.hi);
+	}
+}
+
 /* ---- s2wr.h: the window checks ---- */
 static void test_check(void)
 {
@@ -421,6 +531,7 @@ int main(void)
 	test_rank();
 	test_below();
 	test_pair();
+	test_logpair();
 	test_check();
 	test_s1();
 	test_seqs();
