@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <linux/perf_event.h>
 #include <sched.h>
 #include <signal.h>
@@ -436,6 +437,174 @@ static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_
 	return 0;
 }
 
+/*
+ * ---- throughput: N threads, each pinned to its own CPU, posting to its
+ * own page of the window (mlx5 gives each queue its own UAR page) ----
+ * A round: the WC or the Device side, every thread posting for TPUT_NS;
+ * the figure is the aggregate time per post (elapsed / all posts), so the
+ * Device/WC ratio is WC posts/s over Device posts/s.
+ */
+#define TPUT_NS		2000000ULL
+static void put_ratio(u64 v);
+#define TPUT_CHUNK	16		/* posts between clock reads */
+#define MAX_THREADS	64
+
+struct tworker {
+	pthread_t th;
+	int cpu;
+	struct ctx c;
+	struct s2w_post post;
+	u64 posts;
+	struct tput *t;
+	char pad[128];		/* no cache line shared with the next worker */
+};
+
+struct tput {
+	u32 n;
+	struct tworker w[MAX_THREADS];
+	pthread_barrier_t start, done;
+	enum s2w_seq seq;
+	u64 deadline;
+	bool quit;
+};
+
+static void *tworker_main(void *arg)
+{
+	struct tworker *w = arg;
+	struct tput *t = w->t;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	for (;;) {
+		pthread_barrier_wait(&t->start);
+		if (t->quit)
+			break;
+		/* at least one chunk, so that a thread scheduled late still posts */
+		w->posts = 0;
+		do {
+			run_batch(&w->c, t->seq, false, TPUT_CHUNK);
+			w->posts += TPUT_CHUNK;
+		} while (now_ticks() < t->deadline);
+		pthread_barrier_wait(&t->done);
+	}
+	return NULL;
+}
+
+/* n CPUs from the set the process may use, starting at first */
+static int tput_cpus(const cpu_set_t *allowed, int first, u32 n, int *cpus)
+{
+	u32 k = 0;
+	int cpu;
+
+	for (cpu = first; cpu < CPU_SETSIZE && k < n; cpu++)
+		if (CPU_ISSET(cpu, allowed))
+			cpus[k++] = cpu;
+	for (cpu = 0; cpu < first && k < n; cpu++)
+		if (CPU_ISSET(cpu, allowed))
+			cpus[k++] = cpu;
+	return k == n ? 0 : -1;
+}
+
+static int tput_start(struct tput *t, struct ctx *c, const int *cpus, u32 n)
+{
+	u32 i;
+
+	t->n = n;
+	pthread_barrier_init(&t->start, NULL, n + 1);
+	pthread_barrier_init(&t->done, NULL, n + 1);
+	for (i = 0; i < n; i++) {
+		t->w[i].cpu = cpus[i];
+		t->w[i].t = t;
+		t->w[i].c = *c;
+		t->w[i].c.post = &t->w[i].post;
+		if (pthread_create(&t->w[i].th, NULL, tworker_main, &t->w[i])) {
+			fprintf(stderr, "s2wc: cannot start thread %u\n", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void tput_stop(struct tput *t)
+{
+	u32 i;
+
+	t->quit = true;
+	pthread_barrier_wait(&t->start);
+	for (i = 0; i < t->n; i++)
+		pthread_join(t->w[i].th, NULL);
+}
+
+/* One round on side m: every thread on its page; picoseconds per post, all threads. */
+static int tput_round(struct tput *t, struct ctx *c, int m, u64 *ps)
+{
+	u64 t0, t1, posts = 0;
+	u32 i;
+
+	if (side_begin(c, m))
+		return -1;
+	for (i = 0; i < t->n; i++) {
+		t->w[i].c.map = c->map + (size_t)i * S2W_PAGE;
+		t->w[i].c.rd = c->rd + (size_t)i * S2W_PAGE;
+	}
+	t0 = now_ticks();
+	t->deadline = t0 + TPUT_NS * c->freq / NS_PER_S;
+	pthread_barrier_wait(&t->start);
+	pthread_barrier_wait(&t->done);
+	t1 = now_ticks();
+	side_end(c, m);
+	for (i = 0; i < t->n; i++)
+		posts += t->w[i].posts;
+	if (!posts)
+		posts = 1;
+	*ps = (u64)((__uint128_t)(t1 - t0) * PS_PER_S / ((__uint128_t)c->freq * posts));
+	return 0;
+}
+
+static int run_tput(struct tput *t, struct ctx *c, enum s2w_seq s, u32 pairs, u64 *ps[NR_MAP],
+		    u64 *scratch, struct s2s_paired *pr)
+{
+	u32 i, j;
+	int m;
+
+	t->seq = s;
+	for (i = 0; i < t->n; i++)
+		s2w_post_init(&t->w[i].post, c->bytes);
+	for (i = 0; i < pairs; i++)
+		for (j = 0; j < NR_MAP; j++) {
+			m = (i + j) & 1 ? MAP_DEV : MAP_WC;
+			if (tput_round(t, c, m, &ps[m][i]))
+				return -1;
+		}
+	s2s_pair(ps[MAP_WC], ps[MAP_DEV], pairs, S2S_BOOT, scratch, pr);
+	return 0;
+}
+
+/* posts per second from picoseconds per post */
+static u64 posts_per_s(u64 ps)
+{
+	return ps ? PS_PER_S / ps : 0;
+}
+
+static void print_tput(enum s2w_seq s, u32 threads, u32 pairs, const struct s2s_paired *pr)
+{
+	const char *n = s2w_seqs[s].name;
+
+	printf("%s.throughput.threads=%u\n%s.throughput.pairs=%u\n", n, threads, n, pairs);
+	printf("%s.throughput.round_ns=%llu\n", n, TPUT_NS);
+	printf("%s.throughput.wc.posts_per_s=%llu\n", n, posts_per_s(pr->wc.median));
+	printf("%s.throughput.dev.posts_per_s=%llu\n", n, posts_per_s(pr->dev.median));
+	printf("%s.throughput.ratio=", n);
+	put_ratio(pr->ratio);
+	printf("\n%s.throughput.ratio_ci_lo=", n);
+	put_ratio(pr->ci_lo);
+	printf("\n%s.throughput.ratio_ci_hi=", n);
+	put_ratio(pr->ci_hi);
+	printf("\n");
+}
+
 /* ---- output: the same table and keys as s2bench.ko ---- */
 static void put_c2(int width, u64 v)
 {
@@ -703,13 +872,14 @@ static void samples_head(FILE *f, const struct info *in)
 	fprintf(f, "bf_bytes=%u\nkernel=%s\n", in->bytes, u.release);
 }
 
-static void samples_case(FILE *f, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_MAP])
+static void samples_case(FILE *f, enum s2w_seq s, const char *cost, u32 pairs,
+			 u64 *ps[NR_MAP])
 {
 	u32 i;
 
 	for (i = 0; i < pairs; i++)
-		fprintf(f, "%s %s %u %llu %llu\n", s2w_seqs[s].name, cost_name[k], i,
-			ps[MAP_WC][i], ps[MAP_DEV][i]);
+		fprintf(f, "%s %s %u %llu %llu\n", s2w_seqs[s].name, cost, i, ps[MAP_WC][i],
+			ps[MAP_DEV][i]);
 }
 
 /* ---- verify: as s2bench.ko's, on a RAM-backed BAR ---- */
@@ -785,7 +955,7 @@ static void print_usage(FILE *f)
 	fprintf(f,
 		"usage: s2wc --dev /sys/bus/pci/devices/DDDD:BB:SS.F --bar N [--offset OFF]\n"
 		"            [--len LEN] [--pairs N] [--only SEQ,...] [--bytes 64|128|256]\n"
-		"            [--samples FILE] [--verify] [--force] [--cpu N]\n"
+		"            [--samples FILE] [--threads N] [--verify] [--force] [--cpu N]\n"
 		"Times bench/s2wr.h's doorbell and BlueFlame posts (see bench/README) through\n"
 		"DEV/resourceN (uncached) and DEV/resourceN_wc (write-combining), WC and Device\n"
 		"batches in pairs. OFF: a 4 KiB page of the BAR, required unless the device\n"
@@ -798,7 +968,9 @@ static void print_usage(FILE *f)
 		"the current one). For the run DEV/driver_override names no driver, so none\n"
 		"can bind; the old value is put back at exit. Needs root, a prefetchable\n"
 		"BAR (resourceN_wc) and memory decoding on (echo 1 > DEV/enable if no driver\n"
-		"is bound). --samples: the raw per-batch samples to FILE, for bench/s2stats.\n",
+		"is bound). --samples: the raw per-batch samples to FILE, for bench/s2stats.\n"
+		"--threads N: also a throughput mode, N threads on N CPUs, each posting to\n"
+		"its own page of the window (--len N * 4096 or more): posts/s WC vs Device.\n",
 		DEF_PAIRS, MAX_PAIRS);
 }
 
@@ -1039,6 +1211,7 @@ int main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'O' },
 		{ "bytes", required_argument, NULL, 'B' },
 		{ "samples", required_argument, NULL, 'S' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "cpu", required_argument, NULL, 'c' },
@@ -1049,7 +1222,11 @@ int main(int argc, char **argv)
 	struct s2w_target t = { 0 };
 	struct info in = { .cpu = -1, .bytes = S2W_WQE_BYTES };
 	unsigned long mask = (1UL << S2W_NR_SEQ) - 1;
-	u64 bar = ~0ULL, pairs = DEF_PAIRS, v, *ps[NR_MAP], *scratch;
+	u64 bar = ~0ULL, pairs = DEF_PAIRS, threads = 0, v, *ps[NR_MAP], *scratch;
+	static struct s2s_paired tp[S2W_NR_SEQ];
+	static struct tput tput;
+	int tcpus[MAX_THREADS];
+	cpu_set_t allowed;
 	char devpath[PATH_BUF - 64], drv[PATH_BUF];
 	bool do_verify = false;
 	const char *dev = NULL, *samples_path = NULL;
@@ -1060,7 +1237,7 @@ int main(int argc, char **argv)
 	char *real;
 	int opt, s, k, m;
 
-	while ((opt = getopt_long(argc, argv, "d:b:o:l:p:O:B:S:Vfc:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:b:o:l:p:O:B:S:T:Vfc:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			dev = optarg;
@@ -1101,12 +1278,20 @@ int main(int argc, char **argv)
 			pairs = v;
 		} else if (opt == 'B') {
 			in.bytes = v;
+		} else if (opt == 'T') {
+			threads = v;
 		} else {
 			in.cpu = v;
 		}
 	}
 	if (!dev || bar > 5 || optind != argc) {
 		print_usage(stderr);
+		return 2;
+	}
+	if (threads > MAX_THREADS || (threads && (do_verify || len < threads * S2W_PAGE))) {
+		fprintf(stderr,
+			"s2wc: --threads N: 1..%d, a page each: --len at least N * 4096, no --verify\n",
+			MAX_THREADS);
 		return 2;
 	}
 	if (!s2w_bytes_ok(in.bytes)) {
@@ -1154,6 +1339,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	check_decoding(devpath);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		fprintf(stderr, "s2wc: sched_getaffinity: %s\n", strerror(errno));
+		return 1;
+	}
 	in.cpu = settle(in.cpu);
 	if (in.cpu < 0)
 		return 1;
@@ -1217,15 +1406,40 @@ int main(int argc, char **argv)
 			if (!skip && run_case(&c, s, k, pairs, ps, scratch, &res[s][k]))
 				return 1;
 			if (!skip && smp)
-				samples_case(smp, s, k, pairs, ps);
+				samples_case(smp, s, cost_name[k], pairs, ps);
 		}
 	}
+	if (threads && tput_cpus(&allowed, in.cpu, threads, tcpus)) {
+		fprintf(stderr, "s2wc: --threads %llu: fewer CPUs allowed\n", threads);
+		return 1;
+	}
+	if (threads && tput_start(&tput, &c, tcpus, threads))
+		return 1;
+	for (s = 0; threads && s < S2W_NR_SEQ; s++) {
+		if (res[s][0].skip)
+			continue;
+		if (run_tput(&tput, &c, s, pairs, ps, scratch, &tp[s]))
+			return 1;
+		if (smp)
+			samples_case(smp, s, "throughput", pairs, ps);
+	}
+	if (threads)
+		tput_stop(&tput);
 	if (smp && fclose(smp)) {
 		fprintf(stderr, "s2wc: %s: %s\n", samples_path, strerror(errno));
 		return 1;
 	}
 	in.migrations = c.migrations;
 	print_results(res, &in);
+	if (threads) {
+		printf("threads=%llu\nthread_cpus=", threads);
+		for (k = 0; k < (int)threads; k++)
+			printf("%s%d", k ? "," : "", tcpus[k]);
+		printf("\n");
+	}
+	for (s = 0; threads && s < S2W_NR_SEQ; s++)
+		if (!res[s][0].skip)
+			print_tput(s, threads, pairs, &tp[s]);
 	free(real);
 	return 0;
 }
