@@ -631,6 +631,35 @@ static inline const char *s2p_memattr_name(unsigned int memattr, bool fwb, char 
 	return s2p_mt_name(&mt, buf, len);
 }
 
+/* ---- Stage-1 leaf descriptors (VMSAv8-64): the memory type they select ---- */
+
+/* AttrIndx, stage-1 descriptor bits [4:2]: the MAIR_ELx byte that gives the type. */
+static inline unsigned int s2p_s1_attrindx(u64 desc)
+{
+	return (desc >> 2) & 7;
+}
+
+/* The MAIR_ELx attribute byte a stage-1 leaf descriptor selects. */
+static inline u8 s2p_s1_attr(u64 desc, u64 mair)
+{
+	return (mair >> (8 * s2p_s1_attrindx(desc))) & 0xff;
+}
+
+/*
+ * The memory type of a stage-1 leaf descriptor (page or block) under
+ * MAIR_ELx mair: false (and S2P_RESERVED) when the descriptor is not valid
+ * or its MAIR byte is reserved. Without FEAT_AIE (MAIR2_ELx and AttrIndx[3]
+ * from bit 59), which Linux does not enable.
+ */
+static inline bool s2p_s1_desc_mt(u64 desc, u64 mair, struct s2p_mt *mt)
+{
+	if (!(desc & S2P_DESC_VALID)) {
+		s2p_mt_set(mt, S2P_RESERVED);
+		return false;
+	}
+	return s2p_s1_mair(s2p_s1_attr(desc, mair), mt);
+}
+
 /* S2AP[1:0]: bit 0 read, bit 1 write. */
 static inline const char *s2p_s2ap_name(unsigned int s2ap)
 {

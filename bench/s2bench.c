@@ -23,12 +23,19 @@
 #include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/irqflags.h>
+#include <linux/kallsyms.h>
 #include <linux/kernel.h>
+#include <linux/kthread.h>
+#include <linux/wait.h>
+#include <linux/completion.h>
+#include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/cpumask.h>
 #include <linux/pci.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
@@ -50,6 +57,7 @@
 #include <asm/tsc.h>
 #endif
 
+#include "../s2probe.h"
 #include "s2stat.h"
 #include "s2wr.h"
 
@@ -58,9 +66,12 @@
 #define S2B_WARMUP_OPS		16	/* single-op batches before calibrating */
 #define S2B_DEF_BATCHES		200
 #define S2B_MAX_BATCHES		2000
-#define S2B_RESULTS_SIZE	(64 * 1024)
+#define S2B_RESULTS_SIZE	(128 * 1024)
 #define S2B_PS_PER_S		1000000000000ULL
 #define S2B_NS_PER_S		1000000000ULL
+#define S2B_MAX_THREADS		16
+#define S2B_TPUT_NS		2000000ULL	/* a throughput round, per side */
+#define S2B_TPUT_CHUNK		16		/* posts between clock reads */
 
 #if !defined(CONFIG_ARM64) && !defined(CONFIG_X86_64)
 #error "s2bench supports arm64 and x86_64 (bench/s2wr.h has their write sequences)"
@@ -134,6 +145,121 @@ static void s2b_cpu_id(char *buf, size_t size)
 {
 	snprintf(buf, size, "midr=0x%08x", read_cpuid_id());
 }
+
+/* Device-nGnRnE, as pgprot_noncached(): rdma-core's non-WC UAR mapping */
+static void __iomem *s2b_ioremap_np(phys_addr_t phys, size_t size)
+{
+	return ioremap_np(phys, size);
+}
+
+static const char * const s2b_dev_mapping[2] = {
+	"ioremap: Device-nGnRE (the kernel's mlx5 UAR mapping)",
+	"ioremap_np: Device-nGnRnE (rdma-core's non-WC UAR, pgprot_noncached)",
+};
+
+/*
+ * The stage-1 read: the leaf descriptor that maps va in the table at pgd
+ * (pgd_offset_pgd() as the kernel's own walks, runtime folding included),
+ * the size it maps and the physical address va has through it. Every table
+ * pointer is checked to be in the linear map before it is read.
+ */
+struct s2b_s1 {
+	u64 desc;			/* 0: no valid leaf found */
+	unsigned long size;
+	phys_addr_t pa;
+	const char *why;		/* why there is no descriptor */
+};
+
+static void s2b_s1_walk(pgd_t *base, unsigned long va, struct s2b_s1 *o)
+{
+	pgd_t *pgdp = pgd_offset_pgd(base, va);
+	p4d_t *p4dp;
+	pud_t *pudp, pud;
+	pmd_t *pmdp, pmd;
+	pte_t *ptep, pte;
+
+	memset(o, 0, sizeof(*o));
+	o->why = "no valid leaf descriptor";
+	if (!virt_addr_valid(pgdp) || pgd_none(READ_ONCE(*pgdp)) || pgd_bad(READ_ONCE(*pgdp)))
+		return;
+	p4dp = p4d_offset(pgdp, va);
+	if (!virt_addr_valid(p4dp) || p4d_none(READ_ONCE(*p4dp)) || p4d_bad(READ_ONCE(*p4dp)))
+		return;
+	pudp = pud_offset(p4dp, va);
+	if (!virt_addr_valid(pudp))
+		return;
+	pud = READ_ONCE(*pudp);
+	if (pud_none(pud))
+		return;
+	if (pud_leaf(pud)) {
+		o->desc = pud_val(pud);
+		o->size = PUD_SIZE;
+		o->pa = __pte_to_phys(pud_pte(pud));
+		goto found;
+	}
+	if (pud_bad(pud))
+		return;
+	pmdp = pmd_offset(pudp, va);
+	if (!virt_addr_valid(pmdp))
+		return;
+	pmd = READ_ONCE(*pmdp);
+	if (pmd_none(pmd))
+		return;
+	if (pmd_leaf(pmd)) {
+		o->desc = pmd_val(pmd);
+		o->size = PMD_SIZE;
+		o->pa = __pte_to_phys(pmd_pte(pmd));
+		goto found;
+	}
+	if (pmd_bad(pmd))
+		return;
+	ptep = pte_offset_kernel(pmdp, va);
+	if (!virt_addr_valid(ptep))
+		return;
+	pte = READ_ONCE(*ptep);
+	if (!pte_valid(pte))
+		return;
+	o->desc = pte_val(pte);
+	o->size = PAGE_SIZE;
+	o->pa = __pte_to_phys(pte);
+found:
+	o->pa = (o->pa & ~((phys_addr_t)o->size - 1)) | (va & (o->size - 1));
+	o->why = NULL;
+}
+
+/*
+ * A kernel VA: the table TTBR1_EL1 points at (swapper_pg_dir; BADDR [47:2],
+ * PA[51:48] in [5:2] with 52-bit PAs; page aligned, which also drops the
+ * offset 48-bit hardware under a 52-bit VA kernel adds).
+ */
+static void s2b_s1_kernel(const void *va, struct s2b_s1 *o)
+{
+	u64 ttbr = read_sysreg(ttbr1_el1);
+	phys_addr_t pa = ttbr & GENMASK_ULL(47, 6);
+
+	if (IS_ENABLED(CONFIG_ARM64_PA_BITS_52))
+		pa |= (ttbr & GENMASK_ULL(5, 2)) << 46;
+	s2b_s1_walk((pgd_t *)__va(pa & PAGE_MASK), (unsigned long)va, o);
+}
+
+/* A user VA of the calling process, under its mmap lock. */
+static void s2b_s1_user(unsigned long va, struct s2b_s1 *o)
+{
+	struct mm_struct *mm = current->mm;
+
+	memset(o, 0, sizeof(*o));
+	o->why = "no user address space";
+	if (!mm)
+		return;
+	mmap_read_lock(mm);
+	s2b_s1_walk(mm->pgd, va, o);
+	mmap_read_unlock(mm);
+}
+
+static u64 s2b_mair(void)
+{
+	return read_sysreg(mair_el1);
+}
 #else /* CONFIG_X86_64 */
 struct s2b_simd {
 	int unused;
@@ -157,7 +283,69 @@ static void s2b_cpu_id(char *buf, size_t size)
 	snprintf(buf, size, "family=%u model=0x%x", boot_cpu_data.x86,
 		 boot_cpu_data.x86_model);
 }
+
+/* UC, as pgprot_noncached(): rdma-core's non-WC UAR mapping */
+static void __iomem *s2b_ioremap_np(phys_addr_t phys, size_t size)
+{
+	return ioremap_uc(phys, size);
+}
+
+static const char * const s2b_dev_mapping[2] = {
+	"ioremap: UC- (the kernel's mlx5 UAR mapping)",
+	"ioremap_uc: UC (rdma-core's non-WC UAR, pgprot_noncached)",
+};
+
+/* x86: the type is PAT's; reading it is not done here */
+struct s2b_s1 {
+	u64 desc;
+	unsigned long size;
+	phys_addr_t pa;
+	const char *why;
+};
+
+static void s2b_s1_kernel(const void *va, struct s2b_s1 *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->why = "x86: the PAT type is not read";
+}
+
+static void s2b_s1_user(unsigned long va, struct s2b_s1 *o)
+{
+	s2b_s1_kernel(NULL, o);
+}
+
+static u64 s2b_mair(void)
+{
+	return 0;
+}
 #endif
+
+/*
+ * A stage-1 read as text: "desc=... type=NAME" (s2probe.h's decoder on the
+ * MAIR_EL1 byte the descriptor's AttrIndx selects), or "unread: why". The
+ * walk must end at want, the physical address mapped, or it is not trusted.
+ */
+static void s2b_s1_text(const struct s2b_s1 *o, phys_addr_t want, char *buf, size_t size)
+{
+	u64 mair = s2b_mair();
+	struct s2p_mt mt;
+	char type[32];
+	int n;
+
+	if (o->why) {
+		snprintf(buf, size, "unread: %s", o->why);
+		return;
+	}
+	if (o->pa != want) {
+		snprintf(buf, size, "unread: the walk ended at %pa, not %pa", &o->pa, &want);
+		return;
+	}
+	s2p_s1_desc_mt(o->desc, mair, &mt);
+	n = scnprintf(buf, size, "desc=0x%016llx size=0x%lx attrindx=%u ", o->desc, o->size,
+		      s2p_s1_attrindx(o->desc));
+	scnprintf(buf + n, size - n, "mair_el1=0x%016llx attr=0x%02x type=%s", mair,
+		  s2p_s1_attr(o->desc, mair), s2p_mt_name(&mt, type, sizeof(type)));
+}
 
 /* Why sequence s cannot run on this CPU and kernel, or NULL. */
 static const char *s2b_seq_missing(enum s2w_seq s)
@@ -169,7 +357,7 @@ static const char *s2b_seq_missing(enum s2w_seq s)
 	if (s == S2W_BF_MOVDIR64B && !boot_cpu_has(X86_FEATURE_MOVDIR64B))
 		return "no MOVDIR64B";
 #endif
-	if (s2w_seqs[s].simd)
+	if (s2w_seqs[s].simd != S2W_SIMD_NONE)
 		return s2b_simd_missing();
 	return NULL;
 }
@@ -226,9 +414,9 @@ MODULE_PARM_DESC(bdf, "PCI device, e.g. 0000:00:03.0 (default: no target)");
 static unsigned int bar;
 module_param(bar, uint, 0444);
 MODULE_PARM_DESC(bar, "BAR index (memory BAR)");
-static unsigned long offset;
+static unsigned long offset = ULONG_MAX;
 module_param(offset, ulong, 0444);
-MODULE_PARM_DESC(offset, "window offset in the BAR, 4 KiB aligned (a ConnectX needs a UAR page, not 0)");
+MODULE_PARM_DESC(offset, "window offset in the BAR, 4 KiB aligned; required unless the device is a test device (ivshmem, pci-testdev); a ConnectX needs a UAR page at 0x3000 or above");
 static unsigned long len = S2W_PAGE;
 module_param(len, ulong, 0444);
 MODULE_PARM_DESC(len, "window length, at least and by default one 4 KiB page");
@@ -256,8 +444,10 @@ struct s2b_target {
 	u64 offset, len;
 	resource_size_t phys;		/* window start */
 	bool force, region, enabled;
+	struct s2w_target chk;		/* what s2w_check() accepted */
 	void __iomem *dev;		/* ioremap(), if s2b_aliases_ok() */
 	void __iomem *wc;		/* ioremap_wc(), if s2b_aliases_ok() */
+	void __iomem *np;		/* ioremap_np(), if s2b_aliases_ok() */
 };
 
 /* s2b_lock serialises target changes and runs. */
@@ -267,6 +457,7 @@ static struct s2b_target s2b_tgt;
 /* s2b_text_lock protects the published texts; held only briefly. */
 static DEFINE_MUTEX(s2b_text_lock);
 static char *s2b_results;
+static char *s2b_samples;		/* the last run's raw per-batch samples */
 static char s2b_target_str[80] = "none\n";
 
 static struct dentry *s2b_dir;
@@ -285,16 +476,26 @@ static void s2b_set_target_str(void)
 	mutex_unlock(&s2b_text_lock);
 }
 
+static void s2b_unmap(struct s2b_target *t)
+{
+	if (t->wc)
+		iounmap(t->wc);
+	if (t->dev)
+		iounmap(t->dev);
+	if (t->np)
+		iounmap(t->np);
+	t->wc = NULL;
+	t->dev = NULL;
+	t->np = NULL;
+}
+
 static void s2b_detach(void)
 {
 	struct s2b_target *t = &s2b_tgt;
 
 	if (!t->pdev)
 		return;
-	if (t->wc)
-		iounmap(t->wc);
-	if (t->dev)
-		iounmap(t->dev);
+	s2b_unmap(t);
 	if (t->region)
 		pci_release_region(t->pdev, t->bar);
 	if (t->enabled)
@@ -309,31 +510,46 @@ static void s2b_detach(void)
  * bench/s2wr.h's window rules (s2w_check), with the error each refusal
  * returns and a line that says what to do.
  */
-static int s2b_refuse(struct pci_dev *pdev, const struct s2b_spec *sp, u64 blen,
-		      const char *drv)
+static const int s2b_refusal_err[S2W_NR_REFUSAL] = {
+	[S2W_E_ALIGN] = -EINVAL, [S2W_E_SHORT] = -EINVAL,
+	[S2W_E_OUTSIDE] = -EINVAL, [S2W_E_NO_OFFSET] = -EPERM,
+	[S2W_E_CX_BAR] = -EPERM, [S2W_E_CX_INIT] = -EPERM,
+	[S2W_E_CX_BOUND] = -EBUSY, [S2W_E_BOUND] = -EBUSY,
+	[S2W_E_VERIFY] = -EPERM,
+};
+
+/* t checked: 0, or the refusal's error after a dmesg line saying what to do */
+static int s2b_check(struct pci_dev *pdev, const struct s2w_target *t, const char *drv)
 {
-	static const int err[S2W_NR_REFUSAL] = {
-		[S2W_E_ALIGN] = -EINVAL, [S2W_E_SHORT] = -EINVAL,
-		[S2W_E_OUTSIDE] = -EINVAL, [S2W_E_MELLANOX] = -EPERM,
-		[S2W_E_BOUND] = -EBUSY,
-	};
-	struct s2w_target t = {
-		.vendor = pdev->vendor, .bar = sp->bar, .bar_len = blen,
-		.offset = sp->offset, .len = sp->len,
-		.offset_given = sp->offset_given, .bound = !!drv, .force = sp->force,
-	};
-	enum s2w_refusal r = s2w_check(&t);
+	enum s2w_refusal r = s2w_check(t);
 
 	if (r == S2W_OK)
 		return 0;
-	pr_err("%s BAR %u window 0x%llx+0x%llx (BAR size 0x%llx): %s\n", pci_name(pdev),
-	       sp->bar, sp->offset, sp->len, blen, s2w_refusal_text[r]);
-	if (r == S2W_E_BOUND)
+	pr_err("%s [%04x:%04x] BAR %u window 0x%llx+0x%llx (BAR size 0x%llx)%s: refused: %s (%s)\n",
+	       pci_name(pdev), t->vendor, t->device, t->bar, t->offset, t->len, t->bar_len,
+	       t->verify ? ", verify" : "", s2w_refusal_text[r], s2w_refusal_hint[r]);
+	if (r == S2W_E_BOUND || r == S2W_E_CX_BOUND)
 		pr_err("unbind: echo %s > /sys/bus/pci/drivers/%s/unbind\n", pci_name(pdev), drv);
-	return err[r];
+	return s2b_refusal_err[r];
 }
 
-/* Map the window both ways, or (x86) only check that it can be mapped. */
+static int s2b_refuse(struct pci_dev *pdev, const struct s2b_spec *sp, u64 blen,
+		      const char *drv, struct s2w_target *t)
+{
+	*t = (struct s2w_target){
+		.vendor = pdev->vendor, .device = pdev->device, .bar = sp->bar,
+		.bar_len = blen, .offset = sp->offset, .len = sp->len,
+		.offset_given = sp->offset_given, .bound = !!drv, .force = sp->force,
+	};
+	return s2b_check(pdev, t, drv);
+}
+
+/*
+ * Map the window every way it is timed, or (x86) only check that it can be
+ * mapped: ioremap_wc, ioremap (the kernel's mlx5 UAR mapping) and, for the
+ * rdma-core sequences, ioremap_np: rdma-core's non-WC UAR is mmapped by
+ * mlx5_ib with pgprot_noncached, Device-nGnRnE on arm64.
+ */
 static int s2b_map(struct s2b_target *t)
 {
 	void __iomem *p;
@@ -341,7 +557,8 @@ static int s2b_map(struct s2b_target *t)
 	if (s2b_aliases_ok()) {
 		t->dev = ioremap(t->phys, t->len);
 		t->wc = ioremap_wc(t->phys, t->len);
-		return t->dev && t->wc ? 0 : -ENOMEM;
+		t->np = s2b_ioremap_np(t->phys, t->len);
+		return t->dev && t->wc && t->np ? 0 : -ENOMEM;
 	}
 	p = ioremap(t->phys, t->len);
 	if (!p)
@@ -401,7 +618,7 @@ static int s2b_attach(const struct s2b_spec *sp)
 	/* Hold the device lock so no driver binds while we claim the BAR. */
 	device_lock(&pdev->dev);
 	drv = pdev->dev.driver ? pdev->dev.driver->name : NULL;
-	ret = s2b_refuse(pdev, sp, blen, drv);
+	ret = s2b_refuse(pdev, sp, blen, drv, &t->chk);
 	if (ret) {
 		device_unlock(&pdev->dev);
 		goto put;
@@ -441,10 +658,7 @@ static int s2b_attach(const struct s2b_spec *sp)
 	return 0;
 
 unmap:
-	if (t->wc)
-		iounmap(t->wc);
-	if (t->dev)
-		iounmap(t->dev);
+	s2b_unmap(t);
 	pci_disable_device(pdev);
 release:
 	if (t->region)
@@ -521,6 +735,7 @@ struct s2b_ctx {
 	void __iomem *map;		/* mapping under test */
 	void __iomem *rd;		/* read-back: dev mapping (x86: map) */
 	struct s2w_post *post;		/* WQE, doorbell record, buffer toggle */
+	struct s2b_simd *simd;		/* kernel-mode SIMD state */
 };
 
 static __always_inline void s2b_ops(enum s2w_seq s, struct s2b_ctx *c, bool readback, u32 n)
@@ -528,7 +743,12 @@ static __always_inline void s2b_ops(enum s2w_seq s, struct s2b_ctx *c, bool read
 	u32 i;
 
 	for (i = 0; i < n; i++) {
+		/* mlx5's self-test: kernel_neon_begin/end around each post */
+		if (s2w_seqs[s].simd == S2W_SIMD_POST)
+			s2b_simd_begin(c->simd);
 		s2w_op(s, c->map, c->post);
+		if (s2w_seqs[s].simd == S2W_SIMD_POST)
+			s2b_simd_end(c->simd);
 		if (readback) {
 			/* the posted writes complete before the read returns */
 			s2w_wmb();
@@ -537,60 +757,92 @@ static __always_inline void s2b_ops(enum s2w_seq s, struct s2b_ctx *c, bool read
 	}
 }
 
-/* One batch of n ops of sequence s, interrupts off; returns counter ticks. */
-static noinline u64 s2b_batch(struct s2b_ctx *c, enum s2w_seq s, bool readback, u32 n)
+/*
+ * Interrupts stay off around a batch, unless its posts each enter
+ * kernel-mode SIMD, which needs them on (may_use_simd()): those batches run
+ * with preemption off instead.
+ */
+static bool s2b_irqs_off(enum s2w_seq s)
 {
-	unsigned long flags;
+	return s2w_seqs[s].simd != S2W_SIMD_POST;
+}
+
+/*
+ * One batch of n ops of sequence s; returns counter ticks. One function per
+ * sequence (s2b_batch_<name>), each inlining its sequence with a constant
+ * s, so that the instructions built can be read back with objdump
+ * (bench/disasm; the results name the symbol).
+ */
+static __always_inline u64 s2b_timed(enum s2w_seq s, struct s2b_ctx *c, bool readback, u32 n)
+{
+	unsigned long flags = 0;
 	u64 t0, t1;
 
-	local_irq_save(flags);
+	if (s2b_irqs_off(s))
+		local_irq_save(flags);
+	else
+		preempt_disable();
 	t0 = s2b_now();
-	/* each case inlines one sequence (s2w_op with a constant) */
-	switch (s) {
-	case S2W_DB_KERNEL:
-		s2b_ops(S2W_DB_KERNEL, c, readback, n);
-		break;
-	case S2W_DB_RDMA:
-		s2b_ops(S2W_DB_RDMA, c, readback, n);
-		break;
-#if defined(CONFIG_ARM64)
-	case S2W_BF_STR_LOOP:
-		s2b_ops(S2W_BF_STR_LOOP, c, readback, n);
-		break;
-	case S2W_BF_STR_BLOCK:
-		s2b_ops(S2W_BF_STR_BLOCK, c, readback, n);
-		break;
-	case S2W_BF_STP_X:
-		s2b_ops(S2W_BF_STP_X, c, readback, n);
-		break;
-	case S2W_BF_STP_Q:
-		s2b_ops(S2W_BF_STP_Q, c, readback, n);
-		break;
-	case S2W_BF_ST1:
-		s2b_ops(S2W_BF_ST1, c, readback, n);
-		break;
-	case S2W_BF_ST4:
-		s2b_ops(S2W_BF_ST4, c, readback, n);
-		break;
-	case S2W_BF_ST64B:
-		s2b_ops(S2W_BF_ST64B, c, readback, n);
-		break;
-#else
-	case S2W_BF_MOVQ_LOOP:
-		s2b_ops(S2W_BF_MOVQ_LOOP, c, readback, n);
-		break;
-	case S2W_BF_MOVDIR64B:
-		s2b_ops(S2W_BF_MOVDIR64B, c, readback, n);
-		break;
-#endif
-	default:
-		break;
-	}
+	s2b_ops(s, c, readback, n);
 	/* dsb st / sfence: the batch's stores are complete before the counter */
 	s2w_wmb();
 	t1 = s2b_now();
-	local_irq_restore(flags);
+	if (s2b_irqs_off(s))
+		local_irq_restore(flags);
+	else
+		preempt_enable();
 	return t1 - t0;
+}
+
+#define S2B_BATCH_FN(fn, seq)							\
+static noinline u64 s2b_batch_##fn(struct s2b_ctx *c, bool readback, u32 n)	\
+{										\
+	return s2b_timed(seq, c, readback, n);					\
+}
+
+S2B_BATCH_FN(db_kernel, S2W_DB_KERNEL)
+S2B_BATCH_FN(db_rdma, S2W_DB_RDMA)
+#if defined(CONFIG_ARM64)
+S2B_BATCH_FN(bf_str_loop, S2W_BF_STR_LOOP)
+S2B_BATCH_FN(bf_str_block, S2W_BF_STR_BLOCK)
+S2B_BATCH_FN(bf_stp_x, S2W_BF_STP_X)
+S2B_BATCH_FN(bf_stp_q, S2W_BF_STP_Q)
+S2B_BATCH_FN(bf_st1, S2W_BF_ST1)
+S2B_BATCH_FN(bf_st4, S2W_BF_ST4)
+S2B_BATCH_FN(bf_st64b, S2W_BF_ST64B)
+#else
+S2B_BATCH_FN(bf_movq_loop, S2W_BF_MOVQ_LOOP)
+S2B_BATCH_FN(bf_movq_rdma, S2W_BF_MOVQ_RDMA)
+S2B_BATCH_FN(bf_movdir64b, S2W_BF_MOVDIR64B)
+#endif
+
+typedef u64 (*s2b_batch_fn)(struct s2b_ctx *c, bool readback, u32 n);
+
+#define S2B_BATCH(fn)	{ s2b_batch_##fn, "s2b_batch_" #fn }
+static const struct {
+	s2b_batch_fn fn;
+	const char *sym;
+} s2b_batches[S2W_NR_SEQ] = {
+	[S2W_DB_KERNEL] = S2B_BATCH(db_kernel),
+	[S2W_DB_RDMA] = S2B_BATCH(db_rdma),
+#if defined(CONFIG_ARM64)
+	[S2W_BF_STR_LOOP] = S2B_BATCH(bf_str_loop),
+	[S2W_BF_STR_BLOCK] = S2B_BATCH(bf_str_block),
+	[S2W_BF_STP_X] = S2B_BATCH(bf_stp_x),
+	[S2W_BF_STP_Q] = S2B_BATCH(bf_stp_q),
+	[S2W_BF_ST1] = S2B_BATCH(bf_st1),
+	[S2W_BF_ST4] = S2B_BATCH(bf_st4),
+	[S2W_BF_ST64B] = S2B_BATCH(bf_st64b),
+#else
+	[S2W_BF_MOVQ_LOOP] = S2B_BATCH(bf_movq_loop),
+	[S2W_BF_MOVQ_RDMA] = S2B_BATCH(bf_movq_rdma),
+	[S2W_BF_MOVDIR64B] = S2B_BATCH(bf_movdir64b),
+#endif
+};
+
+static u64 s2b_batch(struct s2b_ctx *c, enum s2w_seq s, bool readback, u32 n)
+{
+	return s2b_batches[s].fn(c, readback, n);
 }
 
 static u64 s2b_ticks_to_ns(u64 ticks, u64 freq)
@@ -621,9 +873,17 @@ struct s2b_run {
 	struct s2b_simd *simd;
 	u64 freq;
 	u32 pairs;
+	unsigned int bytes;		/* BlueFlame copy: 64, 128 or 256 */
+	int cpu;			/* the CPU the run is pinned to */
+	u32 migrations;			/* batches that ran elsewhere (0) */
+	enum s2w_seq seq;		/* the sequence being run */
 	u64 *ps[S2B_NR_MAP];		/* per-op picoseconds of each batch */
 	u64 *scratch;			/* for s2s_pair */
 	struct s2b_res res[S2W_NR_SEQ][S2B_NR_COST];
+	u32 threads;			/* throughput mode: 0, or threads */
+	struct s2s_paired tput[S2W_NR_SEQ];
+	bool tput_ran[S2W_NR_SEQ];
+	int tput_cpu[S2B_MAX_THREADS];
 };
 
 /* Set the mapping under test and the read-back mapping for side m. */
@@ -631,12 +891,17 @@ static int s2b_side_begin(struct s2b_run *r, int m)
 {
 	struct s2b_target *t = r->t;
 
+	bool rdma = s2w_seqs[r->seq].style == S2W_RDMA;
+
 	if (s2b_aliases_ok()) {
-		r->c.map = m == S2B_WC ? t->wc : t->dev;
+		r->c.map = m == S2B_WC ? t->wc : rdma ? t->np : t->dev;
 		r->c.rd = t->dev;
 		return 0;
 	}
-	r->c.map = m == S2B_WC ? ioremap_wc(t->phys, t->len) : ioremap(t->phys, t->len);
+	if (m == S2B_WC)
+		r->c.map = ioremap_wc(t->phys, t->len);
+	else
+		r->c.map = rdma ? s2b_ioremap_np(t->phys, t->len) : ioremap(t->phys, t->len);
 	r->c.rd = r->c.map;
 	if (!r->c.map) {
 		pr_err("cannot map %s BAR %u window for the %s side\n",
@@ -668,8 +933,10 @@ static bool s2b_pmu_read(struct s2b_pmu *p, u64 *cyc, u64 *ins)
 }
 
 /*
- * One timed batch on side m: ticks, and PMU counts added to res. SIMD
- * sequences run between kernel_neon_begin/end, outside the timed window.
+ * One timed batch on side m: ticks, and PMU counts added to res. Sequences
+ * of user-space code (rdma-core) that use SIMD run between
+ * kernel_neon_begin/end, outside the timed window; the self-test's brackets
+ * each post, inside it (s2b_ops).
  */
 static int s2b_side_batch(struct s2b_run *r, enum s2w_seq s, int k, int m, u32 n,
 			  struct s2b_res *res, u64 *ticks)
@@ -682,10 +949,12 @@ static int s2b_side_batch(struct s2b_run *r, enum s2w_seq s, int k, int m, u32 n
 	if (ret)
 		return ret;
 	pmu = s2b_pmu_read(&r->pmu, &c0, &i0);
-	if (s2w_seqs[s].simd)
+	if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 		s2b_simd_begin(r->simd);
+	if (raw_smp_processor_id() != r->cpu)
+		r->migrations++;
 	*ticks = s2b_batch(&r->c, s, k == S2B_READBACK, n);
-	if (s2w_seqs[s].simd)
+	if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 		s2b_simd_end(r->simd);
 	if (pmu && s2b_pmu_read(&r->pmu, &c1, &i1)) {
 		res->cycles[m] += c1 - c0;
@@ -740,9 +1009,10 @@ static int s2b_case(struct s2b_run *r, enum s2w_seq s, int k)
 	u32 i, n;
 	int j, m, ret;
 
-	memset(r->post, 0, sizeof(*r->post));
-	r->post->wqe.dw[1] = (__force u32)cpu_to_be32(1);	/* "qpn/ds": one 16-byte segment */
+	s2w_post_init(r->post, r->bytes);
+	r->seq = s;
 	r->c.post = r->post;
+	r->c.simd = r->simd;
 	ret = s2b_calibrate(r, s, k, res, &n);
 	if (ret)
 		return ret;
@@ -862,6 +1132,86 @@ static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, enum s2w
 	s2b_out(b, "\n");
 }
 
+#define S2B_CODE_MAX	2048	/* bytes of a batch function recorded, at most */
+
+/* The size of the function at fn, from kallsyms ("name+0x0/0xSIZE [mod]"), or 0. */
+static unsigned long s2b_fn_size(const void *fn)
+{
+	char sym[KSYM_SYMBOL_LEN], *p, *end;
+	unsigned long size;
+
+	sprint_symbol(sym, (unsigned long)fn);
+	p = strchr(sym, '/');
+	if (!p)
+		return 0;
+	end = strchr(++p, ' ');
+	if (end)
+		*end = '\0';
+	return kstrtoul(p, 0, &size) ? 0 : size;
+}
+
+/*
+ * The instructions of a batch function as they are in memory (after any
+ * alternatives patching), in hex: bench/disasm --results decodes them.
+ */
+static void s2b_format_code(struct s2b_buf *b, const char *n, const void *fn)
+{
+	unsigned long size = min_t(unsigned long, s2b_fn_size(fn), S2B_CODE_MAX);
+	const u8 *code = fn;
+	unsigned long i;
+
+	s2b_out(b, "seq.%s.code_bytes=%lu\nseq.%s.code=", n, size, n);
+	for (i = 0; i < size; i++)
+		s2b_out(b, "%02x", code[i]);
+	s2b_out(b, "\n");
+}
+
+static const char * const s2b_simd_text[] = {
+	[S2W_SIMD_NONE] = "none",
+	[S2W_SIMD_POST] = "kernel_neon_begin/end around each post, timed",
+	[S2W_SIMD_BATCH] = "kernel_neon_begin/end around the batch, not timed (user-space code)",
+};
+
+/* What a sequence is, how it was run and where its instructions are. */
+static void s2b_format_seq(struct s2b_buf *b, struct s2b_run *r, enum s2w_seq s)
+{
+	const char *n = s2w_seqs[s].name;
+	bool rdma = s2w_seqs[s].style == S2W_RDMA;
+
+	s2b_out(b, "seq.%s.bytes=%u\nseq.%s.mirrors=%s\n", n,
+		s2w_seqs[s].bytes == S2W_WQE_BYTES ? r->bytes : s2w_seqs[s].bytes, n,
+		s2w_seqs[s].mirrors);
+	s2b_out(b, "seq.%s.style=%s\nseq.%s.simd=%s\nseq.%s.irqs=%s\n", n,
+		rdma ? "rdma-core" : "kernel", n, s2b_simd_text[s2w_seqs[s].simd], n,
+		s2b_irqs_off(s) ? "off" : "on (preemption off)");
+	s2b_out(b, "seq.%s.wc_mapping=ioremap_wc\nseq.%s.dev_mapping=%s\n", n, n,
+		s2b_dev_mapping[rdma]);
+	s2b_out(b, "seq.%s.symbol=%s\n", n, s2b_batches[s].sym);
+	s2b_format_code(b, n, s2b_batches[s].fn);
+}
+
+#define S2B_S1_TEXT	192
+
+/* The guest's own stage 1 of each mapping the bench times, read. */
+static void s2b_format_s1(struct s2b_buf *b, const struct s2b_target *t)
+{
+	static const char * const name[] = { "wc", "dev", "dev_np" };
+	const void __iomem *va[] = { t->wc, t->dev, t->np };
+	char text[S2B_S1_TEXT];
+	struct s2b_s1 o;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(va); i++) {
+		if (!va[i]) {
+			s2b_out(b, "s1.%s=unread: mapped anew for each batch (x86)\n", name[i]);
+			continue;
+		}
+		s2b_s1_kernel((const void __force *)va[i], &o);
+		s2b_s1_text(&o, t->phys, text, sizeof(text));
+		s2b_out(b, "s1.%s=%s\n", name[i], text);
+	}
+}
+
 static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 {
 	struct s2b_target *t = r->t;
@@ -889,19 +1239,24 @@ static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 
 	s2b_out(b, "target=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\nforce=%d\n",
 		pci_name(t->pdev), t->bar, t->offset, t->len, t->force);
+	s2b_out(b, "phys=%pa\n", &t->phys);
+	s2b_format_s1(b, t);
 	s2b_out(b, "vendor=0x%04x\ndevice=0x%04x\nnuma_node=%d\n", t->pdev->vendor,
 		t->pdev->device, dev_to_node(&t->pdev->dev));
-	s2b_out(b, "kernel=%s\ncpu=%s\n", utsname()->release, cpu);
+	s2b_out(b, "kernel=%s\ncpu=%s\narch=%s\n", utsname()->release, cpu,
+		IS_ENABLED(CONFIG_ARM64) ? "aarch64" : "x86-64");
+	s2b_out(b, "pinned_cpu=%d\ncpu_node=%d\nmigrations=%u\n", r->cpu, cpu_to_node(r->cpu),
+		r->migrations);
 	s2b_out(b, "clock=%s\ncntfrq=%llu\n", s2b_clock, r->freq);
 	s2b_out(b, "pairs=%u\nbatch_target_ns=%llu\nirqs=off\n", r->pairs, S2B_BATCH_TARGET_NS);
 	s2b_out(b, "bootstrap=%u\n", S2S_BOOT);
-	s2b_out(b, "bf_offset=0x%x\nbf_half=0x%x\n", S2W_BF_OFFSET, S2W_BF_HALF);
+	s2b_out(b, "bf_offset=0x%x\nbf_half=0x%x\nbf_bytes=%u\n", S2W_BF_OFFSET, S2W_BF_HALF,
+		r->bytes);
 	s2b_out(b, "readback=%s\n", s2b_aliases_ok() ? "dev" : "same");
 	for (k = 0; k < S2B_NR_COST; k++)
 		s2b_out(b, "cost.%s=%s\n", s2b_cost_name[k], s2b_cost_text[k]);
 	for (s = 0; s < S2W_NR_SEQ; s++) {
-		s2b_out(b, "seq.%s.bytes=%u\nseq.%s.mirrors=%s\n", s2w_seqs[s].name,
-			s2w_seqs[s].bytes, s2w_seqs[s].name, s2w_seqs[s].mirrors);
+		s2b_format_seq(b, r, s);
 		if (r->res[s][0].skip) {
 			s2b_out(b, "seq.%s.skipped=%s\n", s2w_seqs[s].name, r->res[s][0].skip);
 			continue;
@@ -938,15 +1293,39 @@ static void s2b_pmu_close(struct s2b_pmu *p)
 	p->insns = NULL;
 }
 
-static void s2b_publish(char *text)
+/* New results and samples (NULL: none, e.g. after a verify). */
+static void s2b_publish(char *text, char *samples)
 {
-	char *old;
+	char *old, *old_samples;
 
 	mutex_lock(&s2b_text_lock);
 	old = s2b_results;
+	old_samples = s2b_samples;
 	s2b_results = text;
+	s2b_samples = samples;
 	mutex_unlock(&s2b_text_lock);
 	kvfree(old);
+	kvfree(old_samples);
+}
+
+/* The samples of one case: "SEQ COST PAIR WC_PS DEV_PS", pair by pair. */
+static void s2b_format_samples(struct s2b_buf *b, struct s2b_run *r, enum s2w_seq s, int k)
+{
+	u32 i;
+
+	for (i = 0; i < r->pairs; i++)
+		s2b_out(b, "%s %s %u %llu %llu\n", s2w_seqs[s].name, s2b_cost_name[k], i,
+			r->ps[S2B_WC][i], r->ps[S2B_DEV][i]);
+}
+
+/* What the samples are, and of what run: bench/s2stats reads this header. */
+static void s2b_samples_head(struct s2b_buf *b, struct s2b_run *r)
+{
+	s2b_out(b, "# s2bench raw samples: SEQ COST PAIR WC_PS DEV_PS, picoseconds per post\n");
+	s2b_out(b, "# of each batch, pair by pair (bench/s2stats computes the figures)\n");
+	s2b_out(b, "tool=s2bench\ntarget=%s\nbar=%u\nphys=%pa\nkernel=%s\n",
+		pci_name(r->t->pdev), r->t->bar, &r->t->phys, utsname()->release);
+	s2b_out(b, "pinned_cpu=%d\npairs=%u\nbf_bytes=%u\n", r->cpu, r->pairs, r->bytes);
 }
 
 static void s2b_run_free(struct s2b_run *r)
@@ -960,18 +1339,259 @@ static void s2b_run_free(struct s2b_run *r)
 	kvfree(r);
 }
 
-/* Called with s2b_lock held and a target set. Runs the sequences in mask. */
-static int s2b_run(unsigned int pairs, unsigned long mask)
+/*
+ * Pin the calling task to cpu (-1: the one it is on) for the whole run; the
+ * old affinity goes to old. The CPU it ends up on, or an error.
+ */
+static int s2b_pin(int cpu, cpumask_var_t old)
 {
-	struct s2b_buf out = { .size = S2B_RESULTS_SIZE };
+	int ret;
+
+	cpumask_copy(old, current->cpus_ptr);
+	if (cpu < 0)
+		cpu = raw_smp_processor_id();
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu)) {
+		pr_err("CPU %d is not online: pick one of %*pbl\n", cpu,
+		       cpumask_pr_args(cpu_online_mask));
+		return -EINVAL;
+	}
+	ret = set_cpus_allowed_ptr(current, cpumask_of(cpu));
+	if (ret) {
+		pr_err("cannot pin to CPU %d: %d\n", cpu, ret);
+		return ret;
+	}
+	return cpu;
+}
+
+/*
+ * ---- throughput: N kernel threads, each bound to its own CPU and posting
+ * to its own page of the window (mlx5 gives each queue its own UAR page) ----
+ * A round: one side, every thread posting for S2B_TPUT_NS (at least one
+ * chunk); the figure is the aggregate time per post, elapsed over all
+ * threads' posts, so the Device/WC ratio is WC posts/s over Device posts/s.
+ */
+struct s2b_tput;
+
+struct s2b_worker {
+	struct task_struct *task;
+	struct s2b_tput *tp;
+	struct s2b_ctx c;
+	struct s2w_post post;
+	struct s2b_simd simd;
+	u64 posts;
+	unsigned long gen;
+};
+
+struct s2b_tput {
+	u32 n;
+	struct s2b_worker w[S2B_MAX_THREADS];
+	wait_queue_head_t wq;
+	struct completion done;
+	atomic_t pending;
+	unsigned long gen;		/* bumped to start a round */
+	enum s2w_seq seq;
+	u64 deadline;			/* ktime_get_ns() */
+};
+
+static int s2b_worker_main(void *arg)
+{
+	struct s2b_worker *w = arg;
+	struct s2b_tput *tp = w->tp;
+
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(tp->wq, READ_ONCE(tp->gen) != w->gen ||
+					 kthread_should_stop());
+		if (kthread_should_stop())
+			break;
+		w->gen = READ_ONCE(tp->gen);
+		w->posts = 0;
+		do {
+			if (s2w_seqs[tp->seq].simd == S2W_SIMD_BATCH)
+				s2b_simd_begin(&w->simd);
+			s2b_batch(&w->c, tp->seq, false, S2B_TPUT_CHUNK);
+			if (s2w_seqs[tp->seq].simd == S2W_SIMD_BATCH)
+				s2b_simd_end(&w->simd);
+			w->posts += S2B_TPUT_CHUNK;
+			cond_resched();
+		} while (ktime_get_ns() < READ_ONCE(tp->deadline));
+		if (atomic_dec_and_test(&tp->pending))
+			complete(&tp->done);
+	}
+	return 0;
+}
+
+static void s2b_tput_stop(struct s2b_tput *tp)
+{
+	u32 i;
+
+	for (i = 0; i < tp->n; i++)
+		if (tp->w[i].task)
+			kthread_stop(tp->w[i].task);
+	tp->n = 0;
+}
+
+/* Threads on n online CPUs from first on (round robin), bound, parked in wait. */
+static int s2b_tput_start(struct s2b_tput *tp, struct s2b_run *r, u32 n)
+{
+	int cpu = r->cpu;
+	u32 i;
+
+	init_waitqueue_head(&tp->wq);
+	init_completion(&tp->done);
+	for (i = 0; i < n; i++) {
+		struct s2b_worker *w = &tp->w[i];
+
+		w->tp = tp;
+		w->c.post = &w->post;
+		w->c.simd = &w->simd;
+		r->tput_cpu[i] = cpu;
+		w->task = kthread_create(s2b_worker_main, w, "s2bench/%u", i);
+		if (IS_ERR(w->task)) {
+			w->task = NULL;
+			s2b_tput_stop(tp);
+			return -ENOMEM;
+		}
+		kthread_bind(w->task, cpu);
+		tp->n = i + 1;
+		wake_up_process(w->task);
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+	}
+	return 0;
+}
+
+/* One round of sequence s on side m; picoseconds per post over all threads. */
+static u64 s2b_tput_round(struct s2b_tput *tp, struct s2b_run *r, enum s2w_seq s, int m)
+{
+	void __iomem *base, *rd = r->t->dev;
+	u64 t0, t1, posts = 0;
+	u32 i;
+
+	base = m == S2B_WC ? r->t->wc : s2w_seqs[s].style == S2W_RDMA ? r->t->np : r->t->dev;
+	for (i = 0; i < tp->n; i++) {
+		tp->w[i].c.map = base + (size_t)i * S2W_PAGE;
+		tp->w[i].c.rd = rd + (size_t)i * S2W_PAGE;
+	}
+	tp->seq = s;
+	reinit_completion(&tp->done);
+	atomic_set(&tp->pending, tp->n);
+	t0 = ktime_get_ns();
+	WRITE_ONCE(tp->deadline, t0 + S2B_TPUT_NS);
+	WRITE_ONCE(tp->gen, tp->gen + 1);
+	wake_up_all(&tp->wq);
+	wait_for_completion(&tp->done);
+	t1 = ktime_get_ns();
+	for (i = 0; i < tp->n; i++)
+		posts += tp->w[i].posts;
+	return div64_u64((t1 - t0) * 1000, max_t(u64, posts, 1));
+}
+
+/* Every selected sequence that ran, in rounds alternating as the pairs do. */
+static int s2b_tput(struct s2b_run *r, struct s2b_buf *smp)
+{
+	struct s2b_tput *tp;
+	u32 i, j;
+	int s, m, ret;
+
+	if (!s2b_aliases_ok()) {
+		pr_err("threads=: not on x86 (the window is mapped per batch there); s2wc --threads has it\n");
+		return -EOPNOTSUPP;
+	}
+	tp = kzalloc(sizeof(*tp), GFP_KERNEL);
+	if (!tp)
+		return -ENOMEM;
+	ret = s2b_tput_start(tp, r, r->threads);
+	if (ret)
+		goto out;
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		if (r->res[s][0].skip)
+			continue;
+		for (i = 0; i < tp->n; i++)
+			s2w_post_init(&tp->w[i].post, r->bytes);
+		for (i = 0; i < r->pairs; i++) {
+			for (j = 0; j < S2B_NR_MAP; j++) {
+				m = (i + j) & 1 ? S2B_DEV : S2B_WC;
+				r->ps[m][i] = s2b_tput_round(tp, r, s, m);
+			}
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto out;
+			}
+		}
+		s2s_pair(r->ps[S2B_WC], r->ps[S2B_DEV], r->pairs, S2S_BOOT, r->scratch,
+			 &r->tput[s]);
+		r->tput_ran[s] = true;
+		for (i = 0; i < r->pairs; i++)
+			s2b_out(smp, "%s throughput %u %llu %llu\n", s2w_seqs[s].name, i,
+				r->ps[S2B_WC][i], r->ps[S2B_DEV][i]);
+	}
+out:
+	s2b_tput_stop(tp);
+	kfree(tp);
+	return ret;
+}
+
+static void s2b_format_tput(struct s2b_buf *b, struct s2b_run *r)
+{
+	const char *n;
+	u32 i;
+	int s;
+
+	if (!r->threads)
+		return;
+	s2b_out(b, "threads=%u\nthread_cpus=", r->threads);
+	for (i = 0; i < r->threads; i++)
+		s2b_out(b, "%s%d", i ? "," : "", r->tput_cpu[i]);
+	s2b_out(b, "\n");
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		if (!r->tput_ran[s])
+			continue;
+		n = s2w_seqs[s].name;
+		s2b_out(b, "%s.throughput.threads=%u\n%s.throughput.pairs=%u\n", n, r->threads, n,
+			r->pairs);
+		s2b_out(b, "%s.throughput.round_ns=%llu\n", n, S2B_TPUT_NS);
+		s2b_out(b, "%s.throughput.wc.posts_per_s=%llu\n", n,
+			div64_u64(S2B_PS_PER_S, max_t(u64, r->tput[s].wc.median, 1)));
+		s2b_out(b, "%s.throughput.dev.posts_per_s=%llu\n", n,
+			div64_u64(S2B_PS_PER_S, max_t(u64, r->tput[s].dev.median, 1)));
+		s2b_out(b, "%s.throughput.ratio=", n);
+		s2b_out_ratio(b, r->tput[s].ratio);
+		s2b_out(b, "\n%s.throughput.ratio_ci_lo=", n);
+		s2b_out_ratio(b, r->tput[s].ci_lo);
+		s2b_out(b, "\n%s.throughput.ratio_ci_hi=", n);
+		s2b_out_ratio(b, r->tput[s].ci_hi);
+		s2b_out(b, "\n");
+	}
+}
+
+/* Called with s2b_lock held and a target set. Runs the sequences in mask. */
+static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, int cpu,
+		   unsigned int threads)
+{
+	struct s2b_buf out = { .size = S2B_RESULTS_SIZE }, smp = { };
+	cpumask_var_t old;
 	struct s2b_run *r;
 	int s, k, ret = -ENOMEM;
 
-	r = kvzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
+	if (!alloc_cpumask_var(&old, GFP_KERNEL))
 		return -ENOMEM;
+	r = kvzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r) {
+		free_cpumask_var(old);
+		return -ENOMEM;
+	}
 	r->t = &s2b_tgt;
 	r->pairs = pairs;
+	r->bytes = bytes;
+	r->threads = threads;
+	r->cpu = s2b_pin(cpu, old);
+	if (r->cpu < 0) {
+		ret = r->cpu;
+		free_cpumask_var(old);
+		s2b_run_free(r);
+		return ret;
+	}
 	r->freq = s2b_freq();
 	if (!r->freq) {
 		pr_err("no usable cycle counter frequency\n");
@@ -984,8 +1604,15 @@ static int s2b_run(unsigned int pairs, unsigned long mask)
 	r->ps[S2B_DEV] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
 	r->scratch = kvmalloc_array(2 * pairs + S2S_BOOT, sizeof(u64), GFP_KERNEL);
 	out.p = kvzalloc(out.size, GFP_KERNEL);
-	if (!r->post || !r->simd || !r->ps[S2B_WC] || !r->ps[S2B_DEV] || !r->scratch || !out.p)
+	/* a line per pair and case (throughput too): at most 13 + 11 + 5 + 2 * 21 bytes */
+	smp = (struct s2b_buf){
+		.size = (size_t)S2W_NR_SEQ * (S2B_NR_COST + 1) * pairs * 72 + 1024
+	};
+	smp.p = kvzalloc(smp.size, GFP_KERNEL);
+	if (!r->post || !r->simd || !r->ps[S2B_WC] || !r->ps[S2B_DEV] || !r->scratch || !out.p ||
+	    !smp.p)
 		goto out;
+	s2b_samples_head(&smp, r);
 	r->pmu.cycles = s2b_pmu_open(PERF_COUNT_HW_CPU_CYCLES);
 	r->pmu.insns = s2b_pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
 
@@ -1001,14 +1628,25 @@ static int s2b_run(unsigned int pairs, unsigned long mask)
 			ret = s2b_case(r, s, k);
 			if (ret)
 				goto out;
+			s2b_format_samples(&smp, r, s, k);
 		}
 	}
+	if (threads) {
+		ret = s2b_tput(r, &smp);
+		if (ret)
+			goto out;
+	}
 	s2b_format(&out, r);
-	s2b_publish(out.p);
+	s2b_format_tput(&out, r);
+	s2b_publish(out.p, smp.p);
 	out.p = NULL;
+	smp.p = NULL;
 	ret = 0;
-	pr_info("run of %u pairs on %s done\n", pairs, pci_name(r->t->pdev));
+	pr_info("run of %u pairs on %s, CPU %d, done\n", pairs, pci_name(r->t->pdev), r->cpu);
 out:
+	set_cpus_allowed_ptr(current, old);
+	free_cpumask_var(old);
+	kvfree(smp.p);
 	kvfree(out.p);
 	s2b_run_free(r);
 	return ret;
@@ -1020,31 +1658,33 @@ out:
 static int s2b_verify_one(struct s2b_run *r, enum s2w_seq s, int m, u8 *got, u8 *want)
 {
 	struct s2w_post *p = r->post;
-	unsigned int op, off = 0, bytes = s2w_seqs[s].bytes;
-	bool toggles = bytes == S2W_WQE_BYTES || s2w_seqs[s].style == S2W_RDMA;
+	unsigned int op, off = 0, bytes;
 	int ret, i;
 
+	r->seq = s;
 	ret = s2b_side_begin(r, S2B_DEV);
 	if (ret)
 		return ret;
 	memset_io(r->c.map, 0xa5, S2W_PAGE);
 	s2b_side_end(r);
 	memset(want, 0xa5, S2W_PAGE);
-	memset(p, 0, sizeof(*p));
-	for (i = 0; i < S2W_WQE_QWORDS; i++)
-		p->wqe.qw[i] = 0x0101010101010101ULL * (i + 1) + m;
+	s2w_post_init(p, r->bytes);
+	for (i = 2; i < S2W_WQE_MAX / 4; i++)
+		p->wqe.dw[i] = 0x01010101 * (i + 1) + m;
+	bytes = s2w_op_bytes(s, p);
 	ret = s2b_side_begin(r, m);
 	if (ret)
 		return ret;
 	r->c.post = p;
+	r->c.simd = r->simd;
 	for (op = 0; op < S2B_VERIFY_OPS; op++) {
-		if (s2w_seqs[s].simd)
+		if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 			s2b_simd_begin(r->simd);
 		s2b_batch(&r->c, s, false, 1);
-		if (s2w_seqs[s].simd)
+		if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 			s2b_simd_end(r->simd);
 		memcpy(want + S2W_BF_OFFSET + off, p->wqe.qw, bytes);
-		if (toggles)
+		if (s2w_toggles(s))
 			off ^= S2W_BF_HALF;
 	}
 	s2b_side_end(r);
@@ -1065,21 +1705,25 @@ static int s2b_verify_one(struct s2b_run *r, enum s2w_seq s, int m, u8 *got, u8 
  * Only meaningful where the BAR is memory (ivshmem: the lab): a device's
  * doorbell page does not read back what was written.
  */
-static int s2b_verify(unsigned long mask)
+static int s2b_verify(unsigned long mask, unsigned int bytes)
 {
 	struct s2b_buf out = { .size = S2B_RESULTS_SIZE };
+	struct s2w_target chk = s2b_tgt.chk;
 	struct s2b_run *r;
 	u8 *got = NULL, *want = NULL;
-	int s, m, ret = -ENOMEM, bad;
+	int s, m, ret, bad;
 
-	if (s2b_tgt.pdev->vendor == S2W_VENDOR_MELLANOX) {
-		pr_err("verify writes and reads back a whole page: not on a ConnectX\n");
-		return -EPERM;
-	}
+	/* the page is filled and read back: a known test device only */
+	chk.verify = 1;
+	ret = s2b_check(s2b_tgt.pdev, &chk, NULL);
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
 	r = kvzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
 	r->t = &s2b_tgt;
+	r->bytes = bytes;
 	r->post = kzalloc(sizeof(*r->post), GFP_KERNEL);
 	r->simd = kzalloc(sizeof(*r->simd), GFP_KERNEL);
 	got = kmalloc(S2W_PAGE, GFP_KERNEL);
@@ -1087,8 +1731,9 @@ static int s2b_verify(unsigned long mask)
 	out.p = kvzalloc(out.size, GFP_KERNEL);
 	if (!r->post || !r->simd || !got || !want || !out.p)
 		goto out;
-	s2b_out(&out, "verify: %s BAR %u window 0x%llx, %d posts per sequence and mapping\n",
-		pci_name(s2b_tgt.pdev), s2b_tgt.bar, s2b_tgt.offset, S2B_VERIFY_OPS);
+	s2b_out(&out, "verify: %s BAR %u window 0x%llx, %d posts of %u bytes per %s\n",
+		pci_name(s2b_tgt.pdev), s2b_tgt.bar, s2b_tgt.offset, S2B_VERIFY_OPS, bytes,
+		"sequence and map");
 	for (s = 0; s < S2W_NR_SEQ; s++) {
 		const char *skip = s2b_seq_missing(s);
 
@@ -1112,7 +1757,7 @@ static int s2b_verify(unsigned long mask)
 				s2b_out(&out, "ok\n");
 		}
 	}
-	s2b_publish(out.p);
+	s2b_publish(out.p, NULL);
 	out.p = NULL;
 	ret = 0;
 out:
@@ -1208,7 +1853,9 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 			     loff_t *ppos)
 {
 	unsigned long mask = BIT(S2W_NR_SEQ) - 1;
-	unsigned int nb = READ_ONCE(batches);
+	unsigned int nb = READ_ONCE(batches), bytes = S2W_WQE_BYTES;
+	int cpu = -1;
+	unsigned int threads = 0;
 	char buf[256], *s = buf, *tok;
 	bool verify = false;
 	ssize_t ret;
@@ -1229,11 +1876,21 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 			mask = s2b_parse_only(tok + 5);
 			if (!mask)
 				goto bad;
+		} else if (!strncmp(tok, "bytes=", 6)) {
+			if (kstrtouint(tok + 6, 0, &bytes) || !s2w_bytes_ok(bytes))
+				goto bad;
+		} else if (!strncmp(tok, "cpu=", 4)) {
+			if (kstrtoint(tok + 4, 0, &cpu) || cpu < 0)
+				goto bad;
+		} else if (!strncmp(tok, "threads=", 8)) {
+			if (kstrtouint(tok + 8, 0, &threads) || !threads ||
+			    threads > S2B_MAX_THREADS)
+				goto bad;
 		} else if (verify || kstrtouint(tok, 0, &nb)) {
 			goto bad;
 		}
 	}
-	if (nb < 1 || nb > S2B_MAX_BATCHES)
+	if (nb < 1 || nb > S2B_MAX_BATCHES || (verify && threads))
 		goto bad;
 
 	if (mutex_lock_interruptible(&s2b_lock))
@@ -1241,14 +1898,18 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 	if (!s2b_tgt.pdev) {
 		pr_err("no target: write 'DDDD:BB:SS.F BAR OFFSET' to /sys/kernel/debug/s2bench/target first\n");
 		ret = -ENODEV;
+	} else if ((u64)threads * S2W_PAGE > s2b_tgt.len) {
+		pr_err("threads=%u posts to a page each: set a window of %u pages (target LEN 0x%x)\n",
+		       threads, threads, threads * S2W_PAGE);
+		ret = -EINVAL;
 	} else {
-		ret = verify ? s2b_verify(mask) : s2b_run(nb, mask);
+		ret = verify ? s2b_verify(mask, bytes) : s2b_run(nb, mask, bytes, cpu, threads);
 	}
 	mutex_unlock(&s2b_lock);
 	return ret ? ret : count;
 bad:
-	pr_err("usage: echo 'run [PAIRS] [only=SEQ,...]' > run (PAIRS of WC/Device batches, 1..%d), or 'verify [only=SEQ,...]'\n",
-	       S2B_MAX_BATCHES);
+	pr_err("usage: echo 'run [PAIRS] [only=SEQ,...] [bytes=64|128|256] [cpu=N] [threads=N]' > run (PAIRS of WC/Device batches, 1..%d; threads 1..%d), or 'verify [only=SEQ,...] [bytes=...]'\n",
+	       S2B_MAX_BATCHES, S2B_MAX_THREADS);
 	return -EINVAL;
 }
 
@@ -1258,16 +1919,79 @@ static const struct file_operations s2b_run_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * s1: the stage-1 read for a user mapping of the calling process (s2wc's
+ * resourceN and resourceN_wc): write "VA [PA]", then read the answer,
+ * "desc=... type=NAME" or "unread: why". With PA, the walk must end there.
+ */
+static ssize_t s2b_s1_write(struct file *f, const char __user *ubuf, size_t count,
+			    loff_t *ppos)
+{
+	char buf[64], *s = buf, *tok;
+	struct s2b_s1 o;
+	char *text;
+	u64 va, pa = 0;
+	ssize_t ret;
+
+	ret = s2b_copy_cmd(buf, sizeof(buf), ubuf, count, ppos);
+	if (ret)
+		return ret;
+	tok = s2b_token(&s);
+	if (!tok || kstrtou64(tok, 0, &va))
+		goto bad;
+	tok = s2b_token(&s);
+	if (tok && kstrtou64(tok, 0, &pa))
+		goto bad;
+	text = kzalloc(S2B_S1_TEXT, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	s2b_s1_user(va, &o);
+	s2b_s1_text(&o, tok ? pa : o.pa, text, S2B_S1_TEXT);
+	kfree(f->private_data);
+	f->private_data = text;
+	*ppos = 0;
+	return count;
+bad:
+	pr_err("usage: write 'VA [PA]' (a user address of the writer) to s1, then read it\n");
+	return -EINVAL;
+}
+
+static ssize_t s2b_s1_read(struct file *f, char __user *ubuf, size_t count, loff_t *ppos)
+{
+	const char *s = f->private_data;
+	char line[S2B_S1_TEXT + 1];
+
+	if (!s)
+		return -ENODATA;
+	snprintf(line, sizeof(line), "%s\n", s);
+	return simple_read_from_buffer(ubuf, count, ppos, line, strlen(line));
+}
+
+static int s2b_s1_release(struct inode *inode, struct file *f)
+{
+	kfree(f->private_data);
+	return 0;
+}
+
+static const struct file_operations s2b_s1_fops = {
+	.owner = THIS_MODULE,
+	.write = s2b_s1_write,
+	.read = s2b_s1_read,
+	.release = s2b_s1_release,
+	.llseek = default_llseek,
+};
+
 /* Each open takes a private copy, so reads during a run are consistent. */
 static int s2b_results_open(struct inode *inode, struct file *f)
 {
 	static const char none[] = "no results: write 'run' to /sys/kernel/debug/s2bench/run\n";
+	char **which = inode->i_private;	/* &s2b_results or &s2b_samples */
 	const char *src;
 	size_t n;
 	char *copy;
 
 	mutex_lock(&s2b_text_lock);
-	src = s2b_results ? s2b_results : none;
+	src = *which ? *which : none;
 	n = strlen(src);
 	copy = kvmalloc(n + 1, GFP_KERNEL);
 	if (copy)
@@ -1308,7 +2032,9 @@ static int __init s2b_init(void)
 	s2b_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("target", 0600, s2b_dir, NULL, &s2b_target_fops);
 	debugfs_create_file("run", 0200, s2b_dir, NULL, &s2b_run_fops);
-	debugfs_create_file("results", 0400, s2b_dir, NULL, &s2b_results_fops);
+	debugfs_create_file("results", 0400, s2b_dir, &s2b_results, &s2b_results_fops);
+	debugfs_create_file("samples", 0400, s2b_dir, &s2b_samples, &s2b_results_fops);
+	debugfs_create_file("s1", 0600, s2b_dir, NULL, &s2b_s1_fops);
 
 	if (!bdf || !*bdf)
 		return 0;
@@ -1318,8 +2044,8 @@ static int __init s2b_init(void)
 		goto fail;
 	}
 	sp.bar = bar;
-	sp.offset = offset;
-	sp.offset_given = offset != 0;
+	sp.offset_given = offset != ULONG_MAX;
+	sp.offset = sp.offset_given ? offset : 0;
 	sp.len = len;
 	sp.force = force;
 	mutex_lock(&s2b_lock);
@@ -1340,6 +2066,7 @@ static void __exit s2b_exit(void)
 	s2b_detach();
 	mutex_unlock(&s2b_lock);
 	kvfree(s2b_results);
+	kvfree(s2b_samples);
 }
 
 module_init(s2b_init);

@@ -17,6 +17,7 @@
 #else
 #ifndef S2_USER_TYPES
 #define S2_USER_TYPES
+typedef unsigned short u16;
 typedef unsigned int u32;
 typedef unsigned long long u64;
 #endif
@@ -165,5 +166,118 @@ static inline void s2s_pair(const u64 *wc, const u64 *dev, u32 n,
 	out->ci_lo = s2s_rank_pm(r, boot, 25);
 	out->ci_hi = s2s_rank_pm(r, boot, 975);
 }
+
+#ifndef __KERNEL__
+/*
+ * User space only (floating point): the figure of record, computed by
+ * bench/s2stats from the raw per-batch samples of s2bench.ko and s2wc.
+ *
+ * Pair i gives one log ratio, log(dev[i] / wc[i]): drift common to both
+ * halves of a pair cancels. The figure is the median of those, with a
+ * moving-block bootstrap 95% interval: consecutive batches are correlated,
+ * so each resample is made of blocks of blk consecutive pairs from uniform
+ * starts, not of single pairs. The log is monotonic, so the median (a
+ * nearest rank) of the log ratios is the log of the median of the ratios
+ * dev[i] / wc[i]: the code ranks the ratios and needs no libm.
+ */
+static inline void s2s_sift_d(double *a, u32 root, u32 n)
+{
+	double v = a[root];
+	u32 child;
+
+	while ((child = 2 * root + 1) < n) {
+		if (child + 1 < n && a[child + 1] > a[child])
+			child++;
+		if (a[child] <= v)
+			break;
+		a[root] = a[child];
+		root = child;
+	}
+	a[root] = v;
+}
+
+static inline void s2s_sort_d(double *a, u32 n)
+{
+	double t;
+	u32 i;
+
+	for (i = n / 2; i-- > 0;)
+		s2s_sift_d(a, i, n);
+	for (i = n; i-- > 1;) {
+		t = a[0];
+		a[0] = a[i];
+		a[i] = t;
+		s2s_sift_d(a, 0, i);
+	}
+}
+
+/* nearest rank in per mille of a sorted array (500: the lower median) */
+static inline double s2s_rank_pm_d(const double *sorted, u32 n, u32 pm)
+{
+	u64 r = ((u64)n * pm + 999) / 1000;
+
+	return sorted[r ? r - 1 : 0];
+}
+
+/* block length: the smallest b with b^3 >= n (n^(1/3), as is usual) */
+static inline u32 s2s_block_len(u32 n)
+{
+	u32 b = 1;
+
+	while ((u64)b * b * b < n)
+		b++;
+	return b;
+}
+
+/* dev / wc of one pair; a 0 sample counts as 1 ps */
+static inline double s2s_pair_ratio(u64 wc, u64 dev)
+{
+	return (double)(dev ? dev : 1) / (double)(wc ? wc : 1);
+}
+
+struct s2s_logpair {
+	double ratio;		/* exp(median of the per-pair log ratios) */
+	double lo, hi;		/* 95% moving-block bootstrap interval */
+	u32 n, blk, boot;
+};
+
+/*
+ * n >= 1 pairs; scratch holds 2 * n + boot doubles. Deterministic (fixed
+ * seed): the same samples give the same figures.
+ */
+static inline void s2s_logpair(const u64 *wc, const u64 *dev, u32 n, u32 boot,
+			       double *scratch, struct s2s_logpair *out)
+{
+	double *x = scratch, *y = scratch + n, *m = scratch + 2 * n;
+	u64 state = S2S_SEED;
+	u32 b, i, k, start, blk = s2s_block_len(n);
+
+	for (i = 0; i < n; i++)
+		x[i] = s2s_pair_ratio(wc[i], dev[i]);
+	for (i = 0; i < n; i++)
+		y[i] = x[i];
+	s2s_sort_d(y, n);
+	out->ratio = s2s_rank_pm_d(y, n, 500);
+	out->n = n;
+	out->blk = blk;
+	out->boot = boot;
+	out->lo = out->ratio;
+	out->hi = out->ratio;
+	if (!boot)
+		return;
+	for (b = 0; b < boot; b++) {
+		for (i = 0; i < n;) {
+			start = s2s_below(&state, n - blk + 1);
+			for (k = 0; k < blk && i < n; k++)
+				y[i++] = x[start + k];
+		}
+		s2s_sort_d(y, n);
+		m[b] = s2s_rank_pm_d(y, n, 500);
+	}
+	s2s_sort_d(m, boot);
+	out->lo = s2s_rank_pm_d(m, boot, 25);
+	out->hi = s2s_rank_pm_d(m, boot, 975);
+}
+#endif /* !__KERNEL__ */
 
 #endif /* S2STAT_H */

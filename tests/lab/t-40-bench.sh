@@ -25,20 +25,32 @@ fi
 bdf=$(basename "$dev")
 
 phase s2wc
+# s2bench.ko, with no target, reads s2wc's stage 1 (debugfs s2bench/s1)
+insmod $BUILD/s2bench.ko
+B=/sys/kernel/debug/s2bench
 echo 1 >"$dev/enable"
 if $BUILD/s2wc --dev "$dev" --bar 2 --verify >/tmp/wc-verify.txt 2>&1; then :; fi
 cp /tmp/wc-verify.txt $OUT/s2wc-verify.txt
 verify_sane s2wc-verify /tmp/wc-verify.txt
+if $BUILD/s2wc --dev "$dev" --bar 2 --verify --bytes 256 >/tmp/wc-verify256.txt 2>&1; then :; fi
+cp /tmp/wc-verify256.txt $OUT/s2wc-verify-256.txt
+verify_sane s2wc-verify-256 /tmp/wc-verify256.txt
 phase s2wc-run
-$BUILD/s2wc --dev "$dev" --bar 2 --pairs 5 >/tmp/wc-run.txt 2>&1 ||
+$BUILD/s2wc --dev "$dev" --bar 2 --pairs 5 --samples $OUT/s2wc-samples.txt >/tmp/wc-run.txt 2>&1 ||
 	echo "note: s2wc exited $?: $(tail -n 2 /tmp/wc-run.txt | tr '\n' ' ')"
 cp /tmp/wc-run.txt $OUT/s2wc-run.txt
 run_sane s2wc-run /tmp/wc-run.txt 5
+# s1_type FILE MAP: the type the stage-1 read found
+s1_type() {
+	sed -n "s/^s1\.$2=.* type=\([A-Za-z_]*\)\$/\1/p" "$1"
+}
+# resourceN_wc is pgprot_writecombine, resourceN pgprot_device
+expect_eq s2wc-s1-read "NORMAL_NC DEVICE_nGnRE" \
+	"$(s1_type /tmp/wc-run.txt wc) $(s1_type /tmp/wc-run.txt dev)"
+expect_eq s2wc-pinned "0" "$(sed -n 's/^migrations=//p' /tmp/wc-run.txt)"
 echo 0 >"$dev/enable"
 
 phase s2bench
-B=/sys/kernel/debug/s2bench
-insmod $BUILD/s2bench.ko
 # target ERR NAME LINE DMESG: writing LINE fails with ERR, dmesg says DMESG
 target_refused() {
 	local out
@@ -61,6 +73,19 @@ vblk=$(basename "$(readlink -f /sys/block/vda/device/..)")
 target_refused "Device or resource busy" bench-refuse-bound "$vblk 4 0" \
 	"a driver is bound: unbind it, or add 'force'"
 expect_eq bench-refused-no-target none "$(cat $B/target)"
+rmmod s2bench
+# a device that is not a test device, without an offset: insmod refused
+dmesg -C
+if insmod $BUILD/s2bench.ko bdf="$vblk" bar=4 2>/tmp/insmod.err; then
+	not_ok bench-refuse-no-offset "insmod with bdf=$vblk and no offset loaded"
+	rmmod s2bench
+elif grep -q "Operation not permitted" /tmp/insmod.err &&
+	dmesg | grep -qF "refused: not a known test device: name the offset"; then
+	ok bench-refuse-no-offset
+else
+	not_ok bench-refuse-no-offset "$(cat /tmp/insmod.err); dmesg: $(dmesg | tail -n 2 | tr '\n' ' ')"
+fi
+insmod $BUILD/s2bench.ko
 
 if echo "$bdf 2 0" >$B/target; then
 	ok bench-target
@@ -71,15 +96,58 @@ if echo "$bdf 2 0" >$B/target; then
 	else
 		not_ok s2bench-verify "echo verify > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
 	fi
+	if echo "verify bytes=256" >$B/run; then
+		cp $B/results $OUT/s2bench-verify-256.txt
+		verify_sane s2bench-verify-256 $OUT/s2bench-verify-256.txt
+	else
+		not_ok s2bench-verify-256 "echo 'verify bytes=256' > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
+	fi
 	phase s2bench-run
 	if echo "run 5" >$B/run; then
 		cp $B/results /tmp/b-run.txt
 		cp /tmp/b-run.txt $OUT/s2bench-run.txt
+		cp $B/samples $OUT/s2bench-samples.txt
 		run_sane s2bench-run /tmp/b-run.txt 5
+		# the raw samples: a line per pair, case by case (bench/s2stats)
+		n=$(grep -c '^[a-z0-9-]* [a-z]* [0-9]* [0-9]* [0-9]*$' $OUT/s2bench-samples.txt)
+		want=$(($(grep -c '^[a-z0-9-]*\.serialized\.ratio=' /tmp/b-run.txt) * 2 * 5))
+		expect_eq s2bench-samples "$want $(sed -n 's/^target=//p' /tmp/b-run.txt)" \
+			"$n $(sed -n 's/^target=//p' $OUT/s2bench-samples.txt)"
 		expect_eq s2bench-irqs-off off "$(sed -n 's/^irqs=//p' /tmp/b-run.txt)"
+		# as the code mirrored: the self-test's SIMD section per post (IRQs
+		# on), rdma-core's Device side nGnRnE (pgprot_noncached)
+		expect_eq s2bench-st1-irqs "on (preemption off)" \
+			"$(sed -n 's/^seq\.bf-st1\.irqs=//p' /tmp/b-run.txt)"
+		# the module's own mappings, read: ioremap_wc, ioremap, ioremap_np
+		expect_eq s2bench-s1-read "NORMAL_NC DEVICE_nGnRE DEVICE_nGnRnE" \
+			"$(s1_type /tmp/b-run.txt wc) $(s1_type /tmp/b-run.txt dev) $(s1_type /tmp/b-run.txt dev_np)"
+		expect_eq s2bench-st4-device \
+			"ioremap_np: Device-nGnRnE (rdma-core's non-WC UAR, pgprot_noncached)" \
+			"$(sed -n 's/^seq\.bf-st4\.dev_mapping=//p' /tmp/b-run.txt)"
 	else
 		not_ok s2bench-run "echo 'run 5' > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
 	fi
+	# pinned where asked, for the whole run
+	last=$(($(nproc) - 1))
+	echo "run 2 only=db-kernel cpu=$last" >$B/run
+	expect_eq s2bench-pinned "$last 0" \
+		"$(sed -n 's/^pinned_cpu=//p' $B/results) $(sed -n 's/^migrations=//p' $B/results)"
+	# throughput: a kernel thread per CPU, each on its own page
+	if echo "run 2 only=db-kernel threads=2" >$B/run 2>/dev/null; then
+		not_ok s2bench-threads-need-pages "threads=2 ran on a one-page window"
+	else
+		dmesg | grep -qF "threads=2 posts to a page each: set a window of 2 pages" &&
+			ok s2bench-threads-need-pages ||
+			not_ok s2bench-threads-need-pages "$(dmesg | tail -n 1)"
+	fi
+	echo "$bdf 2 0 0x2000" >$B/target
+	echo "run 2 only=db-kernel,bf-st1 threads=2" >$B/run
+	tp=$(gawk -F= '/^(threads|db-kernel\.throughput\.threads|bf-st1\.throughput\.pairs)=/ { printf "%s ", $2 }
+		/throughput\.(wc|dev)\.posts_per_s=/ { if ($2 + 0 > 0) n++ }
+		END { printf "%d", n }' $B/results)
+	expect_eq s2bench-throughput "2 2 2 4" "$tp"
+	cp $B/results $OUT/s2bench-throughput.txt
+	echo "$bdf 2 0" >$B/target
 	echo "run 2 only=bf-st1,db-rdma" >$B/run
 	expect_eq s2bench-only "db-rdma bf-st1 " \
 		"$(sed -n 's/^\([a-z0-9-]*\)\.serialized\.ratio=.*/\1/p' $B/results | tr '\n' ' ')"
