@@ -17,10 +17,15 @@ if [ ! -d $ST ]; then
 fi
 phase t26-start
 granule_init
-# the whole set in make check-full on the reference kernel; the short one
-# elsewhere
+# make check: the short set; make check-full: also the "any" cases. The
+# whole set (T26_SET=full, by hand) is not in make check-full yet: its
+# time under emulation has not been measured (see Documentation/testing.rst)
 full=0
-[ "${S2_FULL:-0}" = 1 ] && refkernel && full=1
+[ "${T26_SET:-}" = full ] && full=1
+anyfull=${S2_FULL:-0}
+# (not under lockdep and KASAN: 32,767 memslots took 159 s alone and 390 s
+# beside the reader on Debian's 7.3.4; the reference kernel is slower still)
+refkernel && anyfull=0
 # seconds between two comparisons with upstream's dump while a test runs
 PAUSE_EVERY=${T26_PAUSE_EVERY:-5}
 # a test alone gets LIMIT seconds; beside the reader, which takes one of
@@ -31,21 +36,24 @@ peer=0
 refkernel && peer=1
 
 # The cases: NAME|WHERE|[xN ]BINARY ARGS. WHERE: check (make check and
-# check-full) or full (make check-full only). Sizes fit emulation: a guest
+# check-full), any (make check-full, Debian's kernels) or full (T26_SET=full
+# only). Sizes fit emulation: a guest
 # mode (-m) where a test would run every mode it supports, a few
 # iterations; xN runs a test whose VMs live well under a second N times
 # in a row, so the reader sees some.
 # 4K dirty logging (dirty_log_test, its three modes), dirty logging over
 # THP, hugetlb 2M and 1G, shmem (dirty_log_perf_test), memslot add/delete
 # stress and moves (memslot_modification_stress_test, memslot_perf_test),
-# 32,767 memslots (set_memory_region_test), guest_memfd, the arm64 fault
+# 32,767 memslots (set_memory_region_test: with vms opened beside it, the
+# one that showed s2probe's WARNING in kvm_for_each_memslot() until the set
+# was read once), guest_memfd, the arm64 fault
 # and block transition tests, and the MMU stress test.
 CASES="
 dirty-log-4k|check|dirty_log_test -m M40 -i 2 -I 50
 memslot-stress|check|memslot_modification_stress_test -m M40 -b 16M -i 100
 block-transitions|check|x4 arm64-stage2_block_transitions
 dirty-log-thp|full|dirty_log_perf_test -m M40 -s anonymous_thp -b 64M -i 3
-many-memslots|full|set_memory_region_test
+many-memslots|any|set_memory_region_test
 dirty-log-hugetlb-2m|full|dirty_log_perf_test -m M40 -s anonymous_hugetlb_2mb -b 64M -i 3
 dirty-log-shmem|full|dirty_log_perf_test -m M40 -s shmem -b 64M -i 3
 dirty-ring|full|dirty_log_test -m M40 -M dirty-ring -i 3 -I 50
@@ -167,7 +175,10 @@ while IFS='|' read -r name where cmd; do
 		# by hand: only the cases named (e.g. T26_CASES="many-memslots")
 		case " $T26_CASES " in *" $name "*) ;; *) continue ;; esac
 	else
-		[ "$where" = check ] || [ "$full" = 1 ] || continue
+		case "$where/$full/$anyfull" in
+		check/* | full/1/* | any/*/1 | any/1/*) ;;
+		*) continue ;;
+		esac
 	fi
 	if [ -n "$m40" ]; then cmd=${cmd//-m M40/-m $m40}; else cmd=${cmd//-m M40/}; fi
 	bin=${cmd#x[0-9] }
