@@ -17,7 +17,8 @@ if [ ! -d $ST ]; then
 fi
 phase t26-start
 granule_init
-# make check: the short set; make check-full: also the "any" cases. The
+# make check: the short set (Debian's 7.x); make check-full: also the "any"
+# cases. The
 # whole set (T26_SET=full, by hand) is not in make check-full yet: its
 # time under emulation has not been measured (see Documentation/testing.rst)
 full=0
