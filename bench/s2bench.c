@@ -25,6 +25,10 @@
 #include <linux/irqflags.h>
 #include <linux/kallsyms.h>
 #include <linux/kernel.h>
+#include <linux/kthread.h>
+#include <linux/wait.h>
+#include <linux/completion.h>
+#include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -65,6 +69,9 @@
 #define S2B_RESULTS_SIZE	(128 * 1024)
 #define S2B_PS_PER_S		1000000000000ULL
 #define S2B_NS_PER_S		1000000000ULL
+#define S2B_MAX_THREADS		16
+#define S2B_TPUT_NS		2000000ULL	/* a throughput round, per side */
+#define S2B_TPUT_CHUNK		16		/* posts between clock reads */
 
 #if !defined(CONFIG_ARM64) && !defined(CONFIG_X86_64)
 #error "s2bench supports arm64 and x86_64 (bench/s2wr.h has their write sequences)"
@@ -873,6 +880,10 @@ struct s2b_run {
 	u64 *ps[S2B_NR_MAP];		/* per-op picoseconds of each batch */
 	u64 *scratch;			/* for s2s_pair */
 	struct s2b_res res[S2W_NR_SEQ][S2B_NR_COST];
+	u32 threads;			/* throughput mode: 0, or threads */
+	struct s2s_paired tput[S2W_NR_SEQ];
+	bool tput_ran[S2W_NR_SEQ];
+	int tput_cpu[S2B_MAX_THREADS];
 };
 
 /* Set the mapping under test and the read-back mapping for side m. */
@@ -1352,8 +1363,213 @@ static int s2b_pin(int cpu, cpumask_var_t old)
 	return cpu;
 }
 
+/*
+ * ---- throughput: N kernel threads, each bound to its own CPU and posting
+ * to its own page of the window (mlx5 gives each queue its own UAR page) ----
+ * A round: one side, every thread posting for S2B_TPUT_NS (at least one
+ * chunk); the figure is the aggregate time per post, elapsed over all
+ * threads' posts, so the Device/WC ratio is WC posts/s over Device posts/s.
+ */
+struct s2b_tput;
+
+struct s2b_worker {
+	struct task_struct *task;
+	struct s2b_tput *tp;
+	struct s2b_ctx c;
+	struct s2w_post post;
+	struct s2b_simd simd;
+	u64 posts;
+	unsigned long gen;
+};
+
+struct s2b_tput {
+	u32 n;
+	struct s2b_worker w[S2B_MAX_THREADS];
+	wait_queue_head_t wq;
+	struct completion done;
+	atomic_t pending;
+	unsigned long gen;		/* bumped to start a round */
+	enum s2w_seq seq;
+	u64 deadline;			/* ktime_get_ns() */
+};
+
+static int s2b_worker_main(void *arg)
+{
+	struct s2b_worker *w = arg;
+	struct s2b_tput *tp = w->tp;
+
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(tp->wq, READ_ONCE(tp->gen) != w->gen ||
+					 kthread_should_stop());
+		if (kthread_should_stop())
+			break;
+		/* pairs with the release in s2b_tput_round(): seq, maps, deadline */
+		w->gen = smp_load_acquire(&tp->gen);
+		w->posts = 0;
+		do {
+			if (s2w_seqs[tp->seq].simd == S2W_SIMD_BATCH)
+				s2b_simd_begin(&w->simd);
+			s2b_batch(&w->c, tp->seq, false, S2B_TPUT_CHUNK);
+			if (s2w_seqs[tp->seq].simd == S2W_SIMD_BATCH)
+				s2b_simd_end(&w->simd);
+			w->posts += S2B_TPUT_CHUNK;
+			cond_resched();
+		} while (ktime_get_ns() < READ_ONCE(tp->deadline));
+		if (atomic_dec_and_test(&tp->pending))
+			complete(&tp->done);
+	}
+	return 0;
+}
+
+static void s2b_tput_stop(struct s2b_tput *tp)
+{
+	u32 i;
+
+	for (i = 0; i < tp->n; i++)
+		if (tp->w[i].task)
+			kthread_stop(tp->w[i].task);
+	tp->n = 0;
+}
+
+/* Threads on n online CPUs from first on (round robin), bound, parked in wait. */
+static int s2b_tput_start(struct s2b_tput *tp, struct s2b_run *r, u32 n)
+{
+	int cpu = r->cpu;
+	u32 i;
+
+	init_waitqueue_head(&tp->wq);
+	init_completion(&tp->done);
+	for (i = 0; i < n; i++) {
+		struct s2b_worker *w = &tp->w[i];
+
+		w->tp = tp;
+		w->c.post = &w->post;
+		w->c.simd = &w->simd;
+		r->tput_cpu[i] = cpu;
+		w->task = kthread_create(s2b_worker_main, w, "s2bench/%u", i);
+		if (IS_ERR(w->task)) {
+			w->task = NULL;
+			s2b_tput_stop(tp);
+			return -ENOMEM;
+		}
+		kthread_bind(w->task, cpu);
+		tp->n = i + 1;
+		wake_up_process(w->task);
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+	}
+	return 0;
+}
+
+/* One round of sequence s on side m; picoseconds per post over all threads. */
+static u64 s2b_tput_round(struct s2b_tput *tp, struct s2b_run *r, enum s2w_seq s, int m)
+{
+	void __iomem *base, *rd = r->t->dev;
+	u64 t0, t1, posts = 0;
+	u32 i;
+
+	base = m == S2B_WC ? r->t->wc : s2w_seqs[s].style == S2W_RDMA ? r->t->np : r->t->dev;
+	for (i = 0; i < tp->n; i++) {
+		tp->w[i].c.map = base + (size_t)i * S2W_PAGE;
+		tp->w[i].c.rd = rd + (size_t)i * S2W_PAGE;
+	}
+	tp->seq = s;
+	reinit_completion(&tp->done);
+	atomic_set(&tp->pending, tp->n);
+	t0 = ktime_get_ns();
+	WRITE_ONCE(tp->deadline, t0 + S2B_TPUT_NS);
+	/* publish seq, maps and deadline before the new round: the workers acquire gen */
+	smp_store_release(&tp->gen, tp->gen + 1);
+	wake_up_all(&tp->wq);
+	wait_for_completion(&tp->done);
+	t1 = ktime_get_ns();
+	for (i = 0; i < tp->n; i++)
+		posts += tp->w[i].posts;
+	return div64_u64((t1 - t0) * 1000, max_t(u64, posts, 1));
+}
+
+/* Every selected sequence that ran, in rounds alternating as the pairs do. */
+static int s2b_tput(struct s2b_run *r, struct s2b_buf *smp)
+{
+	struct s2b_tput *tp;
+	u32 i, j;
+	int s, m, ret;
+
+	if (!s2b_aliases_ok()) {
+		pr_err("threads=: not on x86 (the window is mapped per batch there); s2wc --threads has it\n");
+		return -EOPNOTSUPP;
+	}
+	tp = kzalloc(sizeof(*tp), GFP_KERNEL);
+	if (!tp)
+		return -ENOMEM;
+	ret = s2b_tput_start(tp, r, r->threads);
+	if (ret)
+		goto out;
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		if (r->res[s][0].skip)
+			continue;
+		for (i = 0; i < tp->n; i++)
+			s2w_post_init(&tp->w[i].post, r->bytes);
+		for (i = 0; i < r->pairs; i++) {
+			for (j = 0; j < S2B_NR_MAP; j++) {
+				m = (i + j) & 1 ? S2B_DEV : S2B_WC;
+				r->ps[m][i] = s2b_tput_round(tp, r, s, m);
+			}
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto out;
+			}
+		}
+		s2s_pair(r->ps[S2B_WC], r->ps[S2B_DEV], r->pairs, S2S_BOOT, r->scratch,
+			 &r->tput[s]);
+		r->tput_ran[s] = true;
+		for (i = 0; i < r->pairs; i++)
+			s2b_out(smp, "%s throughput %u %llu %llu\n", s2w_seqs[s].name, i,
+				r->ps[S2B_WC][i], r->ps[S2B_DEV][i]);
+	}
+out:
+	s2b_tput_stop(tp);
+	kfree(tp);
+	return ret;
+}
+
+static void s2b_format_tput(struct s2b_buf *b, struct s2b_run *r)
+{
+	const char *n;
+	u32 i;
+	int s;
+
+	if (!r->threads)
+		return;
+	s2b_out(b, "threads=%u\nthread_cpus=", r->threads);
+	for (i = 0; i < r->threads; i++)
+		s2b_out(b, "%s%d", i ? "," : "", r->tput_cpu[i]);
+	s2b_out(b, "\n");
+	for (s = 0; s < S2W_NR_SEQ; s++) {
+		if (!r->tput_ran[s])
+			continue;
+		n = s2w_seqs[s].name;
+		s2b_out(b, "%s.throughput.threads=%u\n%s.throughput.pairs=%u\n", n, r->threads, n,
+			r->pairs);
+		s2b_out(b, "%s.throughput.round_ns=%llu\n", n, S2B_TPUT_NS);
+		s2b_out(b, "%s.throughput.wc.posts_per_s=%llu\n", n,
+			div64_u64(S2B_PS_PER_S, max_t(u64, r->tput[s].wc.median, 1)));
+		s2b_out(b, "%s.throughput.dev.posts_per_s=%llu\n", n,
+			div64_u64(S2B_PS_PER_S, max_t(u64, r->tput[s].dev.median, 1)));
+		s2b_out(b, "%s.throughput.ratio=", n);
+		s2b_out_ratio(b, r->tput[s].ratio);
+		s2b_out(b, "\n%s.throughput.ratio_ci_lo=", n);
+		s2b_out_ratio(b, r->tput[s].ci_lo);
+		s2b_out(b, "\n%s.throughput.ratio_ci_hi=", n);
+		s2b_out_ratio(b, r->tput[s].ci_hi);
+		s2b_out(b, "\n");
+	}
+}
+
 /* Called with s2b_lock held and a target set. Runs the sequences in mask. */
-static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, int cpu)
+static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, int cpu,
+		   unsigned int threads)
 {
 	struct s2b_buf out = { .size = S2B_RESULTS_SIZE }, smp = { };
 	cpumask_var_t old;
@@ -1370,6 +1586,7 @@ static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, i
 	r->t = &s2b_tgt;
 	r->pairs = pairs;
 	r->bytes = bytes;
+	r->threads = threads;
 	r->cpu = s2b_pin(cpu, old);
 	if (r->cpu < 0) {
 		ret = r->cpu;
@@ -1389,8 +1606,10 @@ static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, i
 	r->ps[S2B_DEV] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
 	r->scratch = kvmalloc_array(2 * pairs + S2S_BOOT, sizeof(u64), GFP_KERNEL);
 	out.p = kvzalloc(out.size, GFP_KERNEL);
-	/* a line per pair and case: at most 13 + 11 + 5 + 2 * 21 bytes */
-	smp = (struct s2b_buf){ .size = (size_t)S2W_NR_SEQ * S2B_NR_COST * pairs * 72 + 1024 };
+	/* a line per pair and case (throughput too): at most 13 + 11 + 5 + 2 * 21 bytes */
+	smp = (struct s2b_buf){
+		.size = (size_t)S2W_NR_SEQ * (S2B_NR_COST + 1) * pairs * 72 + 1024
+	};
 	smp.p = kvzalloc(smp.size, GFP_KERNEL);
 	if (!r->post || !r->simd || !r->ps[S2B_WC] || !r->ps[S2B_DEV] || !r->scratch || !out.p ||
 	    !smp.p)
@@ -1414,7 +1633,13 @@ static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, i
 			s2b_format_samples(&smp, r, s, k);
 		}
 	}
+	if (threads) {
+		ret = s2b_tput(r, &smp);
+		if (ret)
+			goto out;
+	}
 	s2b_format(&out, r);
+	s2b_format_tput(&out, r);
 	s2b_publish(out.p, smp.p);
 	out.p = NULL;
 	smp.p = NULL;
@@ -1632,6 +1857,7 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 	unsigned long mask = BIT(S2W_NR_SEQ) - 1;
 	unsigned int nb = READ_ONCE(batches), bytes = S2W_WQE_BYTES;
 	int cpu = -1;
+	unsigned int threads = 0;
 	char buf[256], *s = buf, *tok;
 	bool verify = false;
 	ssize_t ret;
@@ -1658,11 +1884,15 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 		} else if (!strncmp(tok, "cpu=", 4)) {
 			if (kstrtoint(tok + 4, 0, &cpu) || cpu < 0)
 				goto bad;
+		} else if (!strncmp(tok, "threads=", 8)) {
+			if (kstrtouint(tok + 8, 0, &threads) || !threads ||
+			    threads > S2B_MAX_THREADS)
+				goto bad;
 		} else if (verify || kstrtouint(tok, 0, &nb)) {
 			goto bad;
 		}
 	}
-	if (nb < 1 || nb > S2B_MAX_BATCHES)
+	if (nb < 1 || nb > S2B_MAX_BATCHES || (verify && threads))
 		goto bad;
 
 	if (mutex_lock_interruptible(&s2b_lock))
@@ -1670,14 +1900,18 @@ static ssize_t s2b_run_write(struct file *f, const char __user *ubuf, size_t cou
 	if (!s2b_tgt.pdev) {
 		pr_err("no target: write 'DDDD:BB:SS.F BAR OFFSET' to /sys/kernel/debug/s2bench/target first\n");
 		ret = -ENODEV;
+	} else if ((u64)threads * S2W_PAGE > s2b_tgt.len) {
+		pr_err("threads=%u posts to a page each: set a window of %u pages (target LEN 0x%x)\n",
+		       threads, threads, threads * S2W_PAGE);
+		ret = -EINVAL;
 	} else {
-		ret = verify ? s2b_verify(mask, bytes) : s2b_run(nb, mask, bytes, cpu);
+		ret = verify ? s2b_verify(mask, bytes) : s2b_run(nb, mask, bytes, cpu, threads);
 	}
 	mutex_unlock(&s2b_lock);
 	return ret ? ret : count;
 bad:
-	pr_err("usage: echo 'run [PAIRS] [only=SEQ,...] [bytes=64|128|256] [cpu=N]' > run (PAIRS of WC/Device batches, 1..%d), or 'verify [only=SEQ,...] [bytes=...]'\n",
-	       S2B_MAX_BATCHES);
+	pr_err("usage: echo 'run [PAIRS] [only=SEQ,...] [bytes=64|128|256] [cpu=N] [threads=N]' > run (PAIRS of WC/Device batches, 1..%d; threads 1..%d), or 'verify [only=SEQ,...] [bytes=...]'\n",
+	       S2B_MAX_BATCHES, S2B_MAX_THREADS);
 	return -EINVAL;
 }
 

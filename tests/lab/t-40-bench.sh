@@ -132,6 +132,22 @@ if echo "$bdf 2 0" >$B/target; then
 	echo "run 2 only=db-kernel cpu=$last" >$B/run
 	expect_eq s2bench-pinned "$last 0" \
 		"$(sed -n 's/^pinned_cpu=//p' $B/results) $(sed -n 's/^migrations=//p' $B/results)"
+	# throughput: a kernel thread per CPU, each on its own page
+	if echo "run 2 only=db-kernel threads=2" >$B/run 2>/dev/null; then
+		not_ok s2bench-threads-need-pages "threads=2 ran on a one-page window"
+	else
+		dmesg | grep -qF "threads=2 posts to a page each: set a window of 2 pages" &&
+			ok s2bench-threads-need-pages ||
+			not_ok s2bench-threads-need-pages "$(dmesg | tail -n 1)"
+	fi
+	echo "$bdf 2 0 0x2000" >$B/target
+	echo "run 2 only=db-kernel,bf-st1 threads=2" >$B/run
+	tp=$(gawk -F= '/^(threads|db-kernel\.throughput\.threads|bf-st1\.throughput\.pairs)=/ { printf "%s ", $2 }
+		/throughput\.(wc|dev)\.posts_per_s=/ { if ($2 + 0 > 0) n++ }
+		END { printf "%d", n }' $B/results)
+	expect_eq s2bench-throughput "2 2 2 4" "$tp"
+	cp $B/results $OUT/s2bench-throughput.txt
+	echo "$bdf 2 0" >$B/target
 	echo "run 2 only=bf-st1,db-rdma" >$B/run
 	expect_eq s2bench-only "db-rdma bf-st1 " \
 		"$(sed -n 's/^\([a-z0-9-]*\)\.serialized\.ratio=.*/\1/p' $B/results | tr '\n' ' ')"
