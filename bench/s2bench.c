@@ -1403,7 +1403,8 @@ static int s2b_worker_main(void *arg)
 					 kthread_should_stop());
 		if (kthread_should_stop())
 			break;
-		w->gen = READ_ONCE(tp->gen);
+		/* pairs with the release in s2b_tput_round(): seq, maps, deadline */
+		w->gen = smp_load_acquire(&tp->gen);
 		w->posts = 0;
 		do {
 			if (s2w_seqs[tp->seq].simd == S2W_SIMD_BATCH)
@@ -1478,7 +1479,8 @@ static u64 s2b_tput_round(struct s2b_tput *tp, struct s2b_run *r, enum s2w_seq s
 	atomic_set(&tp->pending, tp->n);
 	t0 = ktime_get_ns();
 	WRITE_ONCE(tp->deadline, t0 + S2B_TPUT_NS);
-	WRITE_ONCE(tp->gen, tp->gen + 1);
+	/* publish seq, maps and deadline before the new round: the workers acquire gen */
+	smp_store_release(&tp->gen, tp->gen + 1);
 	wake_up_all(&tp->wq);
 	wait_for_completion(&tp->done);
 	t1 = ktime_get_ns();
