@@ -145,7 +145,14 @@ run_read() {
 	rpid=$!
 	# and vms opened ten times a second: each open walks every memslot
 	# of every VM while the test changes them
-	(while [ ! -e /tmp/st-stop ]; do cat $DBG/vms >/dev/null 2>&1; sleep 0.1; done) &
+	# (it counts the snapshots that listed a VM: a test whose VMs live
+	# under a second may show none to the slower reader)
+	: >"/tmp/st-$name.hseen"
+	(while [ ! -e /tmp/st-stop ]; do
+		cat $DBG/vms >/tmp/st-hammer.vms 2>/dev/null
+		[ "$(wc -l </tmp/st-hammer.vms)" -gt 1 ] && echo >>"/tmp/st-$name.hseen"
+		sleep 0.1
+	done) &
 	hpid=$!
 	t0=$(date +%s)
 	timeout -s KILL "$limit" bash -c "$(declare -f st_run); ST=$ST; st_run \"\$@\"" st "$@" \
@@ -220,10 +227,13 @@ while IFS='|' read -r name where cmd; do
 			not_ok "st-$name-peer" "$cmp_ok of $cmp_n comparisons with upstream's dump equal (ran $read_s s)"
 		fi
 	fi
-	if [ "$vm_seen" -gt 0 ] && [ "$reads" -gt 0 ] && [ "$insane" = 0 ] && [ "$errors" = 0 ] && [ "$enoent_live" = 0 ] && [ "$missing" = 0 ]; then
+	hseen=$(wc -l <"/tmp/st-$name.hseen")
+	# a VM listed at least once; views read whenever the reader saw one
+	if [ $((vm_seen + hseen)) -gt 0 ] && { [ "$vm_seen" = 0 ] || [ $((reads + enoent_gone)) -gt 0 ]; } &&
+		[ "$insane" = 0 ] && [ "$errors" = 0 ] && [ "$enoent_live" = 0 ] && [ "$missing" = 0 ]; then
 		ok "st-$name-reads"
 	else
-		not_ok "st-$name-reads" "$vm_seen VMs seen, $reads reads: $insane insane, $errors errors, $enoent_live ENOENT on a live VM, $missing vms snapshots missing a live VM; first: $(head -n 1 "/tmp/st-$name.events")"
+		not_ok "st-$name-reads" "$vm_seen VMs seen ($hseen vms snapshots with one), $reads reads: $insane insane, $errors errors, $enoent_live ENOENT on a live VM, $missing vms snapshots missing a live VM; first: $(head -n 1 "/tmp/st-$name.events")"
 		cp "/tmp/st-$name.events" $OUT/ 2>/dev/null
 	fi
 done <<EOF
