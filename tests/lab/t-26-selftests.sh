@@ -244,5 +244,6 @@ echo "reads: view reads; enoent: ENOENT after the VM was gone; live: ENOENT on a
 echo "missing: vms snapshots missing a live VM; peer: comparisons with upstream's dump equal/made):"
 cat /tmp/st-table
 cp /tmp/st-table $OUT/selftests-table 2>/dev/null
+unload_s2probe
 dmesg_clean st-dmesg
 phase t26-end

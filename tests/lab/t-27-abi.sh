@@ -151,5 +151,6 @@ if [ ${#eff[@]} = 2 ]; then
 		not_ok abi-effective-host-blind "$(diff "${eff[@]}" | head -n 4 | tr '\n' ' ')"
 	fi
 fi
+unload_s2probe
 dmesg_clean abi-dmesg
 phase t27-end
