@@ -109,8 +109,12 @@ run cli-range 0 show "$V" --range 0x100000000 0x100000 &&
 run cli-range-json 0 show "$V" --range 0x40100000 0x1000 --json &&
 	expect_eq cli-range-json "0x0000000040100000" "$(sed 's/.*"start":"\([^"]*\)".*/\1/' /tmp/cli.out)"
 run cli-range-einval 2 show "$V" --range 0x100000000 0x10000000000
-expect_eq cli-range-leaves-no-state "$(md5sum </tmp/cli.whole) no-filter" \
-	"$(md5sum <$DBG/$V/ranges) $([ -e $DBG/$V/filter ] && echo filter || echo no-filter)"
+# (the next reader sees the whole VM again: its first and last ranges as
+# before the command, not the window's; the host's mm may have changed
+# ranges in between, as it may merge or split pages at any time)
+ends() { sed -n '1s/-.*//p; $s/^[^-]*-\([^ ]*\) .*/\1/p' | tr '\n' ' '; }
+expect_eq cli-range-leaves-no-state "$(ends </tmp/cli.whole)no-filter" \
+	"$(ends <$DBG/$V/ranges)$([ -e $DBG/$V/filter ] && echo filter || echo no-filter)"
 run cli-summary-range 0 summary "$V" --range 0x100000000 0x100000 &&
 	expect_eq cli-summary-range "window=0x0000000100000000-0x0000000100100000 bytes=12288" \
 		"$(grep -E '^(window|bytes)=' /tmp/cli.out | tr '\n' ' ' | sed 's/ $//')"
