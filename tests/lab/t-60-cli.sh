@@ -56,7 +56,7 @@ case "$LAB_CPU-$(uname -r)" in max-6.1.*) sh=ISH ;; max-*) sh=VTCR ;; *) sh=ISH 
 H='{"schema":"s2probe/1","record"'
 
 run cli-vms-json 0 vms --json &&
-	expect_eq cli-vms-json "$H:\"vm\",\"name\":\"$V\",\"pid\":$pid,\"fd\":$fd,\"comm\":\"s2vmm\",\"ipa_bits\":40,\"start_level\":1,\"granule\":4096,\"fwb\":$fwb,\"mode\":\"$mode\",\"memslots\":3}" \
+	expect_eq cli-vms-json "$H:\"vm\",\"name\":\"$V\",\"pid\":$pid,\"fd\":$fd,\"comm\":\"s2vmm\",\"ipa_bits\":40,\"start_level\":1,\"granule\":4096,\"fwb\":$fwb,\"mode\":\"$mode\",\"memslots\":3,\"guest\":null,\"uuid\":null,\"domain\":null,\"domain_uuid\":null}" \
 		"$(grep "\"name\":\"$V\"" /tmp/cli.out)"
 
 # ranges: every range but the THP slot's (which KVM's aging of AF may cut
@@ -125,14 +125,17 @@ if run cli-prom 0 prom --out /tmp/cli-tf/s2probe.prom; then
 	echo "--- s2probe prom"
 	cat /tmp/cli-tf/s2probe.prom
 	cp /tmp/cli-tf/s2probe.prom $OUT/cli.prom 2>/dev/null
-	expect_eq cli-prom "s2probe_bytes{vm=\"$V\",memattr=\"DEVICE_nGnRE\"} 12288
-s2probe_bytes{vm=\"$V\",memattr=\"NORMAL_WB\"} 4210688
-s2probe_leaves{vm=\"$V\",map=\"2M\"} 2
-s2probe_leaves{vm=\"$V\",map=\"4K\"} 7
-s2probe_bar_ranges{vm=\"$V\"} 2
-s2probe_wc_permitted_bars{vm=\"$V\"} 0" "$(grep -F "{vm=\"$V\"" /tmp/cli-tf/s2probe.prom)"
-	expect_eq cli-prom-help-type "4 4" \
-		"$(grep -c '^# HELP s2probe_' /tmp/cli-tf/s2probe.prom) $(grep -c '^# TYPE s2probe_[a-z_]* gauge$' /tmp/cli-tf/s2probe.prom)"
+	# (the BAR: two runs, 8K and 4K, Device: no combining possible)
+	expect_eq cli-prom "s2probe_stage2_mapped_bytes{vm=\"$V\",memattr=\"DEVICE_nGnRE\"} 12288
+s2probe_stage2_mapped_bytes{vm=\"$V\",memattr=\"NORMAL_WB\"} 4210688
+s2probe_stage2_leaf_entries{vm=\"$V\",map=\"2M\"} 2
+s2probe_stage2_leaf_entries{vm=\"$V\",map=\"4K\"} 7
+s2probe_bar_mapped_bytes{vm=\"$V\",pci=\"${dev##*/}\",bar=\"2\",memattr=\"DEVICE_nGnRE\"} 12288
+s2probe_bar_write_combining_possible{vm=\"$V\",pci=\"${dev##*/}\",bar=\"2\"} 0
+s2probe_vm_info{vm=\"$V\",pid=\"$pid\",comm=\"s2vmm\",guest=\"\",uuid=\"\",domain=\"\",domain_uuid=\"\"} 1" \
+		"$(grep -F "{vm=\"$V\"" /tmp/cli-tf/s2probe.prom)"
+	expect_eq cli-prom-help-type "6 6" \
+		"$(grep -c '^# HELP s2probe_' /tmp/cli-tf/s2probe.prom) $(grep -c '^# TYPE s2probe_[a-z0-9_]* gauge$' /tmp/cli-tf/s2probe.prom)"
 fi
 
 # errors: no CAP_SYS_ADMIN (ranges refused, effective allowed), a user
@@ -152,8 +155,8 @@ nocap "$S2" prom >/tmp/cli.prom.nocap 2>/tmp/cli.err || rc=$?
 "$S2" prom >/tmp/cli.prom.root 2>&1
 expect_eq cli-nocap-prom "0 $(grep -F "{vm=\"$V\"" /tmp/cli.prom.root | md5sum)" \
 	"$rc $(grep -F "{vm=\"$V\"" /tmp/cli.prom.nocap | md5sum)"
-expect_eq cli-nocap-prom-bars "s2probe_bar_ranges{vm=\"$V\"} 2" \
-	"$(grep -F "s2probe_bar_ranges{vm=\"$V\"}" /tmp/cli.prom.nocap)"
+expect_eq cli-nocap-prom-bars "s2probe_bar_write_combining_possible{vm=\"$V\",pci=\"${dev##*/}\",bar=\"2\"} 0" \
+	"$(grep -F "s2probe_bar_write_combining_possible{vm=\"$V\"" /tmp/cli.prom.nocap)"
 # (as a user: a copy outside /job, which only root may enter)
 mkdir -p /tmp/cli-bin
 install -m 755 "$S2" /tmp/cli-bin/s2probe
