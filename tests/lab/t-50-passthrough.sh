@@ -10,7 +10,7 @@
 [ "$LAB_CPU" = max ] || { echo "t-50: skipped on $LAB_CPU"; exit 0; }
 
 S=/tmp/scenario
-if ! $LAB/bin/lab-scenario --out $S --batches 20 --hold 10 >/tmp/scenario.log 2>&1; then
+if ! $LAB/bin/lab-scenario --out $S --batches 20 --hold 20 >/tmp/scenario.log 2>&1; then
 	not_ok scenario-ran "$(tail -n 3 /tmp/scenario.log | tr '\n' ' ')"
 	exit 0
 fi
@@ -36,12 +36,12 @@ eff=$(grep -F "$r1 " $S/host-effective.txt | tr ' ' '\n' | sed -n 's/^NORMAL_NC:
 expect_eq bar-effective-wc "$wantwc" "$eff"
 eff=$(grep -F "$r1 " $S/host-effective.txt | tr ' ' '\n' | sed -n 's/^DEVICE_nGnRE://p')
 expect_eq bar-effective-device DEVICE_nGnRE "$eff"
-# The command names the VM as libvirt named its QEMU, and finds it by that
-# name and by its UUID (in capitals: a UUID is matched in either case)
+# The command names the VM as libvirt named its QEMU, and finds it by its
+# UUID (in capitals: a UUID is matched in either case)
 vm=$(kv $S/facts.txt vm)
 expect_eq cli-vm-names "guest=s2lab-passthrough uuid=5215c0de-0000-4000-8000-000000000050" \
 	"$(awk -v v="$vm" '$1 == v { print $11, $12 }' $S/host-cli-vms.txt)"
-expect_eq cli-vm-by-name "vm=$vm vm=$vm" "$(tr '\n' ' ' <$S/host-cli-by-name.txt | sed 's/ $//')"
+expect_eq cli-vm-by-name "vm=$vm" "$(cat $S/host-cli-by-name.txt)"
 # The guest's RAM is still Normal-WB in the same VM.
 awk '$5 == "NORMAL_WB"' $S/host-ranges.txt | grep -q anon && ok guest-ram-wb || not_ok guest-ram-wb "no anon NORMAL_WB range"
 
