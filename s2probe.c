@@ -10,18 +10,27 @@
  *                Opening it rescans the VMs (there is no VM notifier); the
  *                lines are taken at open, so any read of that open file,
  *                pread included, shows the same snapshot.
+ *   policy       key=value: policy (how this kernel's KVM types memory
+ *                outside the linear map: device, any-uncached,
+ *                cacheable-pfnmap), fwb, dic, cacheable_pfnmap (yes|no).
+ *                In ranges and bars, a PFNMAP or IO mapping shows what
+ *                KVM reads of its VMA, vma=<type of its page protection>
+ *                and uc (VM_ALLOW_ANY_UNCACHED), and what the policy then
+ *                gives: expect=<MEMATTR> or refused.
  *   <pid>-<fd>/  one directory per VM, named as in /sys/kernel/debug/kvm/:
  *     ranges     consecutive leaves with the same attributes, one line each:
  *                0x<start>-0x<end> <size> map=<leaf size> L<level> <MEMATTR>
  *                <RW|R-|-W|--> <x|pxn|xn|uxn> <NSH|OSH|ISH|VTCR> <AF|--> <C|->
  *                slot=<id|-> hva=0x<hva|-> <backing>[ pci=<BDF> bar=<n>][ wc]
- *                [ path=<path>]
+ *                [ vma=<type>[ uc] expect=<MEMATTR|refused>][ path=<path>]
  *                backing: anon, anon-thp, hugetlb, file, pfnmap, io,
  *                gmem (guest_memfd: no userspace mapping), none (no memslot),
  *                gone (the VMM's mm has exited), nested (see nested/);
  *                " pci=<BDF> bar=<n>" when the page is in a PCI BAR, " wc"
- *                for a sysfs resourceN_wc mapping, and last, for file, the
- *                escaped path (cut to its end, after "...", past 95 bytes).
+ *                for a sysfs resourceN_wc mapping, for pfnmap and io what
+ *                KVM's policy reads and gives (see policy), and last, for
+ *                file, the escaped path (cut to its end, after "...", past
+ *                95 bytes).
  *                Leaves merge when contiguous in IPA, PA and HVA with equal
  *                attributes.
  *     pages      one line per leaf: 0x<ipa> L<level> map=<size> desc=0x<raw>
@@ -32,8 +41,9 @@
  *     effective  0x<start>-0x<end> s2=<MEMATTR> <S1TYPE>:<RESULT>... : what
  *                each stage-1 type becomes in that range (Arm ARM rules);
  *                IPA-contiguous leaves of one MemAttr make one line
- *     bars       0x<start>-0x<end> <size> pci=<BDF> bar=<n> <MEMATTR>[ wc]:
- *                the guest memory that is a host PCI BAR, no host address
+ *     bars       0x<start>-0x<end> <size> pci=<BDF> bar=<n> <MEMATTR>[ wc]
+ *                vma=<type>[ uc] expect=<MEMATTR|refused>: the guest
+ *                memory that is a host PCI BAR, no host address
  *     nested/    only for a VM whose vCPUs have EL2 (nested virtualization,
  *                6.12+): the shadow stage 2 KVM keeps for each context of the
  *                guest hypervisor (its VTTBR_EL2 and VTCR_EL2):
@@ -292,6 +302,32 @@ static bool s2p_pkvm_map_from(struct kvm_pgtable *pgt, u64 gfn, struct s2p_pkvm_
 	return !node;
 }
 #endif
+
+/*
+ * KVM's policy for memory outside the linear map (s2probe.h, enum
+ * s2p_policy), told by what the kernel defines rather than its version:
+ * vendor kernels backport VM_ALLOW_ANY_UNCACHED with KVM's use of it.
+ */
+#if defined(KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED)
+#define S2P_POLICY		S2P_POL_CACHEABLE
+/* kvm_supports_cacheable_pfnmap() of asm/kvm_mmu.h, not for modules */
+#define s2p_cacheable_pfnmap()	(cpus_have_final_cap(ARM64_HAS_STAGE2_FWB) && \
+				 cpus_have_final_cap(ARM64_HAS_CACHE_DIC))
+#elif defined(VM_ALLOW_ANY_UNCACHED)
+#define S2P_POLICY		S2P_POL_ANY_UC
+#define s2p_cacheable_pfnmap()	false
+#else
+#define S2P_POLICY		S2P_POL_DEVICE
+#define s2p_cacheable_pfnmap()	false
+#endif
+static bool s2p_vma_allow_uc(const struct vm_area_struct *vma)
+{
+#ifdef VM_ALLOW_ANY_UNCACHED
+	return vma->vm_flags & VM_ALLOW_ANY_UNCACHED;
+#else
+	return false;
+#endif
+}
 
 /* VTTBR_EL2.CnP: KVM's mark of a shadow MMU that holds no context */
 #define S2P_VTTBR_CNP		BIT_ULL(0)
@@ -768,6 +804,20 @@ static int s2p_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(s2p_stats);
 
+/*
+ * policy: how this kernel's KVM types memory outside the linear map
+ * (s2probe.h, enum s2p_policy), and the CPU features it looks at.
+ */
+static int s2p_policy_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "policy=%s\n", s2p_policy_name(S2P_POLICY));
+	seq_printf(m, "fwb=%s\n", cpus_have_final_cap(ARM64_HAS_STAGE2_FWB) ? "yes" : "no");
+	seq_printf(m, "dic=%s\n", cpus_have_final_cap(ARM64_HAS_CACHE_DIC) ? "yes" : "no");
+	seq_printf(m, "cacheable_pfnmap=%s\n", s2p_cacheable_pfnmap() ? "yes" : "no");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(s2p_policy);
+
 /* ---- The walk ---- */
 
 enum s2p_view { S2P_RANGES, S2P_PAGES, S2P_SUMMARY, S2P_EFFECTIVE, S2P_BARS };
@@ -794,6 +844,8 @@ struct s2p_rec {
 	short slot;		/* -1: no memslot */
 	short bar;		/* -1: not a PCI BAR */
 	bool wc;
+	bool has_vf;		/* PFNMAP or IO: vf holds KVM's view of the VMA */
+	struct s2p_vma_facts vf;
 	char bdf[16];
 	char path[S2P_PATH_MAX];
 };
@@ -805,6 +857,8 @@ struct s2p_vma_cache {
 	u64 leaf_size;
 	u8 backing;
 	bool wc;
+	bool has_vf;
+	struct s2p_vma_facts vf;
 	char path[S2P_PATH_MAX];
 };
 
@@ -980,6 +1034,7 @@ static int s2p_visit(S2P_VISITOR_ARGS)
 		r->slot = -1;
 		r->bar = -1;
 		r->wc = false;
+		r->has_vf = false;
 		r->bdf[0] = '\0';
 		r->path[0] = '\0';
 		it->nleaves++;
@@ -1141,19 +1196,56 @@ found:
 	strscpy(r->bdf, hit->bdf, sizeof(r->bdf));
 }
 
+/* The memory type of @vma's page protection, as KVM reads it */
+static enum s2p_vma_mt s2p_vma_mt_of(const struct vm_area_struct *vma)
+{
+	switch (FIELD_GET(PTE_ATTRINDX_MASK, pgprot_val(vma->vm_page_prot))) {
+	case MT_NORMAL:
+		return S2P_VMA_NORMAL;
+	case MT_NORMAL_TAGGED:
+		return S2P_VMA_NORMAL_TAGGED;
+	case MT_NORMAL_NC:
+		return S2P_VMA_NORMAL_NC;
+	case MT_DEVICE_nGnRnE:
+		return S2P_VMA_DEV_NGNRNE;
+	case MT_DEVICE_nGnRE:
+		return S2P_VMA_DEV_NGNRE;
+	default:
+		return S2P_VMA_OTHER;
+	}
+}
+
+/*
+ * What KVM's policy makes of a PFNMAP or IO mapping (only memory outside
+ * the linear map is typed by it: a BAR always is, and s2probe.h says what
+ * it gives other memory).
+ */
+static void s2p_vma_facts_of(const struct vm_area_struct *vma, struct s2p_rec *r)
+{
+	struct s2p_vma_facts *v = &r->vf;
+
+	r->has_vf = true;
+	v->mt = s2p_vma_mt_of(vma);
+	v->allow_uc = s2p_vma_allow_uc(vma);
+	v->expect = s2p_policy_expect(S2P_POLICY, v->mt, v->allow_uc, s2p_cacheable_pfnmap());
+}
+
 /* What kind of host memory @vma is, and its file; the leaf size decides THP. */
 static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct s2p_rec *r)
 {
 	s2p_count(S2P_ST_VMAS, 1);
-	if (is_vm_hugetlb_page(vma))
+	r->has_vf = false;
+	if (is_vm_hugetlb_page(vma)) {
 		r->backing = S2P_B_HUGETLB;
-	else if (vma->vm_flags & (VM_PFNMAP | VM_IO))
+	} else if (vma->vm_flags & (VM_PFNMAP | VM_IO)) {
 		r->backing = (vma->vm_flags & VM_PFNMAP) ? S2P_B_PFNMAP : S2P_B_IO;
-	else if (vma_is_anonymous(vma) || !vma->vm_file)
+		s2p_vma_facts_of(vma, r);
+	} else if (vma_is_anonymous(vma) || !vma->vm_file) {
 		/* KVM maps anonymous memory with a block only when THP backs it */
 		r->backing = r->leaf.size > PAGE_SIZE ? S2P_B_THP : S2P_B_ANON;
-	else
+	} else {
 		r->backing = S2P_B_FILE;
+	}
 	/* the path is shown for file mappings; the name tells a _wc BAR file */
 	if (vma->vm_file && r->backing != S2P_B_ANON && r->backing != S2P_B_THP) {
 		char *p = d_path(&vma->vm_file->f_path, it->pathbuf, PATH_MAX);
@@ -1193,6 +1285,8 @@ static void s2p_vma_cache_fill(struct s2p_vma_cache *c, const struct vm_area_str
 	c->leaf_size = r->leaf.size;
 	c->backing = r->backing;
 	c->wc = r->wc;
+	c->has_vf = r->has_vf;
+	c->vf = r->vf;
 	memcpy(c->path, r->path, sizeof(c->path));
 }
 
@@ -1236,6 +1330,8 @@ static int s2p_resolve_backing(struct s2p_iter *it)
 		if (s2p_vma_cached(c, vma, r->leaf.size)) {
 			r->backing = c->backing;
 			r->wc = c->wc;
+			r->has_vf = c->has_vf;
+			r->vf = c->vf;
 			memcpy(r->path, c->path, sizeof(r->path));
 			continue;
 		}
@@ -1255,6 +1351,13 @@ static int s2p_resolve_backing(struct s2p_iter *it)
 	return 0;
 }
 
+static bool s2p_same_vma_facts(const struct s2p_rec *a, const struct s2p_rec *b)
+{
+	return a->has_vf == b->has_vf &&
+	       (!a->has_vf || (a->vf.mt == b->vf.mt && a->vf.allow_uc == b->vf.allow_uc &&
+			       a->vf.expect == b->vf.expect));
+}
+
 /*
  * Two records make one line of the view. effective and bars lines show
  * nothing of the host but a BAR: IPA contiguity and the type decide (a
@@ -1269,6 +1372,8 @@ static bool s2p_mergeable(enum s2p_view view, const struct s2p_rec *a, const str
 		return false;
 	if (view == S2P_EFFECTIVE)
 		return true;
+	if (!s2p_same_vma_facts(a, b))
+		return false;
 	if (view == S2P_BARS)
 		return a->bar == b->bar && a->wc == b->wc && !strcmp(a->bdf, b->bdf);
 	return a->pa + a->size == b->pa && x->s2ap == y->s2ap && x->xn == y->xn &&
@@ -1416,6 +1521,7 @@ static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct
 		.bdf = r->bar >= 0 ? r->bdf : NULL,
 		.bar = r->bar,
 		.wc = r->wc,
+		.vma = r->has_vf ? &r->vf : NULL,
 		.path = r->backing == S2P_B_FILE && r->path[0] ? r->path : NULL,
 	};
 	char *buf;
@@ -1475,7 +1581,8 @@ static void s2p_show_bar(struct seq_file *m, struct s2p_iter *it, const struct s
 	size_t len = seq_get_buf(m, &buf);
 
 	s2p_commit(m, s2p_fmt_bar(buf, len, r->ipa, r->size, r->bdf, r->bar,
-				  it->mt_name[r->leaf.memattr], r->wc));
+				  it->mt_name[r->leaf.memattr], r->wc,
+				  r->has_vf ? &r->vf : NULL));
 }
 
 /*
@@ -2118,6 +2225,7 @@ static int __init s2p_init(void)
 	}
 	debugfs_create_file("vms", 0400, s2p_root, NULL, &s2p_vms_fops);
 	debugfs_create_file("stats", 0400, s2p_root, NULL, &s2p_stats_fops);
+	debugfs_create_file("policy", 0400, s2p_root, NULL, &s2p_policy_fops);
 	if (!s2p_rescan(&s))
 		s2p_scan_release(&s);
 	return 0;

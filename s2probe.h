@@ -631,6 +631,93 @@ static inline const char *s2p_memattr_name(unsigned int memattr, bool fwb, char 
 	return s2p_mt_name(&mt, buf, len);
 }
 
+/* ---- KVM's memory-type policy for memory outside the linear map ---- */
+
+/*
+ * What KVM gives a guest page that the host kernel does not map in its
+ * linear map (a PFNMAP, MIXEDMAP or IO VMA: a PCI BAR, carved-out memory),
+ * as arch/arm64/kvm/mmu.c of each series decides at the stage-2 fault
+ * (user_mem_abort(), 7.x kvm_s2_fault_pin_pfn() and
+ * kvm_s2_fault_compute_prot()) and when the memslot is made
+ * (kvm_arch_prepare_memory_region()):
+ * - S2P_POL_DEVICE (before v6.9, e.g. 6.1): Device-nGnRE, whatever the
+ *   VMA says (kvm_is_device_pfn()).
+ * - S2P_POL_ANY_UC (v6.9: the kernel has VM_ALLOW_ANY_UNCACHED, which
+ *   vfio-pci sets on its BAR mappings; vendor kernels backport the two
+ *   together): Normal-NC for a VMA with that flag, Device-nGnRE otherwise.
+ * - S2P_POL_CACHEABLE (v6.17: KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED): as
+ *   S2P_POL_ANY_UC for a VMA whose page protection is Normal-NC or Device;
+ *   a cacheable one (anything else, kvm_vma_is_cacheable()) gets
+ *   Normal-WB when the CPUs have FEAT_S2FWB and CTR_EL0.DIC
+ *   (kvm_supports_cacheable_pfnmap()), and is refused otherwise (the
+ *   memslot EINVAL, a fault EFAULT).
+ * An instruction fetch from a non-cacheable one is refused from v6.9 on
+ * (ENOEXEC from KVM_RUN); that is not a type, so not modelled here.
+ */
+enum s2p_policy { S2P_POL_DEVICE, S2P_POL_ANY_UC, S2P_POL_CACHEABLE, S2P_NR_POLICIES };
+
+/* A VMA's page protection, by its memory type (MT_* of asm/memory.h) */
+enum s2p_vma_mt {
+	S2P_VMA_NORMAL, S2P_VMA_NORMAL_TAGGED, S2P_VMA_NORMAL_NC,
+	S2P_VMA_DEV_NGNRNE, S2P_VMA_DEV_NGNRE, S2P_VMA_OTHER, S2P_NR_VMA_MT,
+};
+
+/* What the policy gives such a page: a stage-2 type, or no mapping */
+enum s2p_expect { S2P_EXP_DEVICE, S2P_EXP_NC, S2P_EXP_WB, S2P_EXP_REFUSED, S2P_NR_EXPECT };
+
+static inline bool s2p_vma_cacheable(enum s2p_vma_mt mt)
+{
+	return mt != S2P_VMA_NORMAL_NC && mt != S2P_VMA_DEV_NGNRNE &&
+	       mt != S2P_VMA_DEV_NGNRE;
+}
+
+/*
+ * @allow_uc: the VMA has VM_ALLOW_ANY_UNCACHED; @cacheable_ok: the CPUs
+ * have FEAT_S2FWB and CTR_EL0.DIC.
+ */
+static inline enum s2p_expect s2p_policy_expect(enum s2p_policy pol, enum s2p_vma_mt mt,
+						bool allow_uc, bool cacheable_ok)
+{
+	if (pol == S2P_POL_DEVICE)
+		return S2P_EXP_DEVICE;
+	if (pol == S2P_POL_CACHEABLE && s2p_vma_cacheable(mt))
+		return cacheable_ok ? S2P_EXP_WB : S2P_EXP_REFUSED;
+	return allow_uc ? S2P_EXP_NC : S2P_EXP_DEVICE;
+}
+
+/* The names the views print: policy=, vma=, expect= */
+static inline const char *s2p_policy_name(enum s2p_policy pol)
+{
+	static const char * const n[S2P_NR_POLICIES] = {
+		[S2P_POL_DEVICE] = "device", [S2P_POL_ANY_UC] = "any-uncached",
+		[S2P_POL_CACHEABLE] = "cacheable-pfnmap",
+	};
+
+	return (unsigned int)pol < S2P_NR_POLICIES ? n[pol] : "?";
+}
+
+static inline const char *s2p_vma_mt_name(enum s2p_vma_mt mt)
+{
+	static const char * const n[S2P_NR_VMA_MT] = {
+		[S2P_VMA_NORMAL] = "NORMAL", [S2P_VMA_NORMAL_TAGGED] = "NORMAL_TAGGED",
+		[S2P_VMA_NORMAL_NC] = "NORMAL_NC", [S2P_VMA_DEV_NGNRNE] = "DEVICE_nGnRnE",
+		[S2P_VMA_DEV_NGNRE] = "DEVICE_nGnRE", [S2P_VMA_OTHER] = "OTHER",
+	};
+
+	return (unsigned int)mt < S2P_NR_VMA_MT ? n[mt] : "?";
+}
+
+/* the stage-2 type as s2p_memattr_name() names KVM's encoding of it */
+static inline const char *s2p_expect_name(enum s2p_expect e)
+{
+	static const char * const n[S2P_NR_EXPECT] = {
+		[S2P_EXP_DEVICE] = "DEVICE_nGnRE", [S2P_EXP_NC] = "NORMAL_NC",
+		[S2P_EXP_WB] = "NORMAL_WB", [S2P_EXP_REFUSED] = "refused",
+	};
+
+	return (unsigned int)e < S2P_NR_EXPECT ? n[e] : "?";
+}
+
 /* ---- Stage-1 leaf descriptors (VMSAv8-64): the memory type they select ---- */
 
 /* AttrIndx, stage-1 descriptor bits [4:2]: the MAIR_ELx byte that gives the type. */
@@ -953,6 +1040,29 @@ static inline size_t s2p_escape_tail(char *dst, size_t len, const char *src, siz
 	return (size_t)(p - dst);
 }
 
+/*
+ * What KVM's policy reads of a PFNMAP or IO mapping, and what it then
+ * gives: " vma=<type>[ uc] expect=<MEMATTR|refused>" (uc: the VMA has
+ * VM_ALLOW_ANY_UNCACHED).
+ */
+struct s2p_vma_facts {
+	enum s2p_vma_mt mt;
+	bool allow_uc;
+	enum s2p_expect expect;
+};
+
+static inline void s2p_out_vma_facts(struct s2p_out *o, const struct s2p_vma_facts *v)
+{
+	if (!v)
+		return;
+	s2p_out_str(o, " vma=");
+	s2p_out_str(o, s2p_vma_mt_name(v->mt));
+	if (v->allow_uc)
+		s2p_out_str(o, " uc");
+	s2p_out_str(o, " expect=");
+	s2p_out_str(o, s2p_expect_name(v->expect));
+}
+
 /* What a ranges line says of the host side of its range. */
 struct s2p_host {
 	int slot;		/* -1: no memslot */
@@ -962,6 +1072,7 @@ struct s2p_host {
 	const char *bdf;	/* PCI device, NULL: not a BAR */
 	int bar;
 	bool wc;
+	const struct s2p_vma_facts *vma;	/* PFNMAP/IO only, else NULL */
 	const char *path;	/* escaped (s2p_escape_tail()), NULL: none */
 };
 
@@ -979,7 +1090,8 @@ static inline void s2p_out_span(struct s2p_out *o, u64 ipa, u64 size)
 /*
  * A ranges line: "0x<start:16>-0x<end:16> <size> map=<leaf size> L<level>
  * <attrs> slot=<id|-> hva=<0x..|-> <backing>[ pci=<bdf> bar=<n>][ wc]
- * [ path=<escaped path>]\n": what the VM's owner named comes last.
+ * [ vma=<type>[ uc] expect=<type>][ path=<escaped path>]\n": what the VM's
+ * owner named comes last.
  * Returns its length; 0 if @len is too small.
  */
 static inline size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
@@ -1017,6 +1129,7 @@ static inline size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
 	}
 	if (h->wc)
 		s2p_out_str(&o, " wc");
+	s2p_out_vma_facts(&o, h->vma);
 	if (h->path) {
 		s2p_out_str(&o, " path=");
 		s2p_out_str(&o, h->path);
@@ -1027,11 +1140,12 @@ static inline size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
 
 /*
  * A bars line, which shows no host address: "0x<start:16>-0x<end:16>
- * <size> pci=<bdf> bar=<n> <MEMATTR>[ wc]\n". Returns its length; 0 if
- * @len is too small.
+ * <size> pci=<bdf> bar=<n> <MEMATTR>[ wc][ vma=<type>[ uc]
+ * expect=<type>]\n". Returns its length; 0 if @len is too small.
  */
 static inline size_t s2p_fmt_bar(char *buf, size_t len, u64 ipa, u64 size, const char *bdf,
-				 int bar, const char *mt_name, bool wc)
+				 int bar, const char *mt_name, bool wc,
+				 const struct s2p_vma_facts *vma)
 {
 	struct s2p_out o;
 
@@ -1045,6 +1159,7 @@ static inline size_t s2p_fmt_bar(char *buf, size_t len, u64 ipa, u64 size, const
 	s2p_out_str(&o, mt_name);
 	if (wc)
 		s2p_out_str(&o, " wc");
+	s2p_out_vma_facts(&o, vma);
 	s2p_out_chr(&o, '\n');
 	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
 }

@@ -146,7 +146,7 @@ END {
 			else if (kd == "anon4k") bk = "anon"
 			else if (kd == "memfd") bk = "file path=/memfd:s2vmm\\040(deleted)"
 			else if (kd == "gmem") bk = "gmem"
-			else if (kd == "bar") bk = "pfnmap pci=" bdf " bar=2"
+			else if (kd == "bar") bk = "pfnmap pci=" bdf " bar=2 vma=DEVICE_nGnRE expect=DEVICE_nGnRE"
 			else bk = "hugetlb"
 			leaf(l, big ? blk : pg, big ? 2 : 3, kd == "bar" ? "DEVICE_nGnRE" : "NORMAL_WB",
 			     w, top[i] == "exec", id[s], bk)

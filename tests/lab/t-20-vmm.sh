@@ -85,7 +85,7 @@ expect_eq vmm-bar-pa "$want" "$got"
 			be=$((be + PG))
 			continue
 		fi
-		[ -z "$bs" ] || printf '0x%016x-0x%016x %s map=%s L3 DEVICE_nGnRE RW xn %s - slot=3 pfnmap pci=%s bar=2\n' \
+		[ -z "$bs" ] || printf '0x%016x-0x%016x %s map=%s L3 DEVICE_nGnRE RW xn %s - slot=3 pfnmap pci=%s bar=2 vma=DEVICE_nGnRE expect=DEVICE_nGnRE\n' \
 			$((0x100000000 + bs)) $((0x100000000 + be)) "$(size_name $((be - bs)))" $PGN $sh "$bdf"
 		[ -z "$o" ] || { bs=$o; be=$((o + PG)); }
 	done

@@ -67,7 +67,8 @@ expect_eq abi-ranges-newline 'file path=/memfd:a\012b\040c\040(deleted)' "$(tail
 expect_eq abi-ranges-not-utf8 'file path=/memfd:x\377\376\134y\040(deleted)' "$(tail_of 0x40200000)"
 expect_eq abi-ranges-deleted-file 'file path=/tmp/s2vmm-delfile.' \
 	"$(tail_of 0x40300000 | sed 's/\.[A-Za-z0-9]\{6\}\\040(deleted)$/./')"
-expect_eq abi-ranges-bar "pfnmap pci=$bdf bar=2" "$(tail_of 0x100000000)"
+# a sysfs resource file: pgprot_device(), no VM_ALLOW_ANY_UNCACHED
+expect_eq abi-ranges-bar "pfnmap pci=$bdf bar=2 vma=DEVICE_nGnRE expect=DEVICE_nGnRE" "$(tail_of 0x100000000)"
 # every line: no byte outside printable ASCII but the line's own spaces
 expect_eq abi-ranges-printable "" "$(LC_ALL=C grep -n '[^ -~]' /tmp/abi.ranges | head -n 1)"
 expect_eq abi-ranges-one-bar "1" "$(grep -c ' pci=' /tmp/abi.ranges)"
@@ -76,7 +77,7 @@ expect_eq abi-ranges-one-bar "1" "$(grep -c ' pci=' /tmp/abi.ranges)"
 nocap() {
 	setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin "$@"
 }
-expect_eq abi-bars "$(printf '0x%016x-0x%016x %s pci=%s bar=2 DEVICE_nGnRE' 0x100000000 $((0x100000000 + PG)) "$PGN" "$bdf")" \
+expect_eq abi-bars "$(printf '0x%016x-0x%016x %s pci=%s bar=2 DEVICE_nGnRE vma=DEVICE_nGnRE expect=DEVICE_nGnRE' 0x100000000 $((0x100000000 + PG)) "$PGN" "$bdf")" \
 	"$(cat $V/bars)"
 expect_eq abi-bars-nocap "$(cat $V/bars)" "$(nocap cat $V/bars 2>&1)"
 # the s2probe command sees one VM and one BAR

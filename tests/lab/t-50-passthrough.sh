@@ -21,8 +21,9 @@ kv() {
 bdf=$(kv $S/facts.txt l1_bar_bdf)
 rel=$(uname -r)
 case "$rel" in
-6.1.*) want=DEVICE_nGnRE; wantwc=DEVICE_nGnRE ;;
-*) want=NORMAL_NC; wantwc=NORMAL_NC ;;
+6.1.*) want=DEVICE_nGnRE; wantwc=DEVICE_nGnRE; pol=device; uc=""; cst=9 ;;
+6.12.*) want=NORMAL_NC; wantwc=NORMAL_NC; pol=any-uncached; uc=+uc; cst=0 ;;
+*) want=NORMAL_NC; wantwc=NORMAL_NC; pol=cacheable-pfnmap; uc=+uc; cst=0 ;;
 esac
 bar=$(grep " pci=$bdf bar=2" $S/host-ranges.txt)
 echo "BAR ranges: $bar"
@@ -42,6 +43,21 @@ vm=$(kv $S/facts.txt vm)
 expect_eq cli-vm-names "guest=s2lab-passthrough uuid=5215c0de-0000-4000-8000-000000000050" \
 	"$(awk -v v="$vm" '$1 == v { print $11, $12 }' $S/host-cli-vms.txt)"
 expect_eq cli-vm-by-name "vm=$vm" "$(cat $S/host-cli-by-name.txt)"
+# s2probe check: vfio-pci maps the BAR Device-nGnRnE (pgprot_noncached),
+# with VM_ALLOW_ANY_UNCACHED from 6.9 on; the verdict follows the policy.
+# The host device: QEMU's ivshmem, bound to vfio-pci for the guest.
+expect_eq cli-check-status "status=$cst" "$(tail -n 1 $S/host-cli-check.txt)"
+expect_eq cli-check-bar "$vm guest=s2lab-passthrough uuid=5215c0de-0000-4000-8000-000000000050 pci=$bdf bar=2 id=1af4:1110 driver=vfio-pci stage2=$want expected=$want vma=DEVICE_nGnRnE$uc policy=$pol" \
+	"$(sed -n 1p $S/host-cli-check.txt | sed 's/ ipa=0x[^ ]* mapped=[^ ]*//')"
+case "$cst" in
+0) v="  write-combining possible: Normal-NC at stage 2: a guest's write-combining mapping stays Normal-NC; whether writes combine only the device shows (mlx5's self-test, bench/)" ;;
+*) v="  write-combining impossible: Device at stage 2: this kernel's KVM maps all device memory Device (Normal-NC for VMAs with VM_ALLOW_ANY_UNCACHED came with Linux 6.9)" ;;
+esac
+expect_eq cli-check-verdict "$v" "$(sed -n 2p $S/host-cli-check.txt)"
+# the bars view says the same, without the command
+expect_eq bars-policy "pci=$bdf bar=2 $want vma=DEVICE_nGnRnE${uc:+ uc} expect=$want" \
+	"$(awk -v p="pci=$bdf" '$3 == p { $1 = ""; $2 = ""; print }' $S/host-bars.txt | sort -u | sed 's/^  //')"
+expect_eq policy-file "policy=$pol" "$(sed -n 1p $S/host-policy.txt)"
 # The guest's RAM is still Normal-WB in the same VM.
 awk '$5 == "NORMAL_WB"' $S/host-ranges.txt | grep -q anon && ok guest-ram-wb || not_ok guest-ram-wb "no anon NORMAL_WB range"
 

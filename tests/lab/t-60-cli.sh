@@ -62,8 +62,11 @@ run cli-vms-json 0 vms --json &&
 # ranges: every range but the THP slot's (which KVM's aging of AF may cut
 # in two), exactly
 r() { # START END SIZE MAP LEVEL MEMATTR ACCESS XN SLOT BACKING PCI BAR
-	printf '%s:"range","vm":"%s","start":"%s","end":"%s","size":%s,"map":%s,"level":%s,"memattr":"%s","access":"%s","xn":"%s","sh":"%s","af":AF,"contig":false,"slot":%s,"hva":HVA,"backing":"%s","path":null,"pci":%s,"bar":%s,"wc":false}\n' \
-		"$H" "$V" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$sh" "$9" "${10}" "${11}" "${12}"
+	# a BAR mapped through its sysfs resource file: pgprot_device()
+	f='"vma":null,"uc":null,"expect":null'
+	[ "${10}" != pfnmap ] || f='"vma":"DEVICE_nGnRE","uc":false,"expect":"DEVICE_nGnRE"'
+	printf '%s:"range","vm":"%s","start":"%s","end":"%s","size":%s,"map":%s,"level":%s,"memattr":"%s","access":"%s","xn":"%s","sh":"%s","af":AF,"contig":false,"slot":%s,"hva":HVA,"backing":"%s","path":null,"pci":%s,"bar":%s,"wc":false,%s}\n' \
+		"$H" "$V" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$sh" "$9" "${10}" "${11}" "${12}" "$f"
 }
 {
 	r 0x0000000040000000 0x0000000040001000 4096 4096 3 NORMAL_WB RW x 0 anon null null

@@ -1077,6 +1077,29 @@ static void model_page(char *buf, size_t len, unsigned long long ipa, unsigned l
 	snprintf(buf + n, len - n, " sw=0x%x\n", l->sw);
 }
 
+/* the names of the policy's words, written out */
+static const char * const model_vma_names[] = {
+	"NORMAL", "NORMAL_TAGGED", "NORMAL_NC", "DEVICE_nGnRnE", "DEVICE_nGnRE", "OTHER",
+};
+static const char * const model_expect_names[] = {
+	"DEVICE_nGnRE", "NORMAL_NC", "NORMAL_WB", "refused",
+};
+
+static int model_vma_facts(char *buf, size_t len, const struct s2p_vma_facts *v)
+{
+	if (!v)
+		return 0;
+	return snprintf(buf, len, " vma=%s%s expect=%s", model_vma_names[v->mt],
+			v->allow_uc ? " uc" : "", model_expect_names[v->expect]);
+}
+
+static void random_vma_facts(struct s2p_vma_facts *v)
+{
+	v->mt = (enum s2p_vma_mt)(rnd() % S2P_NR_VMA_MT);
+	v->allow_uc = rnd() & 1;
+	v->expect = (enum s2p_expect)(rnd() % S2P_NR_EXPECT);
+}
+
 static void model_range(char *buf, size_t len, unsigned long long ipa, unsigned long long size,
 			const struct s2p_leaf *l, bool fwb, const struct s2p_host *h)
 {
@@ -1099,6 +1122,7 @@ static void model_range(char *buf, size_t len, unsigned long long ipa, unsigned 
 		n += snprintf(buf + n, len - n, " pci=%s bar=%d", h->bdf, h->bar);
 	if (h->wc)
 		n += snprintf(buf + n, len - n, " wc");
+	n += model_vma_facts(buf + n, len - n, h->vma);
 	if (h->path)
 		n += snprintf(buf + n, len - n, " path=%s", h->path);
 	snprintf(buf + n, len - n, "\n");
@@ -1161,13 +1185,19 @@ static void test_lines(void)
 		NULL, "/memfd:s2vmm\\040(deleted)", "...ath/that/s2probe/cuts/to/the/end/x",
 	};
 	char got[512], want[512], name[S2P_MT_NAME_MAX];
-	struct s2p_piece mid = { .key = ~0ULL }, tail = { .key = ~0ULL };
+	/*
+	 * a view's pieces belong to one VM, whose FWB decides the names: one
+	 * tail cache per FWB setting, as two VMs' files would have
+	 */
+	struct s2p_piece mid = { .key = ~0ULL };
+	struct s2p_piece tail[2] = { { .key = ~0ULL }, { .key = ~0ULL } };
 	unsigned int i, m;
 	size_t n;
 
 	for (i = 0; i < 20000; i++) {
 		struct s2p_leaf l;
 		struct s2p_host h;
+		struct s2p_vma_facts vf;
 		unsigned long long ipa = rnd() >> (rnd() % 64), pa = rnd() >> (rnd() % 64);
 		unsigned long long size;
 		bool fwb = rnd() & 1;
@@ -1185,7 +1215,7 @@ static void test_lines(void)
 		check(strlen(want) <= S2P_PAGE_LINE_MAX, "page %u: longer than S2P_PAGE_LINE_MAX", i);
 		memset(got, '#', sizeof(got));
 		n = s2p_fmt_page_fast(got, ipa, pa, &l, s2p_page_mid(&mid, &l),
-				      s2p_page_tail(&tail, &l, name));
+				      s2p_page_tail(&tail[fwb], &l, name));
 		check_line("fast page", i, got, n, want);
 		h = (struct s2p_host){
 			.slot = (int)(rnd() % 40) - 5, .has_hva = rnd() % 4, .hva = rnd() >> (rnd() % 64),
@@ -1193,6 +1223,9 @@ static void test_lines(void)
 			.bdf = rnd() % 4 ? NULL : "0000:00:03.0", .bar = (int)(rnd() % 6),
 			.wc = !(rnd() % 5), .path = paths[rnd() % N(paths)],
 		};
+		random_vma_facts(&vf);
+		if (rnd() % 3 == 0)
+			h.vma = &vf;
 		model_range(want, sizeof(want), ipa, size, &l, fwb, &h);
 		n = s2p_fmt_range(got, sizeof(got), ipa, size, &l, name, &h);
 		check_line("range", i, got, n, want);
@@ -1204,17 +1237,21 @@ static void test_lines(void)
 		static const char * const bdfs[] = { "0000:00:03.0", "0001:ff:1f.7", "dead:be:ef.0" };
 		unsigned long long ipa = rnd() >> (rnd() % 64), size = (rnd() >> (rnd() % 64)) | 1;
 		const char *bdf = bdfs[rnd() % N(bdfs)];
-		int bar = (int)(rnd() % 6);
+		int bar = (int)(rnd() % 6), k;
 		bool wc = rnd() & 1, fwb = rnd() & 1;
 		char sz[S2P_SIZE_NAME_MAX];
+		struct s2p_vma_facts vf, *v = rnd() % 4 ? &vf : NULL;
 
+		random_vma_facts(&vf);
 		s2p_memattr_name(rnd() % 16, fwb, name, sizeof(name));
-		snprintf(want, sizeof(want), "0x%016llx-0x%016llx %s pci=%s bar=%d %s%s\n", ipa,
-			 ipa + size, s2p_size_name(size, sz, sizeof(sz)), bdf, bar, name,
-			 wc ? " wc" : "");
-		n = s2p_fmt_bar(got, sizeof(got), ipa, size, bdf, bar, name, wc);
+		k = snprintf(want, sizeof(want), "0x%016llx-0x%016llx %s pci=%s bar=%d %s%s", ipa,
+			     ipa + size, s2p_size_name(size, sz, sizeof(sz)), bdf, bar, name,
+			     wc ? " wc" : "");
+		k += model_vma_facts(want + k, sizeof(want) - k, v);
+		snprintf(want + k, sizeof(want) - k, "\n");
+		n = s2p_fmt_bar(got, sizeof(got), ipa, size, bdf, bar, name, wc, v);
 		check_line("bar", i, got, n, want);
-		check(!s2p_fmt_bar(got, strlen(want), ipa, size, bdf, bar, name, wc),
+		check(!s2p_fmt_bar(got, strlen(want), ipa, size, bdf, bar, name, wc, v),
 		      "bar %u: a buffer one byte short gives 0", i);
 	}
 	for (m = 0; m < 32; m++) {
@@ -1239,6 +1276,20 @@ static void test_lines(void)
 		n = s2p_fmt_range(got, sizeof(got), 0x8000000000ULL, 0x10000, &l, "NORMAL_NC", &h);
 		check_line("README range", 0, got, n,
 			   "0x0000008000000000-0x0000008000010000 64K map=4K L3 NORMAL_NC RW xn VTCR AF - slot=4 hva=0xffffb1abb000 pfnmap pci=0000:00:03.0 bar=2\n");
+		{
+			struct s2p_vma_facts vf = { S2P_VMA_DEV_NGNRNE, true, S2P_EXP_NC };
+
+			h.vma = &vf;
+			n = s2p_fmt_range(got, sizeof(got), 0x8000000000ULL, 0x10000, &l,
+					  "NORMAL_NC", &h);
+			check_line("README range with policy", 0, got, n,
+				   "0x0000008000000000-0x0000008000010000 64K map=4K L3 NORMAL_NC RW xn VTCR AF - slot=4 hva=0xffffb1abb000 pfnmap pci=0000:00:03.0 bar=2 vma=DEVICE_nGnRnE uc expect=NORMAL_NC\n");
+			n = s2p_fmt_bar(got, sizeof(got), 0x8000000000ULL, 0x10000, "0000:00:03.0",
+					2, "DEVICE_nGnRE", false, &vf);
+			check_line("README bar with policy", 0, got, n,
+				   "0x0000008000000000-0x0000008000010000 64K pci=0000:00:03.0 bar=2 DEVICE_nGnRE vma=DEVICE_nGnRnE uc expect=NORMAL_NC\n");
+			h.vma = NULL;
+		}
 		h = (struct s2p_host){ .slot = 0, .has_hva = true, .hva = 0x7fff7e000000ULL,
 				       .backing = "file", .bar = -1,
 				       .path = "/memfd:ram\\040pci=0000:03:00.0\\040bar=0\\040(deleted)" };
@@ -1399,6 +1450,98 @@ static void test_count_pages(void)
 	}
 }
 
+/*
+ * KVM's policy for memory outside the linear map, as each series'
+ * arch/arm64/kvm/mmu.c reads: 6.1 user_mem_abort() (device: DEVICE),
+ * 6.12 (device && VM_ALLOW_ANY_UNCACHED: NORMAL_NC), 7.3
+ * kvm_s2_fault_pin_pfn() (a cacheable VMA: EFAULT without FWB and DIC,
+ * otherwise a normal mapping; kvm_vma_is_cacheable(): every MT_* index
+ * but NORMAL_NC and the two Device ones) and kvm_s2_fault_compute_prot().
+ * Every combination, and the cases the README names.
+ */
+static void test_policy(void)
+{
+	static const struct {
+		enum s2p_policy pol;
+		enum s2p_vma_mt mt;
+		bool uc, ok;
+		enum s2p_expect want;
+		const char *what;
+	} cases[] = {
+		{ S2P_POL_DEVICE, S2P_VMA_DEV_NGNRNE, false, false, S2P_EXP_DEVICE,
+		  "6.1 vfio-pci BAR" },
+		{ S2P_POL_DEVICE, S2P_VMA_NORMAL_NC, false, true, S2P_EXP_DEVICE,
+		  "6.1 write-combining VMA" },
+		{ S2P_POL_DEVICE, S2P_VMA_NORMAL, false, true, S2P_EXP_DEVICE,
+		  "6.1 cacheable PFNMAP" },
+		{ S2P_POL_ANY_UC, S2P_VMA_DEV_NGNRNE, true, false, S2P_EXP_NC,
+		  "6.12 vfio-pci BAR" },
+		{ S2P_POL_ANY_UC, S2P_VMA_NORMAL_NC, false, false, S2P_EXP_DEVICE,
+		  "6.12 write-combining VMA without VM_ALLOW_ANY_UNCACHED" },
+		{ S2P_POL_ANY_UC, S2P_VMA_NORMAL, false, true, S2P_EXP_DEVICE,
+		  "6.12 cacheable PFNMAP" },
+		{ S2P_POL_CACHEABLE, S2P_VMA_DEV_NGNRNE, true, true, S2P_EXP_NC,
+		  "7.x vfio-pci BAR" },
+		{ S2P_POL_CACHEABLE, S2P_VMA_DEV_NGNRE, false, true, S2P_EXP_DEVICE,
+		  "7.x ioremap-style VMA" },
+		{ S2P_POL_CACHEABLE, S2P_VMA_NORMAL, false, true, S2P_EXP_WB,
+		  "7.x cacheable PFNMAP, FWB and DIC (Grace)" },
+		{ S2P_POL_CACHEABLE, S2P_VMA_NORMAL, true, false, S2P_EXP_REFUSED,
+		  "7.x cacheable PFNMAP without FWB" },
+		{ S2P_POL_CACHEABLE, S2P_VMA_NORMAL_TAGGED, false, true, S2P_EXP_WB,
+		  "7.x tagged cacheable PFNMAP" },
+		{ S2P_POL_CACHEABLE, S2P_VMA_OTHER, false, false, S2P_EXP_REFUSED,
+		  "7.x unknown AttrIndx counts as cacheable" },
+	};
+	unsigned int i, p, m, f;
+
+	for (i = 0; i < N(cases); i++)
+		check(s2p_policy_expect(cases[i].pol, cases[i].mt, cases[i].uc, cases[i].ok) ==
+		      cases[i].want, "policy: %s", cases[i].what);
+	/* every combination against the rules as mmu.c orders them */
+	for (p = 0; p < S2P_NR_POLICIES; p++) {
+		for (m = 0; m < S2P_NR_VMA_MT; m++) {
+			for (f = 0; f < 4; f++) {
+				bool uc = f & 1, ok = f & 2;
+				bool cacheable = m == S2P_VMA_NORMAL || m == S2P_VMA_NORMAL_TAGGED ||
+						 m == S2P_VMA_OTHER;
+				enum s2p_expect want = S2P_EXP_DEVICE;
+
+				if (p == S2P_POL_CACHEABLE && cacheable && !ok)
+					want = S2P_EXP_REFUSED;
+				else if (p == S2P_POL_CACHEABLE && cacheable)
+					want = S2P_EXP_WB;
+				else if (p != S2P_POL_DEVICE && uc)
+					want = S2P_EXP_NC;
+				check(s2p_policy_expect(p, m, uc, ok) == want,
+				      "policy %u mt %u uc %d ok %d", p, m, uc, ok);
+			}
+		}
+	}
+	check(!strcmp(s2p_policy_name(S2P_POL_DEVICE), "device") &&
+	      !strcmp(s2p_policy_name(S2P_POL_ANY_UC), "any-uncached") &&
+	      !strcmp(s2p_policy_name(S2P_POL_CACHEABLE), "cacheable-pfnmap") &&
+	      !strcmp(s2p_policy_name(S2P_NR_POLICIES), "?"), "policy names");
+	for (m = 0; m < S2P_NR_VMA_MT; m++)
+		check(!strcmp(s2p_vma_mt_name(m), model_vma_names[m]), "vma name %u", m);
+	for (m = 0; m < S2P_NR_EXPECT; m++)
+		check(!strcmp(s2p_expect_name(m), model_expect_names[m]), "expect name %u", m);
+	/* expect= names what the views call KVM's encodings of those types */
+	{
+		char name[S2P_MT_NAME_MAX];
+
+		for (f = 0; f < 2; f++) {
+			/* KVM: DEVICE_nGnRE 0x1 (FWB 0x1), NORMAL_NC 0x5 (FWB 0x5), NORMAL 0xf (FWB 0x6) */
+			check(!strcmp(s2p_memattr_name(0x1, f, name, sizeof(name)),
+				      s2p_expect_name(S2P_EXP_DEVICE)), "expect device fwb %u", f);
+			check(!strcmp(s2p_memattr_name(0x5, f, name, sizeof(name)),
+				      s2p_expect_name(S2P_EXP_NC)), "expect nc fwb %u", f);
+			check(!strcmp(s2p_memattr_name(f ? 0x6 : 0xf, f, name, sizeof(name)),
+				      s2p_expect_name(S2P_EXP_WB)), "expect wb fwb %u", f);
+		}
+	}
+}
+
 int main(void)
 {
 	test_memattr_names();
@@ -1421,6 +1564,7 @@ int main(void)
 	test_lines();
 	test_count_pages();
 	test_escape();
+	test_policy();
 	printf("%lu passed, %lu failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
