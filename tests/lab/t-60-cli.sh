@@ -141,6 +141,33 @@ s2probe_vm_info{vm=\"$V\",pid=\"$pid\",comm=\"s2vmm\",guest=\"\",uuid=\"\",domai
 		"$(grep -c '^# HELP s2probe_' /tmp/cli-tf/s2probe.prom) $(grep -c '^# TYPE s2probe_[a-z0-9_]* gauge$' /tmp/cli-tf/s2probe.prom)"
 fi
 
+# the metrics timer's service (the s2probe package's unit), run the way
+# systemd runs it: its ExecStart, with no capability (an empty
+# CapabilityBoundingSet=, NoNewPrivileges=), into node_exporter's
+# textfile directory; the file equals the root run's but for the time.
+# The host checks both files with promtool (tests/cli/lab-prom).
+U=$LAB/pkg/s2probe-prom.service
+ucmd=$(sed -n 's|^ExecStart=/usr/sbin/s2probe ||p' $U)
+tf=/var/lib/prometheus/node-exporter
+# (L1's root is read-only: a tmpfs on /var/lib in a mount namespace of
+# its own, as systemd gives a unit one)
+cat >/tmp/cli-unit.sh <<EOS
+mount -t tmpfs tmpfs /var/lib 2>/dev/null || busybox mount -t tmpfs tmpfs /var/lib || exit 125
+mkdir -p $tf
+rc=0
+setpriv --no-new-privs --inh-caps=-all --bounding-set=-all "$S2" $ucmd || rc=\$?
+cp $tf/s2probe.prom /tmp/cli.unit.prom 2>/dev/null
+exit \$rc
+EOS
+rm -f /tmp/cli.unit.prom
+rc=0
+unshare -m sh /tmp/cli-unit.sh >/tmp/cli.unit 2>&1 || rc=$?
+grep -v '^s2probe_last_success_timestamp_seconds ' /tmp/cli-tf/s2probe.prom >/tmp/cli.prom.want
+grep -v '^s2probe_last_success_timestamp_seconds ' /tmp/cli.unit.prom >/tmp/cli.prom.unit 2>&1
+expect_eq cli-unit-prom "0 prom --out $tf/s2probe.prom same" \
+	"$rc $ucmd $(cmp -s /tmp/cli.prom.want /tmp/cli.prom.unit && echo same || echo differs)$(head -n 2 /tmp/cli.unit | sed 's/^/ /')"
+cp /tmp/cli.unit.prom $OUT/unit.prom 2>/dev/null
+
 # errors: no CAP_SYS_ADMIN (ranges refused, effective allowed), a user
 nocap() {
 	setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin "$@"
