@@ -4,9 +4,10 @@
 # QEMU, so what is written reads back): bench/s2wr.h's unit test built for
 # arm64; s2wc and s2bench.ko "verify" (each sequence writes exactly its WQE
 # at the two BlueFlame buffers, through both mappings); a short timed run of
-# each with every figure present and ordered; the kernel module's refusals
-# with their errors and dmesg lines. Timings under emulation mean nothing;
-# only their presence and order are checked.
+# each, its raw samples and every figure bench/s2stats computes of them
+# present and ordered (the tools print none themselves); the kernel
+# module's refusals with their errors and dmesg lines. Timings under
+# emulation mean nothing; only their presence and order are checked.
 . "$(dirname "$0")/lib.sh"
 
 phase t40-start
@@ -39,7 +40,9 @@ phase s2wc-run
 $BUILD/s2wc --dev "$dev" --bar 2 --pairs 5 --samples $OUT/s2wc-samples.txt >/tmp/wc-run.txt 2>&1 ||
 	echo "note: s2wc exited $?: $(tail -n 2 /tmp/wc-run.txt | tr '\n' ' ')"
 cp /tmp/wc-run.txt $OUT/s2wc-run.txt
-run_sane s2wc-run /tmp/wc-run.txt 5
+$BUILD/s2stats $OUT/s2wc-samples.txt >$OUT/s2wc-figures.txt 2>&1 || echo "note: s2stats exited $?"
+run_sane s2wc-run /tmp/wc-run.txt $OUT/s2wc-figures.txt 5
+no_statistic s2wc-no-statistic /tmp/wc-run.txt
 # s1_type FILE MAP: the type the stage-1 read found
 s1_type() {
 	sed -n "s/^s1\.$2=.* type=\([A-Za-z_]*\)\$/\1/p" "$1"
@@ -107,10 +110,13 @@ if echo "$bdf 2 0" >$B/target; then
 		cp $B/results /tmp/b-run.txt
 		cp /tmp/b-run.txt $OUT/s2bench-run.txt
 		cp $B/samples $OUT/s2bench-samples.txt
-		run_sane s2bench-run /tmp/b-run.txt 5
+		$BUILD/s2stats $OUT/s2bench-samples.txt >$OUT/s2bench-figures.txt 2>&1 ||
+			echo "note: s2stats exited $?"
+		run_sane s2bench-run /tmp/b-run.txt $OUT/s2bench-figures.txt 5
+		no_statistic s2bench-no-statistic /tmp/b-run.txt
 		# the raw samples: a line per pair, case by case (bench/s2stats)
 		n=$(grep -c '^[a-z0-9-]* [a-z]* [0-9]* [0-9]* [0-9]*$' $OUT/s2bench-samples.txt)
-		want=$(($(grep -c '^[a-z0-9-]*\.serialized\.ratio=' /tmp/b-run.txt) * 2 * 5))
+		want=$(($(grep -c '^[a-z0-9-]*\.serialized\.batch=' /tmp/b-run.txt) * 2 * 5))
 		expect_eq s2bench-samples "$want $(sed -n 's/^target=//p' /tmp/b-run.txt)" \
 			"$n $(sed -n 's/^target=//p' $OUT/s2bench-samples.txt)"
 		expect_eq s2bench-irqs-off off "$(sed -n 's/^irqs=//p' /tmp/b-run.txt)"
@@ -142,15 +148,18 @@ if echo "$bdf 2 0" >$B/target; then
 	fi
 	echo "$bdf 2 0 0x2000" >$B/target
 	echo "run 2 only=db-kernel,bf-st1 threads=2" >$B/run
-	tp=$(gawk -F= '/^(threads|db-kernel\.throughput\.threads|bf-st1\.throughput\.pairs)=/ { printf "%s ", $2 }
-		/throughput\.(wc|dev)\.posts_per_s=/ { if ($2 + 0 > 0) n++ }
-		END { printf "%d", n }' $B/results)
-	expect_eq s2bench-throughput "2 2 2 4" "$tp"
 	cp $B/results $OUT/s2bench-throughput.txt
+	cp $B/samples $OUT/s2bench-throughput-samples.txt
+	$BUILD/s2stats $OUT/s2bench-throughput-samples.txt >/tmp/tput-fig.txt 2>&1
+	# posts/s of both sides of both sequences, from s2stats
+	tp=$(gawk -F= '/^(threads|db-kernel\.throughput\.threads|bf-st1\.throughput\.pairs)=/ { printf "%s ", $2 }
+		/throughput\.run\.0\.(wc|dev)\.posts_per_s=/ { if ($2 + 0 > 0) n++ }
+		END { printf "%d", n }' $B/results /tmp/tput-fig.txt)
+	expect_eq s2bench-throughput "2 2 2 4" "$tp"
 	echo "$bdf 2 0" >$B/target
 	echo "run 2 only=bf-st1,db-rdma" >$B/run
 	expect_eq s2bench-only "db-rdma bf-st1 " \
-		"$(sed -n 's/^\([a-z0-9-]*\)\.serialized\.ratio=.*/\1/p' $B/results | tr '\n' ' ')"
+		"$(sed -n 's/^\([a-z0-9-]*\)\.serialized\.batch=.*/\1/p' $B/results | tr '\n' ' ')"
 	echo none >$B/target
 else
 	not_ok bench-target "$(dmesg | tail -n 2 | tr '\n' ' ')"
