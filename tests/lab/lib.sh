@@ -83,16 +83,27 @@ start_level() {
 	echo $((4 - lv))
 }
 
-# The ivshmem device QEMU gives L1 (1 MiB BAR2), as a sysfs directory.
-ivshmem_dev() {
+# pci_dev VENDOR DEVICE: the first PCI function with those IDs, as a sysfs
+# directory
+pci_dev() {
 	local d
 	for d in /sys/bus/pci/devices/*; do
-		if [ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ]; then
+		if [ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ]; then
 			echo "$d"
 			return 0
 		fi
 	done
 	return 1
+}
+
+# The ivshmem device QEMU gives L1 (1 MiB BAR2), as a sysfs directory.
+ivshmem_dev() {
+	pci_dev 0x1af4 0x1110
+}
+
+# QEMU's pci-testdev that lab-run gives L1 (lab-vm --testdev, 0000:00:1f.0)
+testdev_dev() {
+	pci_dev 0x1b36 0x0005
 }
 
 # win FILE START LEN: FILE (a view) read through a window of its own,
