@@ -5,16 +5,17 @@
  * PAT WC on x86) and device (ioremap: Device-nGnRE on arm64, UC on x86).
  *
  * The write sequences are bench/s2wr.h's, each named after the code it
- * mirrors; the statistics bench/s2stat.h's. WC and Device batches alternate
- * (pairs, WC first and Device first in turn), each batch with interrupts
- * off; the figure is the Device/WC ratio of the medians with a 95% bootstrap
- * interval. Costs, per op:
+ * mirrors. WC and Device batches alternate (pairs, WC first and Device
+ * first in turn), each batch with interrupts off. The module computes no
+ * statistic: it publishes each batch's time per post (debugfs samples), and
+ * bench/s2stats, in user space, computes every figure for this module and
+ * for s2wc alike. Costs, per op:
  *   serialized  the post alone; its own barrier (wmb, dsb st) waits for the
  *               previous post's stores, so ops do not overlap
  *   readback    the post, wmb() and a readl() of the page through the Device
  *               mapping: one doorbell's round trip
  *
- * debugfs: /sys/kernel/debug/s2bench/{target,run,results}
+ * debugfs: /sys/kernel/debug/s2bench/{target,run,results,samples,s1}
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -58,7 +59,6 @@
 #endif
 
 #include "../s2probe.h"
-#include "s2stat.h"
 #include "s2wr.h"
 
 #define S2B_BATCH_TARGET_NS	100000ULL	/* aimed batch length, IRQs off */
@@ -859,8 +859,7 @@ struct s2b_res {
 	const char *skip;		/* why it did not run, or NULL */
 	u32 batch;			/* ops per batch */
 	u32 pairs;
-	struct s2s_paired pr;		/* picoseconds per op */
-	u64 cycles[S2B_NR_MAP], insns[S2B_NR_MAP];
+	u64 cycles[S2B_NR_MAP], insns[S2B_NR_MAP];	/* PMU totals of the timed batches */
 	bool pmu;
 };
 
@@ -878,10 +877,8 @@ struct s2b_run {
 	u32 migrations;			/* batches that ran elsewhere (0) */
 	enum s2w_seq seq;		/* the sequence being run */
 	u64 *ps[S2B_NR_MAP];		/* per-op picoseconds of each batch */
-	u64 *scratch;			/* for s2s_pair */
 	struct s2b_res res[S2W_NR_SEQ][S2B_NR_COST];
 	u32 threads;			/* throughput mode: 0, or threads */
-	struct s2s_paired tput[S2W_NR_SEQ];
 	bool tput_ran[S2W_NR_SEQ];
 	int tput_cpu[S2B_MAX_THREADS];
 };
@@ -1033,7 +1030,6 @@ static int s2b_case(struct s2b_run *r, enum s2w_seq s, int k)
 		if (fatal_signal_pending(current))
 			return -EINTR;
 	}
-	s2s_pair(r->ps[S2B_WC], r->ps[S2B_DEV], r->pairs, S2S_BOOT, r->scratch, &res->pr);
 	cond_resched();
 	return 0;
 }
@@ -1053,83 +1049,18 @@ static __printf(2, 3) void s2b_out(struct s2b_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* v in hundredths, as "%llu.%02llu" right-aligned in width columns (0: none) */
-static void s2b_out_c2(struct s2b_buf *b, int width, u64 v)
-{
-	char num[32];
-
-	snprintf(num, sizeof(num), "%llu.%02llu", v / 100, v % 100);
-	s2b_out(b, "%*s", width, num);
-}
-
-/* a fixed-point ratio (S2S_RATIO_ONE = 1.0000) as "x.xxxx" */
-static void s2b_out_ratio(struct s2b_buf *b, u64 v)
-{
-	s2b_out(b, "%llu.%04llu", v / S2S_RATIO_ONE, v % S2S_RATIO_ONE);
-}
-
-/* per-op count in hundredths */
-static u64 s2b_per_op_c(u64 count, u64 ops)
-{
-	return div64_u64(count * 100, max_t(u64, ops, 1));
-}
-
-static void s2b_format_row(struct s2b_buf *b, const struct s2b_res *r, enum s2w_seq s, int k)
-{
-	u64 ops = (u64)r->batch * r->pairs;
-
-	s2b_out(b, "%-13s %-10s %7u", s2w_seqs[s].name, s2b_cost_name[k], r->batch);
-	/* picoseconds / 10 = hundredths of a nanosecond */
-	s2b_out_c2(b, 10, r->pr.wc.median / 10);
-	s2b_out_c2(b, 11, r->pr.dev.median / 10);
-	s2b_out(b, "  ");
-	s2b_out_ratio(b, r->pr.ratio);
-	s2b_out(b, " [");
-	s2b_out_ratio(b, r->pr.ci_lo);
-	s2b_out(b, ", ");
-	s2b_out_ratio(b, r->pr.ci_hi);
-	s2b_out(b, "]");
-	if (r->pmu) {
-		s2b_out_c2(b, 10, s2b_per_op_c(r->cycles[S2B_WC], ops));
-		s2b_out_c2(b, 10, s2b_per_op_c(r->cycles[S2B_DEV], ops));
-	}
-	s2b_out(b, "\n");
-}
-
+/* What bench/s2stats needs beside the samples: batch size, PMU totals. */
 static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, enum s2w_seq s, int k)
 {
-	const struct s2s_summary *sum[S2B_NR_MAP] = { &r->pr.wc, &r->pr.dev };
-	u64 ops = (u64)r->batch * r->pairs;
 	const char *key = s2w_seqs[s].name;
 	int m;
 
 	s2b_out(b, "%s.%s.batch=%u\n", key, s2b_cost_name[k], r->batch);
 	s2b_out(b, "%s.%s.pairs=%u\n", key, s2b_cost_name[k], r->pairs);
-	for (m = 0; m < S2B_NR_MAP; m++) {
-		s2b_out(b, "%s.%s.%s.ns_min=", key, s2b_cost_name[k], s2b_map_name[m]);
-		s2b_out_c2(b, 0, sum[m]->min / 10);
-		s2b_out(b, "\n%s.%s.%s.ns_median=", key, s2b_cost_name[k], s2b_map_name[m]);
-		s2b_out_c2(b, 0, sum[m]->median / 10);
-		s2b_out(b, "\n%s.%s.%s.ns_p99=", key, s2b_cost_name[k], s2b_map_name[m]);
-		s2b_out_c2(b, 0, sum[m]->p99 / 10);
-		s2b_out(b, "\n");
-		if (r->pmu) {
-			s2b_out(b, "%s.%s.%s.cycles_per_op=", key, s2b_cost_name[k],
-				s2b_map_name[m]);
-			s2b_out_c2(b, 0, s2b_per_op_c(r->cycles[m], ops));
-			s2b_out(b, "\n%s.%s.%s.instructions_per_op=", key, s2b_cost_name[k],
-				s2b_map_name[m]);
-			s2b_out_c2(b, 0, s2b_per_op_c(r->insns[m], ops));
-			s2b_out(b, "\n");
-		}
-	}
-	s2b_out(b, "%s.%s.ratio=", key, s2b_cost_name[k]);
-	s2b_out_ratio(b, r->pr.ratio);
-	s2b_out(b, "\n%s.%s.ratio_ci_lo=", key, s2b_cost_name[k]);
-	s2b_out_ratio(b, r->pr.ci_lo);
-	s2b_out(b, "\n%s.%s.ratio_ci_hi=", key, s2b_cost_name[k]);
-	s2b_out_ratio(b, r->pr.ci_hi);
-	s2b_out(b, "\n");
+	for (m = 0; r->pmu && m < S2B_NR_MAP; m++)
+		s2b_out(b, "%s.%s.%s.cycles=%llu\n%s.%s.%s.instructions=%llu\n", key,
+			s2b_cost_name[k], s2b_map_name[m], r->cycles[m], key, s2b_cost_name[k],
+			s2b_map_name[m], r->insns[m]);
 }
 
 #define S2B_CODE_MAX	2048	/* bytes of a batch function recorded, at most */
@@ -1225,13 +1156,7 @@ static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 		S2W_BF_OFFSET + S2W_BF_HALF);
 	s2b_out(b, "%u WC/Device batch pairs of ~%llu us, interrupts off, counter %s %llu Hz\n",
 		r->pairs, S2B_BATCH_TARGET_NS / 1000, s2b_clock, r->freq);
-	s2b_out(b, "ratio = Device median / WC median, per op; [95%% bootstrap interval]\n");
-	s2b_out(b, "%-13s %-10s %7s %10s %11s  %-6s %-17s %9s %9s\n", "sequence", "cost",
-		"batch", "wc_ns", "dev_ns", "ratio", "[95% CI]", "wc_cyc", "dev_cyc");
-	for (s = 0; s < S2W_NR_SEQ; s++)
-		for (k = 0; k < S2B_NR_COST; k++)
-			if (!r->res[s][k].skip)
-				s2b_format_row(b, &r->res[s][k], s, k);
+	s2b_out(b, "figures: bench/s2stats [--table] on /sys/kernel/debug/s2bench/samples\n");
 	for (s = 0; s < S2W_NR_SEQ; s++)
 		if (r->res[s][0].skip)
 			s2b_out(b, "skipped %s: %s\n", s2w_seqs[s].name, r->res[s][0].skip);
@@ -1249,7 +1174,6 @@ static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 		r->migrations);
 	s2b_out(b, "clock=%s\ncntfrq=%llu\n", s2b_clock, r->freq);
 	s2b_out(b, "pairs=%u\nbatch_target_ns=%llu\nirqs=off\n", r->pairs, S2B_BATCH_TARGET_NS);
-	s2b_out(b, "bootstrap=%u\n", S2S_BOOT);
 	s2b_out(b, "bf_offset=0x%x\nbf_half=0x%x\nbf_bytes=%u\n", S2W_BF_OFFSET, S2W_BF_HALF,
 		r->bytes);
 	s2b_out(b, "readback=%s\n", s2b_aliases_ok() ? "dev" : "same");
@@ -1313,6 +1237,7 @@ static void s2b_format_samples(struct s2b_buf *b, struct s2b_run *r, enum s2w_se
 {
 	u32 i;
 
+	s2b_format_keys(b, &r->res[s][k], s, k);
 	for (i = 0; i < r->pairs; i++)
 		s2b_out(b, "%s %s %u %llu %llu\n", s2w_seqs[s].name, s2b_cost_name[k], i,
 			r->ps[S2B_WC][i], r->ps[S2B_DEV][i]);
@@ -1322,7 +1247,8 @@ static void s2b_format_samples(struct s2b_buf *b, struct s2b_run *r, enum s2w_se
 static void s2b_samples_head(struct s2b_buf *b, struct s2b_run *r)
 {
 	s2b_out(b, "# s2bench raw samples: SEQ COST PAIR WC_PS DEV_PS, picoseconds per post\n");
-	s2b_out(b, "# of each batch, pair by pair (bench/s2stats computes the figures)\n");
+	s2b_out(b, "# of each batch, pair by pair, each case after its batch size and PMU\n");
+	s2b_out(b, "# totals (bench/s2stats computes every figure)\n");
 	s2b_out(b, "tool=s2bench\ntarget=%s\nbar=%u\nphys=%pa\nkernel=%s\n",
 		pci_name(r->t->pdev), r->t->bar, &r->t->phys, utsname()->release);
 	s2b_out(b, "pinned_cpu=%d\npairs=%u\nbf_bytes=%u\n", r->cpu, r->pairs, r->bytes);
@@ -1331,7 +1257,6 @@ static void s2b_samples_head(struct s2b_buf *b, struct s2b_run *r)
 static void s2b_run_free(struct s2b_run *r)
 {
 	s2b_pmu_close(&r->pmu);
-	kvfree(r->scratch);
 	kvfree(r->ps[S2B_WC]);
 	kvfree(r->ps[S2B_DEV]);
 	kfree(r->simd);
@@ -1521,8 +1446,6 @@ static int s2b_tput(struct s2b_run *r, struct s2b_buf *smp)
 				goto out;
 			}
 		}
-		s2s_pair(r->ps[S2B_WC], r->ps[S2B_DEV], r->pairs, S2S_BOOT, r->scratch,
-			 &r->tput[s]);
 		r->tput_ran[s] = true;
 		for (i = 0; i < r->pairs; i++)
 			s2b_out(smp, "%s throughput %u %llu %llu\n", s2w_seqs[s].name, i,
@@ -1553,17 +1476,6 @@ static void s2b_format_tput(struct s2b_buf *b, struct s2b_run *r)
 		s2b_out(b, "%s.throughput.threads=%u\n%s.throughput.pairs=%u\n", n, r->threads, n,
 			r->pairs);
 		s2b_out(b, "%s.throughput.round_ns=%llu\n", n, S2B_TPUT_NS);
-		s2b_out(b, "%s.throughput.wc.posts_per_s=%llu\n", n,
-			div64_u64(S2B_PS_PER_S, max_t(u64, r->tput[s].wc.median, 1)));
-		s2b_out(b, "%s.throughput.dev.posts_per_s=%llu\n", n,
-			div64_u64(S2B_PS_PER_S, max_t(u64, r->tput[s].dev.median, 1)));
-		s2b_out(b, "%s.throughput.ratio=", n);
-		s2b_out_ratio(b, r->tput[s].ratio);
-		s2b_out(b, "\n%s.throughput.ratio_ci_lo=", n);
-		s2b_out_ratio(b, r->tput[s].ci_lo);
-		s2b_out(b, "\n%s.throughput.ratio_ci_hi=", n);
-		s2b_out_ratio(b, r->tput[s].ci_hi);
-		s2b_out(b, "\n");
 	}
 }
 
@@ -1604,14 +1516,16 @@ static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, i
 	r->simd = kzalloc(sizeof(*r->simd), GFP_KERNEL);
 	r->ps[S2B_WC] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
 	r->ps[S2B_DEV] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
-	r->scratch = kvmalloc_array(2 * pairs + S2S_BOOT, sizeof(u64), GFP_KERNEL);
 	out.p = kvzalloc(out.size, GFP_KERNEL);
-	/* a line per pair and case (throughput too): at most 13 + 11 + 5 + 2 * 21 bytes */
+	/*
+	 * a line per pair and case (throughput too): at most 13 + 11 + 5 + 2 * 21
+	 * bytes; per case its batch, pairs and PMU totals: 6 lines of at most 64
+	 */
 	smp = (struct s2b_buf){
-		.size = (size_t)S2W_NR_SEQ * (S2B_NR_COST + 1) * pairs * 72 + 1024
+		.size = (size_t)S2W_NR_SEQ * (S2B_NR_COST + 1) * (pairs * 72 + 6 * 64) + 1024
 	};
 	smp.p = kvzalloc(smp.size, GFP_KERNEL);
-	if (!r->post || !r->simd || !r->ps[S2B_WC] || !r->ps[S2B_DEV] || !r->scratch || !out.p ||
+	if (!r->post || !r->simd || !r->ps[S2B_WC] || !r->ps[S2B_DEV] || !out.p ||
 	    !smp.p)
 		goto out;
 	s2b_samples_head(&smp, r);

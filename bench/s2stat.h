@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * s2stat.h - the bench's statistics, pure integer code shared by s2bench.c
- * (kernel), s2wc.c (user space) and tests/unit.
+ * s2stat.h - the bench's statistics, for bench/s2stats (the one program that
+ * computes every figure of s2bench.ko's and s2wc's raw samples) and
+ * tests/unit. The integer part builds in the kernel too; neither s2bench.ko
+ * nor s2wc computes a statistic any more.
  *
  * Samples are per-op times of one batch (picoseconds). WC and Device batches
  * are taken in pairs, alternately WC first and Device first, so drift (clock,
- * thermal, a neighbour) lands in both halves of a pair. The figure reported
- * is the ratio of the medians, Device / WC, with a 95% percentile-bootstrap
- * confidence interval over resampled pairs (fixed seed: reproducible).
+ * thermal, a neighbour) lands in both halves of a pair.
  */
 #ifndef S2STAT_H
 #define S2STAT_H
@@ -23,7 +23,6 @@ typedef unsigned long long u64;
 #endif
 #endif
 
-#define S2S_RATIO_ONE	10000u		/* ratios are fixed point, 1.0000 */
 #define S2S_BOOT	1000u		/* bootstrap resamples */
 #define S2S_SEED	0x5eed5eed2b0b5eedull
 
@@ -83,14 +82,6 @@ static inline u64 s2s_rank_pm(const u64 *sorted, u32 n, u32 pm)
 	return sorted[r ? r - 1 : 0];
 }
 
-/* a / b in S2S_RATIO_ONE units, rounded; b == 0 counts as 1 */
-static inline u64 s2s_ratio(u64 a, u64 b)
-{
-	if (!b)
-		b = 1;
-	return (a * S2S_RATIO_ONE + b / 2) / b;
-}
-
 /* xorshift64*: small, deterministic, good enough to resample */
 static inline u64 s2s_rand(u64 *state)
 {
@@ -113,58 +104,13 @@ struct s2s_summary {
 	u64 min, median, p99;	/* of one side's samples */
 };
 
-struct s2s_paired {
-	struct s2s_summary wc, dev;
-	u64 ratio;			/* median(dev) / median(wc), fixed point */
-	u64 ci_lo, ci_hi;		/* 95% bootstrap interval of ratio */
-};
-
-/* Summary of n samples; sorts them in place. */
+/* Summary of n samples (n >= 1); sorts them in place. */
 static inline void s2s_summarize(u64 *s, u32 n, struct s2s_summary *out)
 {
 	s2s_sort(s, n);
 	out->min = s[0];
 	out->median = s2s_median(s, n);
 	out->p99 = s2s_rank(s, n, 99);
-}
-
-/*
- * wc[i] and dev[i] are pair i (n >= 1 pairs). scratch holds 2 * n + boot
- * values. wc and dev keep their order (pairs are resampled by index).
- */
-static inline void s2s_pair(const u64 *wc, const u64 *dev, u32 n,
-			    u32 boot, u64 *scratch, struct s2s_paired *out)
-{
-	u64 *w = scratch, *d = scratch + n, *r = scratch + 2 * n;
-	u64 state = S2S_SEED;
-	u32 b, i, k;
-
-	for (i = 0; i < n; i++) {
-		w[i] = wc[i];
-		d[i] = dev[i];
-	}
-	s2s_summarize(w, n, &out->wc);
-	s2s_summarize(d, n, &out->dev);
-	out->ratio = s2s_ratio(out->dev.median, out->wc.median);
-	if (!boot) {
-		out->ci_lo = out->ratio;
-		out->ci_hi = out->ratio;
-		return;
-	}
-	for (b = 0; b < boot; b++) {
-		for (i = 0; i < n; i++) {
-			k = s2s_below(&state, n);
-			w[i] = wc[k];
-			d[i] = dev[k];
-		}
-		s2s_sort(w, n);
-		s2s_sort(d, n);
-		r[b] = s2s_ratio(s2s_median(d, n), s2s_median(w, n));
-	}
-	s2s_sort(r, boot);
-	/* percentile interval: nearest ranks 2.5% and 97.5% */
-	out->ci_lo = s2s_rank_pm(r, boot, 25);
-	out->ci_hi = s2s_rank_pm(r, boot, 975);
 }
 
 #ifndef __KERNEL__

@@ -3,12 +3,14 @@
  * s2wc - user-space twin of s2bench.ko: times bench/s2wr.h's doorbell and
  * BlueFlame sequences through a PCI BAR page mapped via sysfs resourceN
  * (uncached, "dev") and resourceN_wc (write-combining, "wc"), WC and Device
- * batches in pairs, and prints the same table and key=value lines as
- * /sys/kernel/debug/s2bench/results. The process pins itself to one CPU and
- * locks its memory; interrupts stay on (user space), so look at medians.
+ * batches in pairs, and prints the same key=value lines as
+ * /sys/kernel/debug/s2bench/results, then (or to --samples FILE) the raw
+ * per-batch samples, as s2bench's debugfs samples: it computes no statistic,
+ * bench/s2stats computes every figure for both. The process pins itself to
+ * one CPU and locks its memory; interrupts stay on (user space).
  *
  * usage: s2wc --dev /sys/bus/pci/devices/BDF --bar N [--offset OFF] [--len LEN]
- *             [--bytes 64|128|256]
+ *             [--bytes 64|128|256] [--samples FILE] [--threads N]
  *             [--pairs N] [--only SEQ,...] [--verify] [--force] [--cpu N]
  */
 
@@ -37,7 +39,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "s2stat.h"
 #include "s2wr.h"
 
 #define BATCH_TARGET_NS		100000ULL
@@ -348,8 +349,7 @@ struct res {
 	const char *skip;
 	u64 batch;
 	u32 pairs;
-	struct s2s_paired pr;
-	u64 cycles[NR_MAP], insns[NR_MAP];
+	u64 cycles[NR_MAP], insns[NR_MAP];	/* PMU totals of the timed batches */
 	bool pmu;
 };
 
@@ -412,7 +412,7 @@ static int calibrate(struct ctx *c, enum s2w_seq s, int k, struct res *r, u64 *o
 }
 
 static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_MAP],
-		    u64 *scratch, struct res *r)
+		    struct res *r)
 {
 	u64 ticks, n;
 	u32 i;
@@ -433,7 +433,6 @@ static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_
 				return -1;
 			ps[m][i] = (u64)((__uint128_t)ticks * PS_PER_S / (c->freq * n));
 		}
-	s2s_pair(ps[MAP_WC], ps[MAP_DEV], pairs, S2S_BOOT, scratch, &r->pr);
 	return 0;
 }
 
@@ -445,7 +444,6 @@ static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_
  * Device/WC ratio is WC posts/s over Device posts/s.
  */
 #define TPUT_NS		2000000ULL
-static void put_ratio(u64 v);
 #define TPUT_CHUNK	16		/* posts between clock reads */
 #define MAX_THREADS	64
 
@@ -563,8 +561,7 @@ static int tput_round(struct tput *t, struct ctx *c, int m, u64 *ps)
 	return 0;
 }
 
-static int run_tput(struct tput *t, struct ctx *c, enum s2w_seq s, u32 pairs, u64 *ps[NR_MAP],
-		    u64 *scratch, struct s2s_paired *pr)
+static int run_tput(struct tput *t, struct ctx *c, enum s2w_seq s, u32 pairs, u64 *ps[NR_MAP])
 {
 	u32 i, j;
 	int m;
@@ -578,104 +575,27 @@ static int run_tput(struct tput *t, struct ctx *c, enum s2w_seq s, u32 pairs, u6
 			if (tput_round(t, c, m, &ps[m][i]))
 				return -1;
 		}
-	s2s_pair(ps[MAP_WC], ps[MAP_DEV], pairs, S2S_BOOT, scratch, pr);
 	return 0;
 }
 
-/* posts per second from picoseconds per post */
-static u64 posts_per_s(u64 ps)
-{
-	return ps ? PS_PER_S / ps : 0;
-}
-
-static void print_tput(enum s2w_seq s, u32 threads, u32 pairs, const struct s2s_paired *pr)
+static void print_tput(enum s2w_seq s, u32 threads, u32 pairs)
 {
 	const char *n = s2w_seqs[s].name;
 
 	printf("%s.throughput.threads=%u\n%s.throughput.pairs=%u\n", n, threads, n, pairs);
 	printf("%s.throughput.round_ns=%llu\n", n, TPUT_NS);
-	printf("%s.throughput.wc.posts_per_s=%llu\n", n, posts_per_s(pr->wc.median));
-	printf("%s.throughput.dev.posts_per_s=%llu\n", n, posts_per_s(pr->dev.median));
-	printf("%s.throughput.ratio=", n);
-	put_ratio(pr->ratio);
-	printf("\n%s.throughput.ratio_ci_lo=", n);
-	put_ratio(pr->ci_lo);
-	printf("\n%s.throughput.ratio_ci_hi=", n);
-	put_ratio(pr->ci_hi);
-	printf("\n");
 }
 
-/* ---- output: the same table and keys as s2bench.ko ---- */
-static void put_c2(int width, u64 v)
+/* What bench/s2stats needs beside the samples: batch size, PMU totals. */
+static void print_keys(FILE *f, const struct res *r, enum s2w_seq s, int k)
 {
-	char num[32];
-
-	snprintf(num, sizeof(num), "%llu.%02llu", v / 100, v % 100);
-	printf("%*s", width, num);
-}
-
-static void put_ratio(u64 v)
-{
-	printf("%llu.%04llu", v / S2S_RATIO_ONE, v % S2S_RATIO_ONE);
-}
-
-static u64 per_op_c(u64 v, u64 ops)
-{
-	return v * 100 / (ops ? ops : 1);
-}
-
-static void print_row(const struct res *r, enum s2w_seq s, int k)
-{
-	u64 ops = r->batch * r->pairs;
-
-	printf("%-13s %-10s %7llu", s2w_seqs[s].name, cost_name[k], r->batch);
-	put_c2(10, r->pr.wc.median / 10);
-	put_c2(11, r->pr.dev.median / 10);
-	printf("  ");
-	put_ratio(r->pr.ratio);
-	printf(" [");
-	put_ratio(r->pr.ci_lo);
-	printf(", ");
-	put_ratio(r->pr.ci_hi);
-	printf("]");
-	if (r->pmu) {
-		put_c2(10, per_op_c(r->cycles[MAP_WC], ops));
-		put_c2(10, per_op_c(r->cycles[MAP_DEV], ops));
-	}
-	printf("\n");
-}
-
-static void print_keys(const struct res *r, enum s2w_seq s, int k)
-{
-	const struct s2s_summary *sum[NR_MAP] = { &r->pr.wc, &r->pr.dev };
 	const char *key = s2w_seqs[s].name, *cn = cost_name[k];
-	u64 ops = r->batch * r->pairs;
 	int m;
 
-	printf("%s.%s.batch=%llu\n%s.%s.pairs=%u\n", key, cn, r->batch, key, cn, r->pairs);
-	for (m = 0; m < NR_MAP; m++) {
-		printf("%s.%s.%s.ns_min=", key, cn, map_name[m]);
-		put_c2(0, sum[m]->min / 10);
-		printf("\n%s.%s.%s.ns_median=", key, cn, map_name[m]);
-		put_c2(0, sum[m]->median / 10);
-		printf("\n%s.%s.%s.ns_p99=", key, cn, map_name[m]);
-		put_c2(0, sum[m]->p99 / 10);
-		printf("\n");
-		if (r->pmu) {
-			printf("%s.%s.%s.cycles_per_op=", key, cn, map_name[m]);
-			put_c2(0, per_op_c(r->cycles[m], ops));
-			printf("\n%s.%s.%s.instructions_per_op=", key, cn, map_name[m]);
-			put_c2(0, per_op_c(r->insns[m], ops));
-			printf("\n");
-		}
-	}
-	printf("%s.%s.ratio=", key, cn);
-	put_ratio(r->pr.ratio);
-	printf("\n%s.%s.ratio_ci_lo=", key, cn);
-	put_ratio(r->pr.ci_lo);
-	printf("\n%s.%s.ratio_ci_hi=", key, cn);
-	put_ratio(r->pr.ci_hi);
-	printf("\n");
+	fprintf(f, "%s.%s.batch=%llu\n%s.%s.pairs=%u\n", key, cn, r->batch, key, cn, r->pairs);
+	for (m = 0; r->pmu && m < NR_MAP; m++)
+		fprintf(f, "%s.%s.%s.cycles=%llu\n%s.%s.%s.instructions=%llu\n", key, cn,
+			map_name[m], r->cycles[m], key, cn, map_name[m], r->insns[m]);
 }
 
 struct info {
@@ -821,13 +741,7 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 	printf("%u WC/Device batch pairs of ~%llu us, pinned to CPU %d, interrupts on, ",
 	       in->pairs, BATCH_TARGET_NS / 1000, in->cpu);
 	printf("counter %s %llu Hz\n", clock_name, in->freq);
-	printf("ratio = Device median / WC median, per op; [95%% bootstrap interval]\n");
-	printf("%-13s %-10s %7s %10s %11s  %-6s %-17s %9s %9s\n", "sequence", "cost", "batch",
-	       "wc_ns", "dev_ns", "ratio", "[95% CI]", "wc_cyc", "dev_cyc");
-	for (s = 0; s < S2W_NR_SEQ; s++)
-		for (k = 0; k < NR_COST; k++)
-			if (!res[s][k].skip)
-				print_row(&res[s][k], s, k);
+	printf("figures: bench/s2stats [--table] on the samples (--samples FILE, or below)\n");
 	for (s = 0; s < S2W_NR_SEQ; s++)
 		if (res[s][0].skip)
 			printf("skipped %s: %s\n", s2w_seqs[s].name, res[s][0].skip);
@@ -839,8 +753,7 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 	printf("kernel=%s\ncpu=%s\narch=%s\npinned_cpu=%d\n", u.release, cpu, ARCH_NAME, in->cpu);
 	printf("cpu_node=%d\nmigrations=%u\n", in->cpu_node, in->migrations);
 	printf("clock=%s\ncntfrq=%llu\n", clock_name, in->freq);
-	printf("pairs=%u\nbatch_target_ns=%llu\nirqs=on\nbootstrap=%u\n", in->pairs,
-	       BATCH_TARGET_NS, S2S_BOOT);
+	printf("pairs=%u\nbatch_target_ns=%llu\nirqs=on\n", in->pairs, BATCH_TARGET_NS);
 	printf("bf_offset=0x%x\nbf_half=0x%x\nbf_bytes=%u\nreadback=%s\n", S2W_BF_OFFSET,
 	       S2W_BF_HALF, in->bytes, ALIASES_OK ? "dev" : "same");
 	for (k = 0; k < NR_COST; k++)
@@ -852,7 +765,7 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 			continue;
 		}
 		for (k = 0; k < NR_COST; k++) {
-			print_keys(&res[s][k], s, k);
+			print_keys(stdout, &res[s][k], s, k);
 			pmu |= res[s][k].pmu;
 		}
 	}
@@ -866,20 +779,37 @@ static void samples_head(FILE *f, const struct info *in)
 
 	uname(&u);
 	fprintf(f, "# s2wc raw samples: SEQ COST PAIR WC_PS DEV_PS, picoseconds per post\n");
-	fprintf(f, "# of each batch, pair by pair (bench/s2stats computes the figures)\n");
+	fprintf(f, "# of each batch, pair by pair, each case after its batch size and PMU\n");
+	fprintf(f, "# totals (bench/s2stats computes every figure)\n");
 	fprintf(f, "tool=s2wc\ntarget=%s\nbar=%u\nphys=0x%llx\npinned_cpu=%d\npairs=%u\n",
 		in->bdf, in->bar, in->phys, in->cpu, in->pairs);
 	fprintf(f, "bf_bytes=%u\nkernel=%s\n", in->bytes, u.release);
 }
 
 static void samples_case(FILE *f, enum s2w_seq s, const char *cost, u32 pairs,
-			 u64 *ps[NR_MAP])
+			 u64 *ps[NR_MAP], const struct res *r, int k)
 {
 	u32 i;
 
+	if (r)
+		print_keys(f, r, s, k);
 	for (i = 0; i < pairs; i++)
 		fprintf(f, "%s %s %u %llu %llu\n", s2w_seqs[s].name, cost, i, ps[MAP_WC][i],
 			ps[MAP_DEV][i]);
+}
+
+/* the samples kept in a temporary file, after the keys on stdout */
+static int copy_samples(FILE *smp)
+{
+	char buf[4096];
+	size_t n;
+
+	fflush(stdout);
+	rewind(smp);
+	while ((n = fread(buf, 1, sizeof(buf), smp)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			return -1;
+	return ferror(smp) || fclose(smp) || fflush(stdout) ? -1 : 0;
 }
 
 /* ---- verify: as s2bench.ko's, on a RAM-backed BAR ---- */
@@ -968,7 +898,8 @@ static void print_usage(FILE *f)
 		"the current one). For the run DEV/driver_override names no driver, so none\n"
 		"can bind; the old value is put back at exit. Needs root, a prefetchable\n"
 		"BAR (resourceN_wc) and memory decoding on (echo 1 > DEV/enable if no driver\n"
-		"is bound). --samples: the raw per-batch samples to FILE, for bench/s2stats.\n"
+		"is bound). Prints no statistic: the raw per-batch samples follow the keys\n"
+		"(--samples: to FILE instead); bench/s2stats computes the figures.\n"
 		"--threads N: also a throughput mode, N threads on N CPUs, each posting to\n"
 		"its own page of the window (--len N * 4096 or more): posts/s WC vs Device.\n",
 		DEF_PAIRS, MAX_PAIRS);
@@ -1222,8 +1153,7 @@ int main(int argc, char **argv)
 	struct s2w_target t = { 0 };
 	struct info in = { .cpu = -1, .bytes = S2W_WQE_BYTES };
 	unsigned long mask = (1UL << S2W_NR_SEQ) - 1;
-	u64 bar = ~0ULL, pairs = DEF_PAIRS, threads = 0, v, *ps[NR_MAP], *scratch;
-	static struct s2s_paired tp[S2W_NR_SEQ];
+	u64 bar = ~0ULL, pairs = DEF_PAIRS, threads = 0, v, *ps[NR_MAP];
 	static struct tput tput;
 	int tcpus[MAX_THREADS];
 	cpu_set_t allowed;
@@ -1371,8 +1301,7 @@ int main(int argc, char **argv)
 	c.bytes = in.bytes;
 	ps[MAP_WC] = calloc(pairs, sizeof(u64));
 	ps[MAP_DEV] = calloc(pairs, sizeof(u64));
-	scratch = calloc(2 * pairs + S2S_BOOT, sizeof(u64));
-	if (!c.post || !ps[MAP_WC] || !ps[MAP_DEV] || !scratch) {
+	if (!c.post || !ps[MAP_WC] || !ps[MAP_DEV]) {
 		fprintf(stderr, "s2wc: out of memory\n");
 		return 1;
 	}
@@ -1386,14 +1315,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "s2wc: the counter frequency reads 0\n");
 		return 1;
 	}
-	if (samples_path) {
-		smp = fopen(samples_path, "w");
-		if (!smp) {
-			fprintf(stderr, "s2wc: %s: %s\n", samples_path, strerror(errno));
-			return 1;
-		}
-		samples_head(smp, &in);
+	/* without --samples FILE the samples follow the keys on stdout */
+	smp = samples_path ? fopen(samples_path, "w") : tmpfile();
+	if (!smp) {
+		fprintf(stderr, "s2wc: %s: %s\n", samples_path ? samples_path : "tmpfile",
+			strerror(errno));
+		return 1;
 	}
+	samples_head(smp, &in);
 	c.pmu_fd[0] = pmu_open(PERF_COUNT_HW_CPU_CYCLES);
 	c.pmu_fd[1] = pmu_open(PERF_COUNT_HW_INSTRUCTIONS);
 	for (s = 0; s < S2W_NR_SEQ; s++) {
@@ -1403,10 +1332,10 @@ int main(int argc, char **argv)
 			skip = "not selected";
 		for (k = 0; k < NR_COST; k++) {
 			res[s][k].skip = skip;
-			if (!skip && run_case(&c, s, k, pairs, ps, scratch, &res[s][k]))
+			if (!skip && run_case(&c, s, k, pairs, ps, &res[s][k]))
 				return 1;
-			if (!skip && smp)
-				samples_case(smp, s, cost_name[k], pairs, ps);
+			if (!skip)
+				samples_case(smp, s, cost_name[k], pairs, ps, &res[s][k], k);
 		}
 	}
 	if (threads && tput_cpus(&allowed, in.cpu, threads, tcpus)) {
@@ -1418,14 +1347,13 @@ int main(int argc, char **argv)
 	for (s = 0; threads && s < S2W_NR_SEQ; s++) {
 		if (res[s][0].skip)
 			continue;
-		if (run_tput(&tput, &c, s, pairs, ps, scratch, &tp[s]))
+		if (run_tput(&tput, &c, s, pairs, ps))
 			return 1;
-		if (smp)
-			samples_case(smp, s, "throughput", pairs, ps);
+		samples_case(smp, s, "throughput", pairs, ps, NULL, 0);
 	}
 	if (threads)
 		tput_stop(&tput);
-	if (smp && fclose(smp)) {
+	if (samples_path && fclose(smp)) {
 		fprintf(stderr, "s2wc: %s: %s\n", samples_path, strerror(errno));
 		return 1;
 	}
@@ -1439,7 +1367,9 @@ int main(int argc, char **argv)
 	}
 	for (s = 0; threads && s < S2W_NR_SEQ; s++)
 		if (!res[s][0].skip)
-			print_tput(s, threads, pairs, &tp[s]);
+			print_tput(s, threads, pairs);
+	if (!samples_path && copy_samples(smp))
+		return 1;
 	free(real);
 	return 0;
 }

@@ -83,16 +83,27 @@ start_level() {
 	echo $((4 - lv))
 }
 
-# The ivshmem device QEMU gives L1 (1 MiB BAR2), as a sysfs directory.
-ivshmem_dev() {
+# pci_dev VENDOR DEVICE: the first PCI function with those IDs, as a sysfs
+# directory
+pci_dev() {
 	local d
 	for d in /sys/bus/pci/devices/*; do
-		if [ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ]; then
+		if [ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ]; then
 			echo "$d"
 			return 0
 		fi
 	done
 	return 1
+}
+
+# The ivshmem device QEMU gives L1 (1 MiB BAR2), as a sysfs directory.
+ivshmem_dev() {
+	pci_dev 0x1af4 0x1110
+}
+
+# QEMU's pci-testdev that lab-run gives L1 (lab-vm --testdev, 0000:00:1f.0)
+testdev_dev() {
+	pci_dev 0x1b36 0x0005
 }
 
 # win FILE START LEN: FILE (a view) read through a window of its own,
@@ -282,34 +293,46 @@ verify_sane() {
 		}' "$2")"
 }
 
-# run_sane NAME FILE PAIRS: every figure of every sequence that ran, in one
-# awk (a process per key costs seconds under emulation)
+# run_sane NAME RESULTS STATS PAIRS: every figure of every sequence that ran
+# (RESULTS: the tool's keys; STATS: bench/s2stats on the run's samples, run
+# 0), in one awk (a process per key costs seconds under emulation): each
+# side's min <= median <= p99, the interval holds the ratio, PAIRS pairs,
+# the batch size the tool used
 run_sane() {
-	expect_eq "$1" "" "$(gawk -v seqs="$SEQS" -v pairs="$3" -F= '
-		/^[a-z0-9_.-]+=/ { v[$1] = substr($0, length($1) + 2) }
+	expect_eq "$1" "" "$(gawk -v seqs="$SEQS" -v pairs="$4" -F= '
+		/^[a-z0-9_.-]+=/ { v[FILENAME == ARGV[1] ? "r" : "s", $1] = substr($0, length($1) + 2) }
 		END {
 			n = split(seqs, S, " ")
 			for (i = 1; i <= n; i++) {
 				s = S[i]
-				if ((("seq." s ".skipped") in v)) {
+				if ((("r", "seq." s ".skipped") in v)) {
 					if (s != "bf-st64b")
 						bad = bad " " s "(skipped)"
 					continue
 				}
 				for (c = 0; c < 2; c++) {
 					k = s "." (c ? "readback" : "serialized")
+					kr = k ".run.0"
 					for (m = 0; m < 2; m++) {
-						km = k "." (m ? "dev" : "wc")
-						a = v[km ".ns_min"]; b = v[km ".ns_median"]; p = v[km ".ns_p99"]
+						km = kr "." (m ? "dev" : "wc")
+						a = v["s", km ".ns_min"]; b = v["s", km ".ns_median"]; p = v["s", km ".ns_p99"]
 						if (a == "" || b == "" || p == "" || !(a + 0 > 0 && a + 0 <= b + 0 && b + 0 <= p + 0))
 							bad = bad " " km "(" a "/" b "/" p ")"
 					}
-					r = v[k ".ratio"]; lo = v[k ".ratio_ci_lo"]; hi = v[k ".ratio_ci_hi"]
+					r = v["s", kr ".ratio"]; lo = v["s", kr ".ci_lo"]; hi = v["s", kr ".ci_hi"]
 					if (r == "" || lo == "" || hi == "" || !(r + 0 > 0 && lo + 0 <= r + 0 && r + 0 <= hi + 0) ||
-					    v[k ".pairs"] + 0 != pairs + 0)
-						bad = bad " " k ".ratio(" r " [" lo ", " hi "] pairs " v[k ".pairs"] ")"
+					    v["s", kr ".pairs"] + 0 != pairs + 0 || v["r", k ".pairs"] + 0 != pairs + 0)
+						bad = bad " " k ".ratio(" r " [" lo ", " hi "] pairs " v["s", kr ".pairs"] ")"
+					if (v["r", k ".batch"] == "" || v["s", kr ".batch"] != v["r", k ".batch"])
+						bad = bad " " k ".batch(" v["r", k ".batch"] "/" v["s", kr ".batch"] ")"
 				}
 			}
 			print substr(bad, 2)
-		}' "$2")"
+		}' "$2" "$3")"
+}
+
+# no_statistic NAME FILE: the tool printed no figure (bench/s2stats computes
+# every one)
+no_statistic() {
+	expect_eq "$1" 0 "$(grep -cE '[.](ratio|ratio_ci_lo|ratio_ci_hi|ns_min|ns_median|ns_p99|cycles_per_op|instructions_per_op|posts_per_s)=|^bootstrap=' "$2")"
 }

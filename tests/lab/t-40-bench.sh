@@ -4,9 +4,13 @@
 # QEMU, so what is written reads back): bench/s2wr.h's unit test built for
 # arm64; s2wc and s2bench.ko "verify" (each sequence writes exactly its WQE
 # at the two BlueFlame buffers, through both mappings); a short timed run of
-# each with every figure present and ordered; the kernel module's refusals
-# with their errors and dmesg lines. Timings under emulation mean nothing;
-# only their presence and order are checked.
+# each, its raw samples and every figure bench/s2stats computes of them
+# present and ordered (the tools print none themselves); the kernel
+# module's refusals with their errors and dmesg lines. Timings under
+# emulation mean nothing; only their presence and order are checked. On
+# QEMU's pci-testdev, a known test device: accepted without an offset, its
+# verify allowed; on a virtio device: refused without one, and its verify
+# refused, each with its exact dmesg line.
 . "$(dirname "$0")/lib.sh"
 
 phase t40-start
@@ -39,7 +43,9 @@ phase s2wc-run
 $BUILD/s2wc --dev "$dev" --bar 2 --pairs 5 --samples $OUT/s2wc-samples.txt >/tmp/wc-run.txt 2>&1 ||
 	echo "note: s2wc exited $?: $(tail -n 2 /tmp/wc-run.txt | tr '\n' ' ')"
 cp /tmp/wc-run.txt $OUT/s2wc-run.txt
-run_sane s2wc-run /tmp/wc-run.txt 5
+$BUILD/s2stats $OUT/s2wc-samples.txt >$OUT/s2wc-figures.txt 2>&1 || echo "note: s2stats exited $?"
+run_sane s2wc-run /tmp/wc-run.txt $OUT/s2wc-figures.txt 5
+no_statistic s2wc-no-statistic /tmp/wc-run.txt
 # s1_type FILE MAP: the type the stage-1 read found
 s1_type() {
 	sed -n "s/^s1\.$2=.* type=\([A-Za-z_]*\)\$/\1/p" "$1"
@@ -74,16 +80,76 @@ target_refused "Device or resource busy" bench-refuse-bound "$vblk 4 0" \
 	"a driver is bound: unbind it, or add 'force'"
 expect_eq bench-refused-no-target none "$(cat $B/target)"
 rmmod s2bench
-# a device that is not a test device, without an offset: insmod refused
+
+phase s2bench-testdev
+# The rules for devices that are not known test devices, in dmesg exactly as
+# the module words them, and QEMU's pci-testdev (1b36:0005, lab-vm
+# --testdev) as a known one.
+# dmesg_count LINE: how many dmesg lines are LINE exactly (timestamp aside)
+dmesg_count() {
+	dmesg | sed 's/^\[[ 0-9.]*\] //' | grep -cxF -- "$1"
+}
+# win_desc DEV BAR: how a refusal names the window 0x0+0x1000 of DEV's BAR
+win_desc() {
+	local s e
+	read -r s e _ <<<"$(sed -n "$(($2 + 1))p" "$1/resource")"
+	printf '%s [%s:%s] BAR %u window 0x0+0x1000 (BAR size 0x%x)' "$(basename "$1")" \
+		"$(sed 's/^0x//' "$1/vendor")" "$(sed 's/^0x//' "$1/device")" "$2" $((e - s + 1))
+}
+vdev=/sys/bus/pci/devices/$vblk
+# a device that is not a test device (virtio), no offset named: insmod
+# refused with EPERM and the rule's line
 dmesg -C
 if insmod $BUILD/s2bench.ko bdf="$vblk" bar=4 2>/tmp/insmod.err; then
 	not_ok bench-refuse-no-offset "insmod with bdf=$vblk and no offset loaded"
 	rmmod s2bench
-elif grep -q "Operation not permitted" /tmp/insmod.err &&
-	dmesg | grep -qF "refused: not a known test device: name the offset"; then
-	ok bench-refuse-no-offset
 else
-	not_ok bench-refuse-no-offset "$(cat /tmp/insmod.err); dmesg: $(dmesg | tail -n 2 | tr '\n' ' ')"
+	want="s2bench: $(win_desc "$vdev" 4): refused: not a known test device: name the offset (of a page you know +0x800-0x9ff of is safe to write (bench/README))"
+	echo "expected: $want"
+	expect_eq bench-refuse-no-offset "Operation not permitted | 1" \
+		"$(grep -o 'Operation not permitted' /tmp/insmod.err | head -n 1) | $(dmesg_count "$want")"
+fi
+# verify (fills the whole page) on that device, its offset named and
+# forced past its driver: refused with EPERM and the rule's line, before
+# anything is written
+insmod $BUILD/s2bench.ko
+if echo "$vblk 4 0 4096 force" >$B/target; then
+	dmesg -C
+	out=$(echo verify 2>&1 >$B/run) && out="accepted"
+	want="s2bench: $(win_desc "$vdev" 4), verify: refused: verify fills and reads back the whole page: test devices only (ivshmem 1af4:1110 or QEMU pci-testdev 1b36:0005)"
+	echo "expected: $want"
+	expect_eq bench-refuse-verify-not-test "Operation not permitted | 1" \
+		"$(echo "$out" | grep -o 'Operation not permitted\|accepted' | head -n 1) | $(dmesg_count "$want")"
+	echo none >$B/target
+else
+	not_ok bench-refuse-verify-not-test "target '$vblk 4 0 4096 force' refused: $(dmesg | tail -n 2 | tr '\n' ' ')"
+fi
+rmmod s2bench
+# pci-testdev, no offset named: accepted at load (default offset 0), and
+# verify allowed. Its BAR 0 is MMIO that keeps nothing: filling the page
+# writes 0xa5 to its test register (+0x0), which only stops any test, and
+# every read returns 0, so each sequence's verify fails exactly at +0x0.
+if ! tdev=$(testdev_dev); then
+	not_ok bench-testdev "no pci-testdev (1b36:0005) in L1"
+else
+	tbdf=$(basename "$tdev")
+	dmesg -C
+	if insmod $BUILD/s2bench.ko bdf="$tbdf" bar=0 2>/tmp/insmod.err; then
+		start=$(sed -n 1p "$tdev/resource" | cut -d' ' -f1)
+		expect_eq bench-testdev-default-offset "$tbdf 0 0x0 0x1000 | 1" \
+			"$(cat $B/target) | $(dmesg_count "s2bench: target $tbdf BAR 0 window 0x0+0x1000 (phys $start)")"
+		if echo verify >$B/run; then
+			cp $B/results $OUT/s2bench-testdev-verify.txt
+			expect_eq bench-testdev-verify "16 FAIL at +0x0: 0x00, want 0xa5 | 2 skipped" \
+				"$(grep -c '^verify\.[a-z0-9-]*\.\(wc\|dev\)=FAIL at +0x0: 0x00, want 0xa5$' $B/results) FAIL at +0x0: 0x00, want 0xa5 | $(grep -c "^verify\.bf-st64b\.\(wc\|dev\)=skipped (no FEAT_LS64" $B/results) skipped"
+		else
+			not_ok bench-testdev-verify "echo verify > run failed: $(dmesg | tail -n 2 | tr '\n' ' ')"
+		fi
+		echo none >$B/target
+		rmmod s2bench
+	else
+		not_ok bench-testdev-default-offset "$(cat /tmp/insmod.err); dmesg: $(dmesg | tail -n 2 | tr '\n' ' ')"
+	fi
 fi
 insmod $BUILD/s2bench.ko
 
@@ -107,10 +173,13 @@ if echo "$bdf 2 0" >$B/target; then
 		cp $B/results /tmp/b-run.txt
 		cp /tmp/b-run.txt $OUT/s2bench-run.txt
 		cp $B/samples $OUT/s2bench-samples.txt
-		run_sane s2bench-run /tmp/b-run.txt 5
+		$BUILD/s2stats $OUT/s2bench-samples.txt >$OUT/s2bench-figures.txt 2>&1 ||
+			echo "note: s2stats exited $?"
+		run_sane s2bench-run /tmp/b-run.txt $OUT/s2bench-figures.txt 5
+		no_statistic s2bench-no-statistic /tmp/b-run.txt
 		# the raw samples: a line per pair, case by case (bench/s2stats)
 		n=$(grep -c '^[a-z0-9-]* [a-z]* [0-9]* [0-9]* [0-9]*$' $OUT/s2bench-samples.txt)
-		want=$(($(grep -c '^[a-z0-9-]*\.serialized\.ratio=' /tmp/b-run.txt) * 2 * 5))
+		want=$(($(grep -c '^[a-z0-9-]*\.serialized\.batch=' /tmp/b-run.txt) * 2 * 5))
 		expect_eq s2bench-samples "$want $(sed -n 's/^target=//p' /tmp/b-run.txt)" \
 			"$n $(sed -n 's/^target=//p' $OUT/s2bench-samples.txt)"
 		expect_eq s2bench-irqs-off off "$(sed -n 's/^irqs=//p' /tmp/b-run.txt)"
@@ -142,15 +211,18 @@ if echo "$bdf 2 0" >$B/target; then
 	fi
 	echo "$bdf 2 0 0x2000" >$B/target
 	echo "run 2 only=db-kernel,bf-st1 threads=2" >$B/run
-	tp=$(gawk -F= '/^(threads|db-kernel\.throughput\.threads|bf-st1\.throughput\.pairs)=/ { printf "%s ", $2 }
-		/throughput\.(wc|dev)\.posts_per_s=/ { if ($2 + 0 > 0) n++ }
-		END { printf "%d", n }' $B/results)
-	expect_eq s2bench-throughput "2 2 2 4" "$tp"
 	cp $B/results $OUT/s2bench-throughput.txt
+	cp $B/samples $OUT/s2bench-throughput-samples.txt
+	$BUILD/s2stats $OUT/s2bench-throughput-samples.txt >/tmp/tput-fig.txt 2>&1
+	# posts/s of both sides of both sequences, from s2stats
+	tp=$(gawk -F= '/^(threads|db-kernel\.throughput\.threads|bf-st1\.throughput\.pairs)=/ { printf "%s ", $2 }
+		/throughput\.run\.0\.(wc|dev)\.posts_per_s=/ { if ($2 + 0 > 0) n++ }
+		END { printf "%d", n }' $B/results /tmp/tput-fig.txt)
+	expect_eq s2bench-throughput "2 2 2 4" "$tp"
 	echo "$bdf 2 0" >$B/target
 	echo "run 2 only=bf-st1,db-rdma" >$B/run
 	expect_eq s2bench-only "db-rdma bf-st1 " \
-		"$(sed -n 's/^\([a-z0-9-]*\)\.serialized\.ratio=.*/\1/p' $B/results | tr '\n' ' ')"
+		"$(sed -n 's/^\([a-z0-9-]*\)\.serialized\.batch=.*/\1/p' $B/results | tr '\n' ' ')"
 	echo none >$B/target
 else
 	not_ok bench-target "$(dmesg | tail -n 2 | tr '\n' ' ')"
