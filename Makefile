@@ -5,8 +5,9 @@
 # `make check` runs every test, `make demo` the end-to-end scenario,
 # `make bench` s2probe's costs against upstream's stage-2 dump.
 # Packaging: `make deb` builds build/deb/s2probe-dkms_VERSION_all.deb (module
-# sources for DKMS and the s2probe command); `make dkms-install` installs the
-# same without a package (scripts/pkg/).
+# sources for DKMS) and build/deb/s2probe_VERSION_all.deb (the s2probe
+# command, its metrics timer); `make dkms-install` installs both without a
+# package (scripts/pkg/).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
