@@ -36,7 +36,9 @@
  *           hugetlb     MAP_PRIVATE|MAP_HUGETLB|MAP_HUGE_2MB, prefaulted
  *                       (2M huge pages whatever the granule: a PMD with 4K
  *                       pages, contiguous PTEs with 16K and 64K)
- *           bar:PATH    mmap of a sysfs PCI resource file (SIZE 0: all)
+ *           bar:PATH    mmap of a sysfs PCI resource file (SIZE 0: all), or
+ *                       of any file that maps device memory (the lab's
+ *                       /dev/s2map-KIND, tests/kmod/s2map.c)
  *           gmem        guest_memfd (KVM_CREATE_GUEST_MEMFD, mmap-able,
  *                       shared) through KVM_SET_USER_MEMORY_REGION2;
  *                       exit 3 with "S2VMM skip gmem: ..." if unsupported
@@ -45,7 +47,10 @@
  *   --touch IPA:OP[:COUNT[:STRIDE]]   OP read|write|exec on COUNT host
  *           pages STRIDE pages apart (default 1: consecutive; a guest
  *           loop). Reads and writes go to page+0x40; exec calls page+0,
- *           where s2vmm writes a RET first.
+ *           where s2vmm writes a RET first. On a bar slot too: KVM may
+ *           refuse the fetch with an abort injected into the guest, whose
+ *           vector then ends s2vmm ("s2vmm: guest exception esr=...",
+ *           exit 4).
  *
  * The guest runs at EL1 with its MMU off and ends with a store to 0x09000000
  * (no memory slot there: an MMIO exit). Other MMIO exits (a write to a
@@ -153,6 +158,9 @@ struct kvm_create_guest_memfd {
 #define SZ_2M		0x200000UL
 #define PAGE		0x1000UL
 #define DONE_IPA	0x09000000UL
+/* the guest's exception vector writes its ESR_EL1 here (exec on a bar slot) */
+#define EXC_IPA		(DONE_IPA + 0x10)
+#define EXC_VBAR_OFF	0x800	/* VBAR_EL1: this far into the data page */
 
 #define RAM_IPA		0x40000000UL
 #define RAM_SIZE	(4 * SZ_2M)
@@ -213,6 +221,7 @@ static struct {
 	int stall_id;		/* --stall: slot id, -1 none */
 	int stall_slot, results_slot;	/* their indices in slots[] */
 	uint64_t stall_pages;
+	int exc_vectors;	/* an exec touch on a bar slot: vectors set */
 } V = { .kvm = -1, .vm = -1, .vcpu = -1, .guest_timeout = 30, .stall_id = -1 };
 
 static void die(const char *what)
@@ -604,6 +613,21 @@ static void write_spec_code(void)
 		exit(2);
 	}
 	__builtin___clear_cache((char *)V.code, (char *)c);
+	if (V.exc_vectors) {
+		/*
+		 * KVM answers a fetch it refuses with an abort injected into
+		 * the guest: its synchronous vector (current EL, SPx: +0x200)
+		 * reports ESR_EL1 with an MMIO write, and s2vmm ends there.
+		 */
+		uint32_t *v = (uint32_t *)(V.code + V.pg + EXC_VBAR_OFF + 0x200), *e;
+
+		e = v;
+		*e++ = 0xd5385200;	/* mrs x0, esr_el1 */
+		e = emit_mov64(e, 1, EXC_IPA);
+		*e++ = 0xf9000020;	/* str x0, [x1] */
+		*e++ = 0x14000000;	/* b . */
+		__builtin___clear_cache((char *)v, (char *)e);
+	}
 }
 
 /* ---- the VM ---- */
@@ -663,6 +687,16 @@ static void build_vm(void)
 		if (ioctl(V.vcpu, KVM_SET_ONE_REG, &reg))
 			die("KVM_SET_ONE_REG pc");
 	}
+	if (V.exc_vectors) {
+		uint64_t vbar = V.code_ipa + V.pg + EXC_VBAR_OFF;
+		struct kvm_one_reg reg = {
+			.id = ARM64_SYS_REG(3, 0, 12, 0, 0),	/* VBAR_EL1 */
+			.addr = (uintptr_t)&vbar,
+		};
+
+		if (ioctl(V.vcpu, KVM_SET_ONE_REG, &reg))
+			die("KVM_SET_ONE_REG vbar_el1");
+	}
 	V.runsz = ioctl(V.kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (V.runsz <= 0)
 		die("KVM_GET_VCPU_MMAP_SIZE");
@@ -706,6 +740,14 @@ static int run_guest(void)
 		}
 		if (run->mmio.phys_addr == DONE_IPA && run->mmio.is_write)
 			return 0;
+		if (run->mmio.phys_addr == EXC_IPA && run->mmio.is_write && V.exc_vectors) {
+			uint64_t esr;
+
+			memcpy(&esr, run->mmio.data, sizeof(esr));
+			fprintf(stderr, "s2vmm: guest exception esr=0x%llx (EC 0x%llx)\n",
+				(unsigned long long)esr, (unsigned long long)(esr >> 26) & 0x3f);
+			exit(4);
+		}
 		if (V.legacy) {
 			fprintf(stderr, "s2vmm: unexpected exit %u (mmio 0x%llx)\n",
 				run->exit_reason, (unsigned long long)run->mmio.phys_addr);
@@ -1262,8 +1304,11 @@ static void setup_spec(void)
 		if (t->slot >= 0 && t->ipa + ((t->count - 1) * t->stride + 1) * V.pg >
 		    slots[t->slot].ipa + slots[t->slot].size)
 			bad("touch at %s runs past its slot's end", "");
-		if (t->op == OP_EXEC && (t->slot < 0 || slots[t->slot].kind == K_BAR))
-			bad("exec touches need a RAM slot%s", "");
+		/* a BAR too: what KVM does with an instruction fetch there */
+		if (t->op == OP_EXEC && t->slot < 0)
+			bad("exec touches need a slot%s", "");
+		if (t->op == OP_EXEC && slots[t->slot].kind == K_BAR)
+			V.exc_vectors = 1;
 	}
 	if (V.stall_id >= 0)
 		setup_stall();
