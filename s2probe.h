@@ -1310,4 +1310,175 @@ static inline size_t s2p_fmt_page_fast(char *buf, u64 ipa, u64 pa, const struct 
 	return (size_t)(p - buf);
 }
 
+/*
+ * ---- ptdump: the lines of upstream's stage2_page_tables (7.3) ----
+ *
+ * 7.3's arch/arm64/kvm/ptdump.c (CONFIG_PTDUMP_STAGE2_DEBUGFS) hands every
+ * entry KVM's walker visits without descending (valid leaves and invalid
+ * entries alike, each at its own level, in IPA order over [0, 2^ia_bits))
+ * to the arm64 ptdump helper note_page() (arch/arm64/mm/ptdump.c). That
+ * keeps one open run: its first IPA, its level and the entries' bits under
+ * one mask (the OR of the masks of its bit table). An entry of another level
+ * or with other bits under the mask closes the run at its own address and
+ * opens the next; nothing else does (there is no address check: the walker
+ * visits every entry, so runs always touch). The first entry prints the
+ * header line first; after the walk note_page_flush() closes the open run at
+ * the end of the IPA space. A closed run is one line:
+ *
+ *   0x<start:016x>-0x<end:016x>   <size:%9u><unit> <level>[<bits>]\n
+ *
+ * size is (end - start) >> 10, shifted by 10 more while its low ten bits are
+ * zero and a larger unit is left (K M G T P E): so a run of 1.5K reads "1K"
+ * and one below 1K "0E" (only s2probe's windows can cut such a run). <bits>
+ * is printed only when the run's masked bits are not all zero (an empty
+ * entry prints none): for each row of s2p_ptd_bits[] in order, " " and its
+ * set string if (bits & mask) == val, else " " and its clear string if it
+ * has one. s2probe's view shows the same lines for the same entries.
+ */
+struct s2p_ptd_bit {
+	u64 mask, val;
+	const char *set, *clear;	/* clear NULL: nothing is printed */
+};
+
+#define S2P_PTD_XN(xn)		((u64)(xn) << 53)	/* XN[1:0], bits [54:53] */
+
+static const struct s2p_ptd_bit s2p_ptd_bits[] __maybe_unused = {
+	{ S2P_DESC_VALID, S2P_DESC_VALID, " ", "F" },
+	{ S2P_BIT(6), S2P_BIT(6), "R", " " },			/* S2AP[0] */
+	{ S2P_BIT(7), S2P_BIT(7), "W", " " },			/* S2AP[1] */
+	{ S2P_GENMASK(54, 53), S2P_PTD_XN(0), "px ux ", NULL },
+	{ S2P_GENMASK(54, 53), S2P_PTD_XN(1), "PXNux ", NULL },
+	{ S2P_GENMASK(54, 53), S2P_PTD_XN(2), "PXNUXN", NULL },
+	{ S2P_GENMASK(54, 53), S2P_PTD_XN(3), "px UXN", NULL },
+	{ S2P_BIT(10), S2P_BIT(10), "AF", "  " },
+	{ S2P_GENMASK(1, 0), S2P_DESC_VALID, "BLK", "   " },	/* 0b01: a block */
+};
+
+/* The OR of every mask of s2p_ptd_bits[] (tests/unit checks it). */
+#define S2P_PTD_MASK		(S2P_GENMASK(1, 0) | S2P_GENMASK(7, 6) | S2P_BIT(10) | \
+				 S2P_GENMASK(54, 53))
+
+#define S2P_PTD_HEADER		"---[ Guest IPA ]---\n"
+#define S2P_PTD_LINE_MAX	96	/* a run's line: at most 82 bytes */
+
+/* A run of entries of one level with equal bits under S2P_PTD_MASK. */
+struct s2p_ptd_run {
+	u64 start, end;
+	u64 bits;
+	int level;
+};
+
+/* The state of a dump: the run still open, if any. */
+struct s2p_ptd {
+	struct s2p_ptd_run run;	/* run.end is set when it closes */
+	bool open;
+};
+
+static inline void s2p_ptd_init(struct s2p_ptd *st)
+{
+	st->open = false;
+}
+
+/*
+ * The walker visited @raw at @level, shown from @addr on (its start, or the
+ * window's start). True when that closes the open run, then in *@done.
+ */
+static inline bool s2p_ptd_note(struct s2p_ptd *st, u64 addr, int level, u64 raw,
+				struct s2p_ptd_run *done)
+{
+	u64 bits = raw & S2P_PTD_MASK;
+
+	if (st->open && bits == st->run.bits && level == st->run.level)
+		return false;
+	if (st->open) {
+		*done = st->run;
+		done->end = addr;
+	}
+	st->run.start = addr;
+	st->run.bits = bits;
+	st->run.level = level;
+	if (st->open)
+		return true;
+	st->open = true;
+	return false;
+}
+
+/* The walk ended at @end: true when a run was open, now closed in *@done. */
+static inline bool s2p_ptd_flush(struct s2p_ptd *st, u64 end, struct s2p_ptd_run *done)
+{
+	if (!st->open)
+		return false;
+	*done = st->run;
+	done->end = end;
+	st->open = false;
+	return true;
+}
+
+/* "%9u<unit>": the size of [start, end) as note_page() computes it. */
+static inline void s2p_out_ptd_size(struct s2p_out *o, u64 bytes)
+{
+	static const char units[] = "KMGTPE";
+	u64 v = bytes >> 10, t;
+	unsigned int i = 0, digits = 1;
+
+	while (!(v & 1023) && i + 2 < sizeof(units)) {
+		v >>= 10;
+		i++;
+	}
+	for (t = v; t >= 10; t /= 10)
+		digits++;
+	for (; digits < 9; digits++)
+		s2p_out_chr(o, ' ');
+	s2p_out_udec(o, v);
+	s2p_out_chr(o, units[i]);
+}
+
+/* A run's line (see above). Returns its length; 0 if @len is too small. */
+static inline size_t s2p_fmt_ptd(char *buf, size_t len, const struct s2p_ptd_run *r)
+{
+	struct s2p_out o;
+	unsigned int i;
+
+	s2p_out_init(&o, buf, len);
+	s2p_out_str(&o, "0x");
+	s2p_out_hex(&o, r->start, 16);
+	s2p_out_str(&o, "-0x");
+	s2p_out_hex(&o, r->end, 16);
+	s2p_out_str(&o, "   ");
+	s2p_out_ptd_size(&o, r->end - r->start);
+	s2p_out_chr(&o, ' ');
+	s2p_out_dec(&o, r->level);
+	for (i = 0; r->bits && i < ARRAY_SIZE(s2p_ptd_bits); i++) {
+		const struct s2p_ptd_bit *b = &s2p_ptd_bits[i];
+		const char *s = (r->bits & b->mask) == b->val ? b->set : b->clear;
+
+		if (!s)
+			continue;
+		s2p_out_chr(&o, ' ');
+		s2p_out_str(&o, s);
+	}
+	s2p_out_chr(&o, '\n');
+	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
+}
+
+/*
+ * What a nested MMU's file (nested_mmuN) prints before its header: "VTCR:
+ * 0x<vtcr:016x> VTTBR: 0x<vttbr:016x> s2: enabled|disabled\n", the guest
+ * hypervisor's VTCR_EL2 and VTTBR_EL2 and its virtual HCR_EL2.VM. Returns
+ * its length; 0 if @len is too small.
+ */
+static inline size_t s2p_fmt_ptd_mmu(char *buf, size_t len, u64 vtcr, u64 vttbr,
+				     bool s2_enabled)
+{
+	struct s2p_out o;
+
+	s2p_out_init(&o, buf, len);
+	s2p_out_str(&o, "VTCR: 0x");
+	s2p_out_hex(&o, vtcr, 16);
+	s2p_out_str(&o, " VTTBR: 0x");
+	s2p_out_hex(&o, vttbr, 16);
+	s2p_out_str(&o, s2_enabled ? " s2: enabled\n" : " s2: disabled\n");
+	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
+}
+
 #endif /* S2PROBE_H */

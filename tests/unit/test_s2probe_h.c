@@ -14,6 +14,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "s2probe.h"
@@ -1542,6 +1543,544 @@ static void test_policy(void)
 	}
 }
 
+/* ------------------------------------------------------------------------ */
+/*
+ * ptdump: s2probe's note and line writer against a model of upstream's dump,
+ * written here from arch/arm64/mm/ptdump.c note_page(), note_page_flush(),
+ * dump_prot() and arch/arm64/kvm/ptdump.c stage2_pte_bits (7.3) with
+ * snprintf(): its own mask and attribute words, its own "%9llu%c" size, the
+ * header at the first entry and a flush with level -1. Synthetic stage-2
+ * tables of every granule (4K, 16K, 64K), IPA size and start level as KVM
+ * makes them (up to 16 tables concatenated at the first level), with runs of
+ * alike entries, blocks, pages, the reserved 0b01 at level 3, invalid
+ * entries with and without other bits, random bits outside the mask (LPA2's
+ * OA[51:50] in [9:8], FEAT_LPA's in [15:12], MemAttr, SW...). The model is
+ * fed by a walker like KVM's over the whole IPA space, or over a window
+ * (entries overlapping it, shown from the window's start, flushed at its
+ * end); s2probe's side is fed the way s2probe.c's visitor does it: in chunks
+ * of a few entries, each walk restarting at the page of the cursor and
+ * skipping what lies below it.
+ */
+struct model_ptd {
+	bool started;		/* an entry was noted: the header is out */
+	int level;
+	unsigned long long start, prot;
+	char *buf;
+	size_t len, n;
+};
+
+/* the mask: PTE_VALID, S2AP R and W, XN[1:0], AF, PMD_TYPE_MASK */
+#define MODEL_PTD_MASK	(1ULL | 2ULL | 1ULL << 6 | 1ULL << 7 | 3ULL << 53 | 1ULL << 10)
+
+static void model_ptd_put(struct model_ptd *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void model_ptd_put(struct model_ptd *m, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(m->buf + m->n, m->len - m->n, fmt, ap);
+	va_end(ap);
+	if (k > 0 && (size_t)k < m->len - m->n)
+		m->n += (size_t)k;
+	else
+		m->n = m->len;	/* overflow: the check fails */
+}
+
+static void model_note(struct model_ptd *m, unsigned long long addr, int level,
+		       unsigned long long val)
+{
+	static const char * const xn[] = { " px ux ", " PXNux ", " PXNUXN", " px UXN" };
+	static const char units[] = "KMGTPE";
+	unsigned long long prot = level >= 0 ? val & MODEL_PTD_MASK : 0, delta;
+	unsigned int u = 0;
+
+	if (!m->started) {
+		m->started = true;
+		m->level = level;
+		m->prot = prot;
+		m->start = addr;
+		model_ptd_put(m, "---[ Guest IPA ]---\n");
+		return;
+	}
+	if (prot == m->prot && level == m->level)
+		return;
+	delta = (addr - m->start) >> 10;
+	while (!(delta & 1023) && u < 5) {
+		delta >>= 10;
+		u++;
+	}
+	model_ptd_put(m, "0x%016llx-0x%016llx   %9llu%c %d", m->start, addr, delta, units[u],
+		      m->level);
+	if (m->prot)
+		model_ptd_put(m, " %s %s %s%s %s %s", m->prot & 1 ? " " : "F",
+			      m->prot & (1ULL << 6) ? "R" : " ", m->prot & (1ULL << 7) ? "W" : " ",
+			      xn[(m->prot >> 53) & 3], m->prot & (1ULL << 10) ? "AF" : "  ",
+			      (m->prot & 3) == 1 ? "BLK" : "   ");
+	model_ptd_put(m, "\n");
+	m->start = addr;
+	m->prot = prot;
+	m->level = level;
+}
+
+/* A synthetic stage 2: tables of 2^(shift-3) entries, children where a table is. */
+struct syn_table {
+	unsigned long long *e;
+	struct syn_table **child;
+};
+
+struct syn {
+	unsigned int shift, ia_bits;
+	int start_level;
+	unsigned int nroot;		/* entries at the start level (concatenated) */
+	struct syn_table root;
+	unsigned int tables;		/* tables made below the root */
+};
+
+static unsigned int syn_entries(const struct syn *t)
+{
+	return 1u << (t->shift - 3);
+}
+
+/* A random entry of @level: not a table (the caller makes those). */
+static unsigned long long syn_entry(int level)
+{
+	unsigned long long r = rnd();
+
+	/* bits outside the mask: random or none, so that runs also form on them */
+	if (rnd() & 1)
+		r &= MODEL_PTD_MASK | (rnd() & S2P_GENMASK(15, 8));
+	switch (rnd() % 8) {
+	case 0: case 1: case 2:
+		return 0;				/* empty */
+	case 3:
+		return r & ~1ULL;			/* invalid, other bits set */
+	case 4:
+		return (r & ~3ULL) | 1;			/* block (reserved 0b01 at L3) */
+	default:
+		return (r & ~3ULL) | (level == 3 ? 3 : 1);	/* page, or block */
+	}
+}
+
+static void syn_fill(struct syn *t, struct syn_table *tb, unsigned int n, int level)
+{
+	unsigned long long prev = 0;
+	unsigned int i;
+
+	tb->e = calloc(n, sizeof(*tb->e));
+	tb->child = calloc(n, sizeof(*tb->child));
+	for (i = 0; i < n; i++) {
+		unsigned int dice = rnd() % 64;
+
+		if (level < 3 && t->tables < 16 && dice < 3) {
+			/* a table: descend */
+			tb->e[i] = 3 | (rnd() & S2P_GENMASK(47, 12));
+			tb->child[i] = calloc(1, sizeof(*tb->child[i]));
+			t->tables++;
+			syn_fill(t, tb->child[i], syn_entries(t), level + 1);
+			continue;
+		}
+		/* mostly runs: the previous entry again (its OA moves on) */
+		if (i && dice < 56 && !tb->child[i - 1])
+			tb->e[i] = prev + (1ULL << 12);
+		else
+			tb->e[i] = syn_entry(level);
+		if (level < 3 && (tb->e[i] & 3) == 3)
+			tb->e[i] &= ~2ULL;	/* not a table after all */
+		prev = tb->e[i];
+	}
+}
+
+static void syn_free_n(struct syn_table *tb, unsigned int n, unsigned int sub)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (tb->child[i]) {
+			syn_free_n(tb->child[i], sub, sub);
+			free(tb->child[i]);
+		}
+	free(tb->e);
+	free(tb->child);
+}
+
+/* KVM: levels = (ia_bits - 8) / (shift - 3), at least 2; start = 4 - levels */
+static void syn_make(struct syn *t, unsigned int shift, unsigned int ia_bits)
+{
+	int levels = (int)(ia_bits - 8) / (int)(shift - 3);
+
+	if (levels < 2)
+		levels = 2;
+	*t = (struct syn){ .shift = shift, .ia_bits = ia_bits, .start_level = 4 - levels };
+	t->nroot = (unsigned int)(1ULL << (ia_bits - s2p_level_shift(shift, t->start_level)));
+	syn_fill(t, &t->root, t->nroot, t->start_level);
+}
+
+typedef bool (*syn_visit_fn)(void *arg, unsigned long long ipa, unsigned long long size,
+			     int level, unsigned long long raw);
+
+/*
+ * Walk like kvm_pgtable_walk(): every entry overlapping [from, end) that is
+ * not a table, in order; @fn returning false ends the walk (false returned).
+ */
+static bool syn_walk_table(const struct syn *t, const struct syn_table *tb, unsigned int n,
+			   int level, unsigned long long base, unsigned long long from,
+			   unsigned long long end, syn_visit_fn fn, void *arg)
+{
+	unsigned long long size = 1ULL << s2p_level_shift(t->shift, level);
+	unsigned int i = from > base ? (unsigned int)((from - base) / size) : 0;
+
+	for (; i < n; i++) {
+		unsigned long long ipa = base + i * size;
+
+		if (ipa >= end)
+			break;
+		if (tb->child[i]) {
+			if (!syn_walk_table(t, tb->child[i], syn_entries(t), level + 1, ipa, from,
+					    end, fn, arg))
+				return false;
+			continue;
+		}
+		if (!fn(arg, ipa, size, level, tb->e[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool syn_walk(const struct syn *t, unsigned long long from, unsigned long long end,
+		     syn_visit_fn fn, void *arg)
+{
+	return syn_walk_table(t, &t->root, t->nroot, t->start_level, 0, from, end, fn, arg);
+}
+
+/* The model's side: each entry from the window's start on. */
+struct model_walk {
+	struct model_ptd m;
+	unsigned long long start;
+};
+
+static bool model_visit(void *arg, unsigned long long ipa, unsigned long long size, int level,
+			unsigned long long raw)
+{
+	struct model_walk *w = arg;
+
+	(void)size;
+	model_note(&w->m, ipa > w->start ? ipa : w->start, level, raw);
+	return true;
+}
+
+static size_t model_dump(const struct syn *t, unsigned long long start, unsigned long long end,
+			 char *buf, size_t len)
+{
+	struct model_walk w = { .m = { .buf = buf, .len = len }, .start = start };
+
+	syn_walk(t, start, end, model_visit, &w);
+	model_note(&w.m, end, -1, 0);	/* note_page_flush() */
+	return w.m.n;
+}
+
+/* s2probe's side, fed as s2probe.c's visitor feeds it. */
+struct s2p_walk {
+	struct s2p_ptd st;
+	unsigned long long cursor;
+	unsigned int visits, budget;
+	char *buf;
+	size_t len, n;
+	bool bad;
+};
+
+static void s2p_walk_put(struct s2p_walk *w, const struct s2p_ptd_run *r)
+{
+	size_t k = s2p_fmt_ptd(w->buf + w->n, w->len - w->n, r);
+
+	if (!k)
+		w->bad = true;
+	w->n += k;
+}
+
+static bool s2p_side_visit(void *arg, unsigned long long ipa, unsigned long long size,
+			   int level, unsigned long long raw)
+{
+	struct s2p_walk *w = arg;
+	unsigned long long end = ipa + size;
+	struct s2p_ptd_run r;
+
+	w->visits++;
+	if (end <= w->cursor)
+		return true;	/* below the cursor: noted already */
+	if (s2p_ptd_note(&w->st, ipa > w->cursor ? ipa : w->cursor, level, raw, &r))
+		s2p_walk_put(w, &r);
+	w->cursor = end;
+	return w->visits < w->budget;
+}
+
+static size_t s2p_dump(const struct syn *t, unsigned long long start, unsigned long long end,
+		       char *buf, size_t len, unsigned int *chunks)
+{
+	unsigned long long page = 1ULL << t->shift;
+	struct s2p_walk w = { .cursor = start, .buf = buf, .len = len };
+	struct s2p_ptd_run r;
+	bool walked = false;
+
+	s2p_ptd_init(&w.st);
+	memcpy(buf, S2P_PTD_HEADER, sizeof(S2P_PTD_HEADER) - 1);
+	w.n = sizeof(S2P_PTD_HEADER) - 1;
+	*chunks = 0;
+	while (!walked) {
+		unsigned long long from = w.cursor & ~(page - 1);
+
+		w.visits = 0;
+		w.budget = 1 + rnd() % 40;
+		(*chunks)++;
+		/* the walk ends at the window's end, rounded up to a page */
+		walked = syn_walk(t, from, (end + page - 1) & ~(page - 1), s2p_side_visit, &w) ||
+			 w.cursor >= end;
+	}
+	if (s2p_ptd_flush(&w.st, end, &r))
+		s2p_walk_put(&w, &r);
+	return w.bad ? 0 : w.n;
+}
+
+static void test_ptdump_lines(void)
+{
+	char got[256], want[256];
+	unsigned int i;
+	unsigned long long mask = 0;
+	size_t n;
+
+	for (i = 0; i < N(s2p_ptd_bits); i++)
+		mask |= s2p_ptd_bits[i].mask;
+	check_u64(S2P_PTD_MASK, mask, "ptdump mask is the OR of its bit table");
+	check_u64(S2P_PTD_MASK, MODEL_PTD_MASK, "ptdump mask is upstream's");
+	/* every combination of the masked bits, at every level, random sizes */
+	for (i = 0; i < 128 * 5 * 40; i++) {
+		unsigned int c = i % 128;
+		int level = (int)((i / 128) % 5) - 1;
+		unsigned long long raw = (c & 1) | (c & 2) | (c & 4ULL) << 4 | (c & 8ULL) << 4 |
+					 (c & 16ULL) << 6 | (c & 96ULL) << 48;
+		unsigned long long start = rnd() >> (rnd() % 64), len = rnd() >> (rnd() % 64);
+		/* the model's run [start, end), closed by an entry of another level */
+		struct model_ptd m = { .started = true, .level = level, .start = start,
+				       .prot = raw & MODEL_PTD_MASK, .buf = want,
+				       .len = sizeof(want) };
+		struct s2p_ptd_run r = { .start = start, .end = start + len,
+					 .bits = (raw | (rnd() & ~MODEL_PTD_MASK)) & S2P_PTD_MASK,
+					 .level = level };
+
+		if (r.end < start)
+			r.end = start;
+		model_note(&m, r.end, level == 3 ? 2 : 3, 0);
+		n = s2p_fmt_ptd(got, sizeof(got), &r);
+		check_line("ptdump line", i, got, n, want);
+		check(!s2p_fmt_ptd(got, strlen(want), &r),
+		      "ptdump line %u: a buffer one byte short gives 0", i);
+		check(strlen(want) <= 82 && S2P_PTD_LINE_MAX >= 82,
+		      "ptdump line %u: longer than 82 bytes", i);
+	}
+	/* written out by hand from 7.3's stage2_pte_bits and note_page() */
+	{
+		static const struct {
+			unsigned long long start, end, raw;
+			int level;
+			const char *want;
+		} f[] = {
+			{ 0, 0x40000000, 0, 1,
+			  "0x0000000000000000-0x0000000040000000           1G 1\n" },
+			{ 0x40000000, 0x40200000, 0x00000000430004c5ULL | 0x5ULL << 2, 2,
+			  "0x0000000040000000-0x0000000040200000           2M 2   R W px ux  AF BLK\n" },
+			{ 0x40200000, 0x40203000, 0x00400000512007ffULL, 3,
+			  "0x0000000040200000-0x0000000040203000          12K 3   R W PXNUXN AF    \n" },
+			{ 0x40203000, 0x40400000, 0, 3,
+			  "0x0000000040203000-0x0000000040400000        2036K 3\n" },
+			{ 0x8000000000ULL, 0x8000010000ULL, 0x0020000000000443ULL, 3,
+			  "0x0000008000000000-0x0000008000010000          64K 3   R   PXNux  AF    \n" },
+			{ 0x10000, 0x20000, 0x0060000000000080ULL, 3,
+			  "0x0000000000010000-0x0000000000020000          64K 3 F   W px UXN       \n" },
+			{ 0, 1ULL << 52, 0x400ULL, 0,
+			  "0x0000000000000000-0x0010000000000000           4P 0 F     px ux  AF    \n" },
+			{ 0x1000, 0x1000 + (1ULL << 40) + 0x1000, 0, 1,
+			  "0x0000000000001000-0x0000010000002000   1073741828K 1\n" },
+			{ 0x40000800, 0x40000a00, 0, 3,
+			  "0x0000000040000800-0x0000000040000a00           0E 3\n" },
+			{ 0x40000800, 0x40000e00, 0, 3,
+			  "0x0000000040000800-0x0000000040000e00           1K 3\n" },
+		};
+
+		for (i = 0; i < N(f); i++) {
+			struct s2p_ptd_run r = { f[i].start, f[i].end, f[i].raw & S2P_PTD_MASK,
+						 f[i].level };
+
+			n = s2p_fmt_ptd(got, sizeof(got), &r);
+			check_line("ptdump fixed line", i, got, n, f[i].want);
+		}
+		n = s2p_fmt_ptd_mmu(got, sizeof(got), 0x802d3558ULL, 0x00010000450c0000ULL, true);
+		check_line("ptdump mmu line", 0, got, n,
+			   "VTCR: 0x00000000802d3558 VTTBR: 0x00010000450c0000 s2: enabled\n");
+		n = s2p_fmt_ptd_mmu(got, sizeof(got), 0x80000000ULL, 0, false);
+		check_line("ptdump mmu line", 1, got, n,
+			   "VTCR: 0x0000000080000000 VTTBR: 0x0000000000000000 s2: disabled\n");
+		check(!s2p_fmt_ptd_mmu(got, 63, 0x80000000ULL, 0, false),
+		      "ptdump mmu line: a buffer one byte short gives 0");
+	}
+	/* the state: no line before a change, one per change, the flush */
+	{
+		struct s2p_ptd st;
+		struct s2p_ptd_run r;
+
+		s2p_ptd_init(&st);
+		check(!s2p_ptd_flush(&st, 0x1000, &r), "ptdump flush with nothing noted");
+		check(!s2p_ptd_note(&st, 0, 1, 0, &r), "ptdump first note");
+		check(!s2p_ptd_note(&st, 0x40000000, 1, 1ULL << 8, &r),
+		      "ptdump bits outside the mask do not close a run");
+		check(s2p_ptd_note(&st, 0x80000000, 2, 0, &r) && r.start == 0 &&
+		      r.end == 0x80000000 && r.level == 1 && !r.bits,
+		      "ptdump level change closes the run");
+		check(s2p_ptd_note(&st, 0x80200000, 2, 0x401, &r) && r.start == 0x80000000 &&
+		      r.end == 0x80200000 && r.level == 2,
+		      "ptdump bits change closes the run");
+		check(s2p_ptd_flush(&st, 0x100000000ULL, &r) && r.start == 0x80200000 &&
+		      r.end == 0x100000000ULL && r.bits == 0x401,
+		      "ptdump flush closes the open run");
+		check(!s2p_ptd_flush(&st, 0x100000000ULL, &r), "ptdump second flush");
+	}
+}
+
+static void test_ptdump_tables(void)
+{
+	static const struct { unsigned int shift, ia_bits; } geo[] = {
+		{ 12, 32 }, { 12, 36 }, { 12, 40 }, { 12, 44 }, { 12, 48 }, { 12, 52 },
+		{ 14, 36 }, { 14, 40 }, { 14, 47 }, { 14, 48 }, { 14, 51 }, { 14, 52 },
+		{ 16, 36 }, { 16, 40 }, { 16, 42 }, { 16, 48 }, { 16, 52 },
+	};
+	static char got[1 << 22], want[1 << 22];
+	unsigned long bad = 0, dumps = 0, lines = 0, chunks_total = 0;
+	unsigned int g, round, w;
+
+	for (g = 0; g < N(geo); g++) {
+		for (round = 0; round < 5; round++) {
+			struct syn t;
+			unsigned long long top = 1ULL << geo[g].ia_bits;
+
+			syn_make(&t, geo[g].shift, geo[g].ia_bits);
+			for (w = 0; w < 8; w++) {
+				unsigned long long s = 0, e = top, page = 1ULL << geo[g].shift;
+				unsigned int chunks;
+				size_t gn, wn;
+
+				switch (w) {
+				case 0:
+					break;		/* the whole IPA space, as upstream */
+				case 1:			/* page-aligned, anywhere */
+					s = (rnd() % top) & ~(page - 1);
+					e = s + page + ((rnd() % (top - s)) & ~(page - 1));
+					break;
+				case 2:			/* unaligned, small */
+					s = rnd() % top;
+					e = s + 1 + rnd() % (3 * page);
+					break;
+				case 3:			/* one byte */
+					s = rnd() % top;
+					e = s + 1;
+					break;
+				default:		/* unaligned, anywhere */
+					s = rnd() % top;
+					e = s + 1 + rnd() % (top - s);
+					break;
+				}
+				if (e > top)
+					e = top;
+				wn = model_dump(&t, s, e, want, sizeof(want));
+				gn = s2p_dump(&t, s, e, got, sizeof(got), &chunks);
+				dumps++;
+				chunks_total += chunks;
+				if (gn != wn || memcmp(got, want, wn)) {
+					size_t k = 0;
+
+					while (k < gn && k < wn && got[k] == want[k])
+						k++;
+					while (k && want[k - 1] != '\n')
+						k--;
+					if (bad++ < 3)
+						printf("ptdump %u-bit %uK [0x%llx, 0x%llx): first difference at byte %zu: got '%.90s' want '%.90s'\n",
+						       geo[g].ia_bits, 1u << (geo[g].shift - 10), s, e,
+						       k, got + k, want + k);
+				}
+				for (size_t k = 0; k < wn; k++)
+					lines += want[k] == '\n';
+			}
+			syn_free_n(&t.root, t.nroot, syn_entries(&t));
+		}
+	}
+	check(!bad, "ptdump of %lu synthetic walks equals the model (%lu differ)", dumps, bad);
+	check_u64(dumps, N(geo) * 5 * 8, "ptdump synthetic walks");
+	check(lines > 10 * dumps && chunks_total > 4 * dumps,
+	      "ptdump synthetic walks have lines (%lu) and chunks (%lu)", lines, chunks_total);
+	printf("ptdump: %lu synthetic dumps (%lu differ from the model), %lu lines, %lu chunks\n",
+	       dumps, bad, lines, chunks_total);
+}
+
+/*
+ * A real dump: upstream's nested_mmu1 as the lab read it (7.3, -cpu max,
+ * 52-bit IPA, 4K: start level 0, tests/peer/nested/nested_mmu1) and its four
+ * pages (tests/peer/nested/pages1, whose descriptors are made up: the last,
+ * read-only one's is written here without S2AP[1]) in synthetic tables.
+ */
+static void test_ptdump_lab(void)
+{
+	static const char want[] =
+		"VTCR: 0x00000000802d3558 VTTBR: 0x0001000044fae000 s2: enabled\n"
+		"---[ Guest IPA ]---\n"
+		"0x0000000000000000-0x0000000040000000           1G 1\n"
+		"0x0000000040000000-0x0000000040001000           4K 3   R W px ux  AF    \n"
+		"0x0000000040001000-0x0000000040100000        1020K 3\n"
+		"0x0000000040100000-0x0000000040101000           4K 3   R W px ux  AF    \n"
+		"0x0000000040101000-0x0000000040300000        2044K 3\n"
+		"0x0000000040300000-0x0000000040301000           4K 3   R W px ux  AF    \n"
+		"0x0000000040301000-0x0000000040500000        2044K 3\n"
+		"0x0000000040500000-0x0000000040501000           4K 3   R   px ux  AF    \n"
+		"0x0000000040501000-0x0000000040600000        1020K 3\n"
+		"0x0000000040600000-0x0000000080000000        1018M 2\n"
+		"0x0000000080000000-0x0000008000000000         510G 1\n"
+		"0x0000008000000000-0x0010000000000000     4193792G 0\n";
+	static const struct { unsigned long long ipa, desc; } pages[] = {
+		{ 0x40000000, 0x000000005a0004dbULL }, { 0x40100000, 0x000000005a0014dbULL },
+		{ 0x40300000, 0x000000005a0024dbULL }, { 0x40500000, 0x000000005a00345bULL },
+	};
+	static char got[4096], model[4096];
+	struct syn t = { .shift = 12, .ia_bits = 52, .start_level = 0, .nroot = 8192 };
+	struct syn_table *l1, *l2;
+	unsigned int i, chunks;
+	size_t n, k;
+
+	t.root.e = calloc(8192, sizeof(u64));
+	t.root.child = calloc(8192, sizeof(void *));
+	l1 = t.root.child[0] = calloc(1, sizeof(*l1));
+	l1->e = calloc(512, sizeof(u64));
+	l1->child = calloc(512, sizeof(void *));
+	l2 = l1->child[1] = calloc(1, sizeof(*l2));
+	l2->e = calloc(512, sizeof(u64));
+	l2->child = calloc(512, sizeof(void *));
+	for (i = 0; i < 3; i++) {
+		l2->child[i] = calloc(1, sizeof(*l2));
+		l2->child[i]->e = calloc(512, sizeof(u64));
+		l2->child[i]->child = calloc(512, sizeof(void *));
+	}
+	for (i = 0; i < N(pages); i++) {
+		unsigned long long a = pages[i].ipa - 0x40000000;
+
+		l2->child[a >> 21]->e[(a >> 12) & 511] = pages[i].desc;
+	}
+	n = s2p_fmt_ptd_mmu(got, sizeof(got), 0x802d3558ULL, 0x0001000044fae000ULL, true);
+	k = s2p_dump(&t, 0, 1ULL << 52, got + n, sizeof(got) - n, &chunks);
+	check_line("ptdump lab nested_mmu1", 0, got, n + k, want);
+	k = model_dump(&t, 0, 1ULL << 52, model, sizeof(model));
+	check(n + k == strlen(want) && !memcmp(model, want + n, k),
+	      "ptdump model of the lab's nested_mmu1");
+	syn_free_n(&t.root, t.nroot, 512);
+}
+
 int main(void)
 {
 	test_memattr_names();
@@ -1565,6 +2104,9 @@ int main(void)
 	test_count_pages();
 	test_escape();
 	test_policy();
+	test_ptdump_lines();
+	test_ptdump_tables();
+	test_ptdump_lab();
 	printf("%lu passed, %lu failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
