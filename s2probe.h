@@ -1414,6 +1414,32 @@ static inline bool s2p_ptd_flush(struct s2p_ptd *st, u64 end, struct s2p_ptd_run
 	return true;
 }
 
+/*
+ * Note entries [@first, @last] of a last-level table whose entry 0 maps
+ * @ipa (pages of 1 << @page_shift), nothing shown below @cursor: one loop
+ * for a whole table instead of a walker callback per entry. Runs closed go
+ * to @runs[*@nruns...], and the loop stops before an entry when @room are
+ * there. Returns the index of the first entry not noted (@last + 1 when
+ * all were).
+ */
+static inline unsigned int s2p_ptd_table(struct s2p_ptd *st, const u64 *table,
+					 unsigned int first, unsigned int last, u64 ipa,
+					 unsigned int page_shift, u64 cursor,
+					 struct s2p_ptd_run *runs, unsigned int *nruns,
+					 unsigned int room)
+{
+	unsigned int i;
+
+	for (i = first; i <= last && *nruns < room; i++) {
+		u64 a = ipa + ((u64)i << page_shift);
+
+		if (s2p_ptd_note(st, a > cursor ? a : cursor, 3, S2P_READ_ONCE(table[i]),
+				 &runs[*nruns]))
+			(*nruns)++;
+	}
+	return i;
+}
+
 /* "%9u<unit>": the size of [start, end) as note_page() computes it. */
 static inline void s2p_out_ptd_size(struct s2p_out *o, u64 bytes)
 {

@@ -1637,6 +1637,8 @@ struct syn {
 	unsigned int nroot;		/* entries at the start level (concatenated) */
 	struct syn_table root;
 	unsigned int tables;		/* tables made below the root */
+	unsigned long long l3[32];	/* where each last-level table maps */
+	unsigned int nl3;
 };
 
 static unsigned int syn_entries(const struct syn *t)
@@ -1664,7 +1666,8 @@ static unsigned long long syn_entry(int level)
 	}
 }
 
-static void syn_fill(struct syn *t, struct syn_table *tb, unsigned int n, int level)
+static void syn_fill(struct syn *t, struct syn_table *tb, unsigned int n, int level,
+		     unsigned long long base)
 {
 	unsigned long long prev = 0;
 	unsigned int i;
@@ -1679,7 +1682,10 @@ static void syn_fill(struct syn *t, struct syn_table *tb, unsigned int n, int le
 			tb->e[i] = 3 | (rnd() & S2P_GENMASK(47, 12));
 			tb->child[i] = calloc(1, sizeof(*tb->child[i]));
 			t->tables++;
-			syn_fill(t, tb->child[i], syn_entries(t), level + 1);
+			if (level == 2 && t->nl3 < N(t->l3))
+				t->l3[t->nl3++] = base + i * (1ULL << s2p_level_shift(t->shift, level));
+			syn_fill(t, tb->child[i], syn_entries(t), level + 1,
+				 base + i * (1ULL << s2p_level_shift(t->shift, level)));
 			continue;
 		}
 		/* mostly runs: the previous entry again (its OA moves on) */
@@ -1715,19 +1721,27 @@ static void syn_make(struct syn *t, unsigned int shift, unsigned int ia_bits)
 		levels = 2;
 	*t = (struct syn){ .shift = shift, .ia_bits = ia_bits, .start_level = 4 - levels };
 	t->nroot = (unsigned int)(1ULL << (ia_bits - s2p_level_shift(shift, t->start_level)));
-	syn_fill(t, &t->root, t->nroot, t->start_level);
+	syn_fill(t, &t->root, t->nroot, t->start_level, 0);
 }
 
 typedef bool (*syn_visit_fn)(void *arg, unsigned long long ipa, unsigned long long size,
 			     int level, unsigned long long raw);
 
 /*
+ * At a table entry of level 2 (KVM_PGTABLE_WALK_TABLE_PRE): the last-level
+ * table below it. Returns 0 to descend, 1 to end the walk there.
+ */
+typedef int (*syn_table_fn)(void *arg, unsigned long long ipa, unsigned long long size,
+			    const unsigned long long *table, unsigned int n);
+
+/*
  * Walk like kvm_pgtable_walk(): every entry overlapping [from, end) that is
  * not a table, in order; @fn returning false ends the walk (false returned).
+ * @tfn, if any, sees the level-2 table entries first.
  */
 static bool syn_walk_table(const struct syn *t, const struct syn_table *tb, unsigned int n,
 			   int level, unsigned long long base, unsigned long long from,
-			   unsigned long long end, syn_visit_fn fn, void *arg)
+			   unsigned long long end, syn_visit_fn fn, syn_table_fn tfn, void *arg)
 {
 	unsigned long long size = 1ULL << s2p_level_shift(t->shift, level);
 	unsigned int i = from > base ? (unsigned int)((from - base) / size) : 0;
@@ -1738,8 +1752,11 @@ static bool syn_walk_table(const struct syn *t, const struct syn_table *tb, unsi
 		if (ipa >= end)
 			break;
 		if (tb->child[i]) {
+			if (tfn && level == 2 &&
+			    tfn(arg, ipa, size, tb->child[i]->e, syn_entries(t)))
+				return false;
 			if (!syn_walk_table(t, tb->child[i], syn_entries(t), level + 1, ipa, from,
-					    end, fn, arg))
+					    end, fn, tfn, arg))
 				return false;
 			continue;
 		}
@@ -1750,9 +1767,10 @@ static bool syn_walk_table(const struct syn *t, const struct syn_table *tb, unsi
 }
 
 static bool syn_walk(const struct syn *t, unsigned long long from, unsigned long long end,
-		     syn_visit_fn fn, void *arg)
+		     syn_visit_fn fn, syn_table_fn tfn, void *arg)
 {
-	return syn_walk_table(t, &t->root, t->nroot, t->start_level, 0, from, end, fn, arg);
+	return syn_walk_table(t, &t->root, t->nroot, t->start_level, 0, from, end, fn, tfn,
+			      arg);
 }
 
 /* The model's side: each entry from the window's start on. */
@@ -1776,16 +1794,24 @@ static size_t model_dump(const struct syn *t, unsigned long long start, unsigned
 {
 	struct model_walk w = { .m = { .buf = buf, .len = len }, .start = start };
 
-	syn_walk(t, start, end, model_visit, &w);
+	syn_walk(t, start, end, model_visit, NULL, &w);
 	model_note(&w.m, end, -1, 0);	/* note_page_flush() */
 	return w.m.n;
 }
 
-/* s2probe's side, fed as s2probe.c's visitor feeds it. */
+/*
+ * s2probe's side, fed as s2probe.c's visitors feed it: each entry from the
+ * cursor on, last-level tables in one s2p_ptd_table() loop that ends the
+ * walk; a chunk ends after @budget entries or when its @room runs are made.
+ */
 struct s2p_walk {
 	struct s2p_ptd st;
-	unsigned long long cursor;
+	unsigned long long cursor, end;
 	unsigned int visits, budget;
+	struct s2p_ptd_run runs[8];
+	unsigned int nruns, room;
+	bool table_done;	/* the walk ended after a whole table */
+	unsigned int shift;
 	char *buf;
 	size_t len, n;
 	bool bad;
@@ -1805,38 +1831,72 @@ static bool s2p_side_visit(void *arg, unsigned long long ipa, unsigned long long
 {
 	struct s2p_walk *w = arg;
 	unsigned long long end = ipa + size;
-	struct s2p_ptd_run r;
 
 	w->visits++;
 	if (end <= w->cursor)
 		return true;	/* below the cursor: noted already */
-	if (s2p_ptd_note(&w->st, ipa > w->cursor ? ipa : w->cursor, level, raw, &r))
-		s2p_walk_put(w, &r);
+	if (s2p_ptd_note(&w->st, ipa > w->cursor ? ipa : w->cursor, level, raw,
+			 &w->runs[w->nruns]))
+		w->nruns++;
 	w->cursor = end;
-	return w->visits < w->budget;
+	return w->visits < w->budget && w->nruns < w->room;
+}
+
+static int s2p_side_table(void *arg, unsigned long long ipa, unsigned long long size,
+			  const unsigned long long *table, unsigned int n)
+{
+	struct s2p_walk *w = arg;
+	unsigned long long from = ipa > w->cursor ? ipa : w->cursor;
+	unsigned long long to = ipa + ((unsigned long long)n << w->shift);
+	unsigned int first, last, next;
+
+	w->visits++;
+	if (ipa + size <= w->cursor)
+		return 0;	/* below the cursor: the leaves skip themselves */
+	if (to > w->end)
+		to = w->end;
+	first = (unsigned int)((from - ipa) >> w->shift);
+	last = (unsigned int)((to - 1 - ipa) >> w->shift);
+	next = s2p_ptd_table(&w->st, table, first, last, ipa, w->shift, w->cursor, w->runs,
+			     &w->nruns, w->room);
+	w->visits += next - first;
+	if (ipa + ((unsigned long long)next << w->shift) > w->cursor)
+		w->cursor = ipa + ((unsigned long long)next << w->shift);
+	w->table_done = w->nruns < w->room;
+	return 1;
 }
 
 static size_t s2p_dump(const struct syn *t, unsigned long long start, unsigned long long end,
 		       char *buf, size_t len, unsigned int *chunks)
 {
 	unsigned long long page = 1ULL << t->shift;
-	struct s2p_walk w = { .cursor = start, .buf = buf, .len = len };
+	struct s2p_walk w = { .cursor = start, .end = end, .shift = t->shift, .buf = buf,
+			      .len = len };
 	struct s2p_ptd_run r;
-	bool walked = false;
+	bool walked = false, tables = rnd() & 1;
+	unsigned int i;
 
 	s2p_ptd_init(&w.st);
 	memcpy(buf, S2P_PTD_HEADER, sizeof(S2P_PTD_HEADER) - 1);
 	w.n = sizeof(S2P_PTD_HEADER) - 1;
 	*chunks = 0;
 	while (!walked) {
-		unsigned long long from = w.cursor & ~(page - 1);
-
 		w.visits = 0;
+		w.nruns = 0;
 		w.budget = 1 + rnd() % 40;
+		w.room = 1 + rnd() % N(w.runs);
 		(*chunks)++;
-		/* the walk ends at the window's end, rounded up to a page */
-		walked = syn_walk(t, from, (end + page - 1) & ~(page - 1), s2p_side_visit, &w) ||
-			 w.cursor >= end;
+		/* one lock hold: walks on after each whole table while there is room */
+		do {
+			unsigned long long from = w.cursor & ~(page - 1);
+
+			w.table_done = false;
+			/* the walk ends at the window's end, rounded up to a page */
+			walked = syn_walk(t, from, (end + page - 1) & ~(page - 1), s2p_side_visit,
+					  tables ? s2p_side_table : NULL, &w) || w.cursor >= end;
+		} while (!walked && w.table_done && w.visits < w.budget);
+		for (i = 0; i < w.nruns; i++)
+			s2p_walk_put(&w, &w.runs[i]);
 	}
 	if (s2p_ptd_flush(&w.st, end, &r))
 		s2p_walk_put(&w, &r);
@@ -1964,7 +2024,7 @@ static void test_ptdump_tables(void)
 			unsigned long long top = 1ULL << geo[g].ia_bits;
 
 			syn_make(&t, geo[g].shift, geo[g].ia_bits);
-			for (w = 0; w < 8; w++) {
+			for (w = 0; w < 12; w++) {
 				unsigned long long s = 0, e = top, page = 1ULL << geo[g].shift;
 				unsigned int chunks;
 				size_t gn, wn;
@@ -1983,6 +2043,13 @@ static void test_ptdump_tables(void)
 				case 3:			/* one byte */
 					s = rnd() % top;
 					e = s + 1;
+					break;
+				case 4: case 5: case 6: case 7:	/* in a last-level table */
+					s = t.nl3 ? t.l3[rnd() % t.nl3] : 0;
+					s += rnd() % (page << (geo[g].shift - 3));
+					if (w & 1)
+						s &= ~(page - 1);
+					e = s + 1 + rnd() % (w & 2 ? 4 * page : page << geo[g].shift);
 					break;
 				default:		/* unaligned, anywhere */
 					s = rnd() % top;
@@ -2014,7 +2081,7 @@ static void test_ptdump_tables(void)
 		}
 	}
 	check(!bad, "ptdump of %lu synthetic walks equals the model (%lu differ)", dumps, bad);
-	check_u64(dumps, N(geo) * 5 * 8, "ptdump synthetic walks");
+	check_u64(dumps, N(geo) * 5 * 12, "ptdump synthetic walks");
 	check(lines > 10 * dumps && chunks_total > 4 * dumps,
 	      "ptdump synthetic walks have lines (%lu) and chunks (%lu)", lines, chunks_total);
 	printf("ptdump: %lu synthetic dumps (%lu differ from the model), %lu lines, %lu chunks\n",
