@@ -44,6 +44,12 @@
  *     bars       0x<start>-0x<end> <size> pci=<BDF> bar=<n> <MEMATTR>[ wc]
  *                vma=<type>[ uc] expect=<MEMATTR|refused>: the guest
  *                memory that is a host PCI BAR, no host address
+ *     ptdump     the lines of upstream's stage2_page_tables (7.3's
+ *                CONFIG_PTDUMP_STAGE2_DEBUGFS), byte for byte, on every
+ *                kernel: "---[ Guest IPA ]---", then per run of entries
+ *                of one level with equal R, W, XN, AF, valid and block bits
+ *                "0x<start>-0x<end>   <%9u size><unit> <level> <bits>"
+ *                (s2probe.h, ptdump)
  *     nested/    only for a VM whose vCPUs have EL2 (nested virtualization,
  *                6.12+): the shadow stage 2 KVM keeps for each context of the
  *                guest hypervisor (its VTTBR_EL2 and VTCR_EL2):
@@ -51,8 +57,10 @@
  *                a line per shadow MMU: "0 valid 0x<vttbr> 0x<vtcr>
  *                enabled|disabled <ipa bits> <start level> yes|no" or
  *                "1 invalid - - - - - -"
- *       <n>/     ranges, pages, summary (with a "nested=<n>" line) and
- *                effective of shadow MMU n, as above; their IPAs
+ *       <n>/     ranges, pages, summary (with a "nested=<n>" line),
+ *                effective and ptdump (upstream's nested_mmu<n>: a "VTCR:"
+ *                line first, empty for an MMU without a context) of shadow
+ *                MMU n, as above; their IPAs
  *                are the nested guest's, so ranges shows slot=- hva=- nested.
  *                A read ends with ESTALE if KVM gives that MMU to another
  *                context meanwhile.
@@ -601,8 +609,8 @@ static void s2p_vm_name(struct s2p_found *f, char *buf, size_t len)
 }
 
 static const struct file_operations s2p_ranges_fops, s2p_pages_fops,
-	s2p_summary_fops, s2p_effective_fops, s2p_bars_fops, s2p_mmus_fops,
-	s2p_pkvm_fops;
+	s2p_summary_fops, s2p_effective_fops, s2p_bars_fops, s2p_ptdump_fops,
+	s2p_mmus_fops, s2p_pkvm_fops;
 
 static void s2p_space_init(struct s2p_space *sp, struct s2p_vm *vm, int nested)
 {
@@ -616,6 +624,7 @@ static void s2p_space_files(struct dentry *dir, struct s2p_space *sp)
 	debugfs_create_file("pages", 0400, dir, sp, &s2p_pages_fops);
 	debugfs_create_file("summary", 0400, dir, sp, &s2p_summary_fops);
 	debugfs_create_file("effective", 0400, dir, sp, &s2p_effective_fops);
+	debugfs_create_file("ptdump", 0400, dir, sp, &s2p_ptdump_fops);
 	/* a shadow stage 2's IPAs are the nested guest's: no memslot, no BAR */
 	if (sp->nested < 0)
 		debugfs_create_file("bars", 0400, dir, sp, &s2p_bars_fops);
@@ -820,7 +829,7 @@ DEFINE_SHOW_ATTRIBUTE(s2p_policy);
 
 /* ---- The walk ---- */
 
-enum s2p_view { S2P_RANGES, S2P_PAGES, S2P_SUMMARY, S2P_EFFECTIVE, S2P_BARS };
+enum s2p_view { S2P_RANGES, S2P_PAGES, S2P_SUMMARY, S2P_EFFECTIVE, S2P_BARS, S2P_PTDUMP };
 
 enum s2p_backing {
 	S2P_B_NONE, S2P_B_ANON, S2P_B_THP, S2P_B_HUGETLB, S2P_B_FILE,
@@ -880,6 +889,7 @@ struct s2p_bar_hit {
 #define S2P_SUMMARY_VISITS	4096
 #define S2P_CONTENTION_EVERY	64	/* visits between two looks at the lock */
 #define S2P_LINE_MAX	512	/* effective's tail (8 types) fits */
+#define S2P_PTD_BATCH	64	/* ptdump: lines made per lock hold, at most */
 
 /* summary: counts per memattr and leaf size (level) */
 #define S2P_NR_MEMATTR	16
@@ -896,6 +906,9 @@ struct s2p_iter {
 	struct s2p_space *space;
 	int nested;		/* -1, or the shadow MMU walked */
 	u64 vttbr;		/* its context when opened */
+	u64 vtcr;		/* and the guest hypervisor's VTCR_EL2 for it */
+	bool mmu_valid;		/* a shadow MMU: it held a context when opened */
+	bool s2_enabled;	/* its virtual HCR_EL2.VM then */
 	u8 no_slot;		/* backing of a leaf no memslot holds */
 	enum s2p_view view;
 	bool fwb, lpa2;
@@ -929,6 +942,10 @@ struct s2p_iter {
 	char eff_tail[S2P_LINE_MAX];
 	size_t eff_len;
 	int eff_memattr;		/* whose tail eff_tail is; -1: none */
+	/* ptdump: the run still open, and the runs closed in this lock hold */
+	struct s2p_ptd ptd;
+	struct s2p_ptd_run runs[S2P_PTD_BATCH];
+	unsigned int nruns;
 };
 
 /*
@@ -950,6 +967,23 @@ static int s2p_visit_count(struct s2p_iter *it, u64 pte, int level, u64 bytes)
 		it->nleaves++;
 	}
 	if (it->visits >= S2P_SUMMARY_VISITS)
+		return -E2BIG;
+	if (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock))
+		return -E2BIG;
+	return 0;
+}
+
+/*
+ * ptdump's visitor: note every entry that is not a table, valid or not, from
+ * @from on (last-level tables: s2p_ptd_table_visit()). The lock hold ends
+ * after S2P_PTD_BATCH lines or S2P_SUMMARY_VISITS entries, or earlier when a
+ * writer waits for the lock.
+ */
+static int s2p_visit_ptd(struct s2p_iter *it, u64 from, int level, u64 pte)
+{
+	if (s2p_ptd_note(&it->ptd, from, level, pte, &it->runs[it->nruns]))
+		it->nruns++;
+	if (it->nruns == S2P_PTD_BATCH || it->visits >= S2P_SUMMARY_VISITS)
 		return -E2BIG;
 	if (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock))
 		return -E2BIG;
@@ -994,6 +1028,27 @@ static int s2p_count_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
 }
 
 /*
+ * ptdump, at a level-2 table entry: note the last-level table below it in
+ * one loop (s2p_ptd_table()) and end the walk, as summary does
+ * (s2p_count_table()); s2p_walk_chunk() walks on from the cursor in the
+ * same lock hold unless the batch of lines is full.
+ */
+static int s2p_ptd_table_visit(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
+{
+	const unsigned int ptrs = PAGE_SIZE / sizeof(kvm_pte_t);
+	u64 from = max(ipa, it->cursor), to = min(ipa + ((u64)ptrs << PAGE_SHIFT), it->end);
+	unsigned int first = (from - ipa) >> PAGE_SHIFT, last = (to - 1 - ipa) >> PAGE_SHIFT;
+	unsigned int next;
+
+	next = s2p_ptd_table(&it->ptd, (const u64 *)table, first, last, ipa, PAGE_SHIFT,
+			     it->cursor, it->runs, &it->nruns, S2P_PTD_BATCH);
+	it->visits += next - first;
+	it->cursor = max(it->cursor, ipa + ((u64)next << PAGE_SHIFT));
+	it->table_counted = it->nruns < S2P_PTD_BATCH;
+	return -E2BIG;
+}
+
+/*
  * The leaf visitor. It records what lies in [max(cursor, window start),
  * window end), setting every field (nothing survives from an earlier
  * chunk), and moves the cursor to the entry's end, never backwards:
@@ -1019,11 +1074,17 @@ static int s2p_visit(S2P_VISITOR_ARGS)
 	it->visits++;
 	if (end <= it->cursor)
 		return 0;	/* below the cursor: already shown */
-	if (S2P_V_FLAG == KVM_PGTABLE_WALK_TABLE_PRE)	/* summary's walk only */
-		return level == 2 ? s2p_count_table(it, S2P_V_CHILD, ipa) : 0;
+	if (S2P_V_FLAG == KVM_PGTABLE_WALK_TABLE_PRE) {	/* summary's and ptdump's walks */
+		if (level != 2)
+			return 0;
+		return it->counts ? s2p_count_table(it, S2P_V_CHILD, ipa) :
+				    s2p_ptd_table_visit(it, S2P_V_CHILD, ipa);
+	}
 	it->cursor = end;
 	if (it->counts)
 		return s2p_visit_count(it, S2P_V_PTE, level, min(end, it->end) - from);
+	if (it->view == S2P_PTDUMP)
+		return s2p_visit_ptd(it, from, level, S2P_V_PTE);
 	r = &it->leaves[it->nleaves];
 	if (!s2p_leaf_decode(S2P_V_PTE, level, PAGE_SHIFT, it->lpa2, &r->leaf)) {
 		r->ipa = from;
@@ -1102,15 +1163,17 @@ static int s2p_chunk_pgt(struct s2p_iter *it, struct kvm_pgtable **pgt)
 
 /*
  * Walk on from it->cursor: fill it->leaves under the MMU lock, bounded.
- * summary's walk ends after each last-level table it counted
- * (s2p_count_table()) and goes on from there in the same lock hold.
+ * summary's and ptdump's walks end after each last-level table they read
+ * whole (s2p_count_table(), s2p_ptd_table_visit()) and go on from there in
+ * the same lock hold.
  */
 static int s2p_walk_chunk(struct s2p_iter *it)
 {
 	struct kvm_pgtable_walker walker = {
 		.cb = s2p_visit,
 		.arg = it,
-		.flags = S2P_WALK_FLAGS | (it->counts ? KVM_PGTABLE_WALK_TABLE_PRE : 0),
+		.flags = S2P_WALK_FLAGS |
+			 (it->counts || it->view == S2P_PTDUMP ? KVM_PGTABLE_WALK_TABLE_PRE : 0),
 	};
 	struct kvm *kvm = it->kvm;
 	struct kvm_memory_slot *ms = NULL;
@@ -1120,6 +1183,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	u64 addr;
 
 	it->nleaves = 0;
+	it->nruns = 0;
 	it->visits = 0;
 	s2p_count(S2P_ST_CHUNKS, 1);
 	idx = srcu_read_lock(&kvm->srcu);
@@ -1386,10 +1450,14 @@ static bool s2p_mergeable(enum s2p_view view, const struct s2p_rec *a, const str
 	       (a->backing != S2P_B_FILE || !strcmp(a->path, b->path));
 }
 
-/* Produce the next records for seq_file; sets nrecs (0 at the end). */
+/*
+ * Produce the next records for seq_file; sets nrecs (0 at the end). For
+ * ptdump they are it->runs, and the end of the walk closes the open run at
+ * the window's end, as note_page_flush() does at the IPA space's.
+ */
 static int s2p_refill(struct s2p_iter *it)
 {
-	bool coalesce = it->view != S2P_PAGES;
+	bool coalesce = it->view != S2P_PAGES && it->view != S2P_PTDUMP;
 	unsigned int i;
 	int ret;
 
@@ -1400,6 +1468,9 @@ static int s2p_refill(struct s2p_iter *it)
 				it->recs[it->nrecs++] = it->pend;
 				it->have_pend = false;
 			}
+			if (it->view == S2P_PTDUMP &&
+			    s2p_ptd_flush(&it->ptd, it->end, &it->runs[0]))
+				it->nrecs = 1;
 			return 0;
 		}
 		if (fatal_signal_pending(current))
@@ -1407,6 +1478,11 @@ static int s2p_refill(struct s2p_iter *it)
 		ret = s2p_walk_chunk(it);
 		if (ret)
 			return ret;
+		if (it->view == S2P_PTDUMP) {
+			it->nrecs = it->nruns;
+			cond_resched();
+			continue;
+		}
 		if (s2p_wants_backing(it)) {
 			ret = s2p_resolve_backing(it);
 			if (ret)
@@ -1438,7 +1514,10 @@ static int s2p_refill(struct s2p_iter *it)
 static void s2p_restart(struct s2p_iter *it)
 {
 	it->cursor = it->start;
-	it->walked = it->start >= it->end;
+	/* upstream's nested_mmuN of an MMU without a context is empty */
+	it->walked = it->start >= it->end || (it->view == S2P_PTDUMP && !it->mmu_valid);
+	s2p_ptd_init(&it->ptd);
+	it->nruns = 0;
 	it->nrecs = 0;
 	it->base = 0;
 	it->have_pend = false;
@@ -1586,6 +1665,32 @@ static void s2p_show_bar(struct seq_file *m, struct s2p_iter *it, const struct s
 }
 
 /*
+ * ptdump's batch of runs. Before the first one, what upstream prints
+ * before its first line: the header, after a "VTCR:" line for a shadow
+ * MMU (the context it held when the file was opened: a read ends with
+ * ESTALE if KVM gives the MMU another).
+ */
+static void s2p_show_ptd(struct seq_file *m, struct s2p_iter *it)
+{
+	unsigned int i;
+	char *buf;
+	size_t len;
+
+	if (!it->base) {
+		if (it->nested >= 0) {
+			len = seq_get_buf(m, &buf);
+			s2p_commit(m, s2p_fmt_ptd_mmu(buf, len, it->vtcr, it->vttbr,
+						      it->s2_enabled));
+		}
+		seq_puts(m, S2P_PTD_HEADER);
+	}
+	for (i = 0; i < it->nrecs && !seq_has_overflowed(m); i++) {
+		len = seq_get_buf(m, &buf);
+		s2p_commit(m, s2p_fmt_ptd(buf, len, &it->runs[i]));
+	}
+}
+
+/*
  * A line that does not fit marks the buffer full (s2p_commit()): seq_file
  * then drops the batch's lines written so far and shows the batch again.
  */
@@ -1595,6 +1700,10 @@ static int s2p_seq_show(struct seq_file *m, void *v)
 	const struct s2p_rec *r = v;
 	unsigned int i;
 
+	if (it->view == S2P_PTDUMP) {
+		s2p_show_ptd(m, it);
+		return 0;
+	}
 	for (i = 0; i < it->nrecs && !seq_has_overflowed(m); i++) {
 		switch (it->view) {
 		case S2P_PAGES:
@@ -1651,6 +1760,9 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->space = sp;
 	it->nested = sp->nested;
 	it->vttbr = g.hyp_vttbr;
+	it->vtcr = g.hyp_vtcr;
+	it->mmu_valid = g.valid;
+	it->s2_enabled = g.s2_enabled;
 	it->no_slot = sp->nested < 0 ? S2P_B_NONE : S2P_B_NESTED;
 	it->view = view;
 	it->fwb = g.fwb;
@@ -1757,6 +1869,11 @@ static int s2p_bars_open(struct inode *inode, struct file *file)
 	return s2p_open_view(inode, file, S2P_BARS);
 }
 
+static int s2p_ptdump_open(struct inode *inode, struct file *file)
+{
+	return s2p_open_view(inode, file, S2P_PTDUMP);
+}
+
 /*
  * The reader's own window, on its open file: lseek(fd, START, SEEK_DATA)
  * sets the start (and the end back to the IPA space's), lseek(fd, END,
@@ -1805,6 +1922,7 @@ S2P_VIEW_FOPS(ranges);
 S2P_VIEW_FOPS(pages);
 S2P_VIEW_FOPS(effective);
 S2P_VIEW_FOPS(bars);
+S2P_VIEW_FOPS(ptdump);
 
 /* summary: one walk over the window, counted per memattr and leaf size. */
 static int s2p_summary_show(struct seq_file *m, void *v)
