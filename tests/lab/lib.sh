@@ -222,6 +222,85 @@ peer_check() {
 	fi
 }
 
+# ptdump_check NAME S2PROBE_VMDIR KVM_VMDIR: s2probe's ptdump against
+# upstream's stage2_page_tables (CONFIG_PTDUMP_STAGE2_DEBUGFS) byte for byte,
+# with cmp. Upstream's file is read before and after s2probe's: if the two
+# differ the VM was changing, and all three are read again (up to 3 more
+# times). Silent when the kernel has no KVM_VMDIR/stage2_page_tables.
+ptdump_check() {
+	local name=$1 up=$3/stage2_page_tables pd=$2/ptdump t=/tmp/ptdump-$1 n=0
+	[ -e "$up" ] || return 0
+	while :; do
+		if ! { cat "$up" >"$t.up1" && cat "$pd" >"$t.s2p" && cat "$up" >"$t.up2"; } 2>"$t.err"; then
+			not_ok "ptdump-$name" "read failed: $(head -n 2 "$t.err" | tr '\n' ' ')"
+			return 0
+		fi
+		cmp -s "$t.up1" "$t.up2" && break
+		n=$((n + 1))
+		if [ $n -gt 3 ]; then
+			not_ok "ptdump-$name" "upstream stage2_page_tables changed across every read ($n tries)"
+			return 0
+		fi
+		echo "note: ptdump-$name: upstream changed during the read, again ($n)"
+	done
+	if cmp "$t.up2" "$t.s2p" >"$t.cmp" 2>&1; then
+		echo "ptdump-$name: cmp equal: $(wc -l <"$t.s2p") lines, $(wc -c <"$t.s2p") bytes"
+		ok "ptdump-$name"
+		return 0
+	fi
+	diff "$t.up2" "$t.s2p" 2>&1 | head -n 12
+	cp "$t.up2" "$OUT/ptdump-$name.upstream" 2>/dev/null
+	cp "$t.s2p" "$OUT/ptdump-$name.s2probe" 2>/dev/null
+	not_ok "ptdump-$name" "cmp: $(head -n 1 "$t.cmp")"
+}
+
+# ptdump_tiles FILE IPA_BITS: the first thing wrong with FILE as a ptdump
+# of a whole IPA space of IPA_BITS (nothing if it is right): the header,
+# then lines of upstream's format, each starting where the previous one
+# ended, from 0 to 2^IPA_BITS. POSIX awk (mawk has no {n} intervals).
+ptdump_tiles() {
+	awk -v end="$(printf '0x%016x' $((1 << $2)))" '
+	BEGIN { for (i = 0; i < 16; i++) h = h "[0-9a-f]"
+		re = "^0x" h "-0x" h "   [ 0-9][ 0-9][ 0-9][ 0-9][ 0-9][ 0-9][ 0-9][ 0-9][0-9]+[KMGTPE] [0-3]" \
+			"((  | F) [R ] [W ] (px ux |PXNux |PXNUXN|px UXN) (AF|  ) (BLK|   ))?$"
+		prev = "0x0000000000000000" }
+	NR == 1 { if ($0 != "---[ Guest IPA ]---") { print "line 1: " $0; bad = 1; exit }; next }
+	$0 !~ re { print "line " NR ", format: " $0; bad = 1; exit }
+	{ split($1, r, "-"); if (r[1] != prev) { print "line " NR ", not at " prev ": " $0; bad = 1; exit }
+	  prev = r[2] }
+	END { if (!bad && prev != end) print "last line ends at " prev ", not " end }' "$1" | head -n 1
+}
+
+# ptdump_sane NAME S2PROBE_VMDIR: on every kernel, s2probe's ptdump of a VM
+# that holds still: the header, then lines of upstream's format that tile
+# [0, 2^ipa_bits) in order, standing for exactly the leaves of pages (leaf
+# by leaf, with peer-compare, which reads upstream's format).
+ptdump_sane() {
+	local name=$1 v=$2 t=/tmp/ptdsane-$1 bits g bad rc=0
+	local gran=()
+	if ! { cat "$v/pages" >"$t.pages1" && cat "$v/ptdump" >"$t.ptd" &&
+		cat "$v/pages" >"$t.pages" && cat "$v/summary" >"$t.sum"; } 2>"$t.err"; then
+		not_ok "ptdump-sane-$name" "read failed: $(head -n 2 "$t.err" | tr '\n' ' ')"
+		return 0
+	fi
+	cmp -s "$t.pages1" "$t.pages" || echo "note: ptdump-sane-$name: pages changed while ptdump was read"
+	bits=$(sed -n 's/^ipa_bits=//p' "$t.sum")
+	bad=$(ptdump_tiles "$t.ptd" "$bits")
+	g=$($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')
+	case "$((g))" in 4096 | 16384 | 65536) gran=(--granule "$((g))") ;; esac
+	"$LAB/tests/peer-compare" "${gran[@]}" "$t.ptd" "$t.pages" >"$t.out" 2>&1 || rc=$?
+	if [ -z "$bad" ] && [ "$rc" = 0 ]; then
+		echo "ptdump-sane-$name: $(wc -l <"$t.ptd") lines; $(grep '^peer: ' "$t.out")"
+		ok "ptdump-sane-$name"
+		return 0
+	fi
+	head -n 20 "$t.ptd"
+	head -n 10 "$t.out"
+	cp "$t.ptd" "$OUT/ptdump-sane-$name.ptdump" 2>/dev/null
+	cp "$t.pages" "$OUT/ptdump-sane-$name.pages" 2>/dev/null
+	not_ok "ptdump-sane-$name" "${bad:-peer-compare exit $rc: $(grep -m1 '^peer: first: ' "$t.out" || head -n 1 "$t.out")}"
+}
+
 # refkernel: the running kernel is the lab's reference kernel (series dbg,
 # scripts/lab-refkernel): built with KASAN, which Debian's kernels are not.
 # The root image has no gzip package: busybox's zcat reads the config.

@@ -60,6 +60,8 @@ awk '{ print $1, $2, $3, $6, $7, $8, $9, $11 }' $V/pages >/tmp/got.pages
 expect_eq vmm-pages-exact "$(cat /tmp/want.pages)" "$(cat /tmp/got.pages)"
 # Upstream's own dump (reference kernel only) agrees leaf by leaf.
 peer_check vmm-default "$V" "/sys/kernel/debug/kvm/$pid-$fd"
+ptdump_check vmm-default "$V" "/sys/kernel/debug/kvm/$pid-$fd"
+ptdump_sane vmm-default "$V"
 # The BAR leaves point into the BAR's physical range.
 bar_pa=$(sed -n 3p "$dev/resource" | cut -d' ' -f1)
 got=$(awk '$6 == "DEVICE_nGnRE" { print $5 }' $V/pages | tr '\n' ' ')

@@ -6,7 +6,8 @@
 # ranges, before and after KVM_GET_DIRTY_LOG write-protects), memfd RAM,
 # hugetlb RAM and guest_memfd. Expectations come from the spec through the
 # model in layout-lib.sh; PAs (not predictable) are read from `pages` only
-# to say which leaves ranges must merge.
+# to say which leaves ranges must merge. Where the kernel has upstream's
+# stage-2 dump, ptdump must be its bytes (cmp).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/layout-lib.sh"
 
@@ -38,8 +39,11 @@ layout() {
 		not_ok "$name-ranges" "pages was empty"
 	fi
 	expect_eq "$name-ranges-merged" "" "$(merge_violations /tmp/$name.ranges /tmp/$name.pages)"
-	# upstream's own dump agrees leaf by leaf (reference kernel only)
+	# upstream's own dump agrees leaf by leaf, and ptdump is its bytes
+	# (reference kernel only); ptdump stands for pages' leaves (every kernel)
 	peer_check "$name" "$V" "/sys/kernel/debug/kvm/${V##*/}"
+	ptdump_check "$name" "$V" "/sys/kernel/debug/kvm/${V##*/}"
+	ptdump_sane "$name" "$V"
 	# dd bs=1: the same text as one big read (on the largest layout and the
 	# one at the top of the IPA space; t-25 does it for every view)
 	case "$name" in

@@ -47,6 +47,18 @@ while ! grep -q '^S2VMM quiescent' $VMM_OUT && [ "$(date +%s)" -lt $end ]; do
 			[ -z "$first_bad" ] && first_bad="$view: $r" && cp /tmp/churn.$view $OUT/churn-bad.$view
 		fi
 	done
+	# ptdump: lines that tile the IPA space, whatever changed meanwhile
+	if ! cat $V/ptdump >/tmp/churn.ptdump 2>/tmp/churn.err; then
+		errs=$((errs + 1))
+		[ -z "$first_bad" ] && first_bad="read ptdump: $(cat /tmp/churn.err)"
+	else
+		reads=$((reads + 1))
+		r=$(ptdump_tiles /tmp/churn.ptdump "$bits")
+		if [ -n "$r" ]; then
+			insane=$((insane + 1))
+			[ -z "$first_bad" ] && first_bad="ptdump: $r" && cp /tmp/churn.ptdump $OUT/churn-bad.ptdump
+		fi
+	fi
 	# ranges that should have merged: only when the tables held still
 	# between two ranges reads, judged with a pages read in between
 	cat $V/ranges >/tmp/churn.ranges2 2>/dev/null

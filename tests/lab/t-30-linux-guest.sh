@@ -133,6 +133,7 @@ a72) expect_eq effective-s1-wins "NORMAL_NC:NORMAL_NC DEVICE_nGnRE:DEVICE_nGnRE"
 esac
 # Upstream's own dump (reference kernel only) agrees leaf by leaf.
 peer_check l2-guest "$V" "/sys/kernel/debug/kvm/$vm"
+ptdump_check l2-guest "$V" "/sys/kernel/debug/kvm/$vm"
 # head -1 returns at once and equals the first line of a full read.
 expect_eq ranges-head "$(head -n 1 /tmp/ranges)" "$(head -n 1 $V/ranges)"
 [ $frozen = 0 ] || thaw "$qpid"

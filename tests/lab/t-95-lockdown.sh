@@ -31,7 +31,7 @@ set -- $(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1 \2/p' /tmp/ld-vm
 V=$DBG/$1-$2
 cat $DBG/vms >/dev/null
 for v in vms stats; do cat $DBG/$v >/tmp/ld.$v.before; done
-for v in summary ranges pages effective bars; do
+for v in summary ranges pages effective bars ptdump; do
 	win $V/$v 0x40000000 0x200000 >/tmp/ld.$v.before
 done
 echo integrity >$LD
@@ -44,7 +44,7 @@ else
 	ok lockdown-refuses-write
 fi
 expect_eq lockdown-vms "$(md5sum </tmp/ld.vms.before)" "$(cat $DBG/vms | md5sum)"
-for v in summary ranges pages effective bars; do
+for v in summary ranges pages effective bars ptdump; do
 	if win $V/$v 0x40000000 0x200000 >/tmp/ld.$v.after 2>/tmp/ld.err; then
 		expect_eq "lockdown-window-$v" "$(md5sum </tmp/ld.$v.before)" "$(md5sum </tmp/ld.$v.after)"
 	else
