@@ -271,12 +271,30 @@ ptdump_tiles() {
 	END { if (!bad && prev != end) print "last line ends at " prev ", not " end }' "$1" | head -n 1
 }
 
+# ptdump_clip START END <FILE: a whole-space ptdump as s2probe shows it
+# through the window [START, END): the header, then the lines that overlap
+# the window, cut at its edges, their sizes as note_page() computes them
+# ((end - start) >> 10, then K..E while it divides). gawk: hex arithmetic.
+ptdump_clip() {
+	gawk -v S="$1" -v E="$2" '
+	BEGIN { S = strtonum(S); E = strtonum(E) }
+	NR == 1 { print; next }
+	{ split($1, r, "-"); s = strtonum(r[1]); e = strtonum(r[2])
+	  if (e <= S || s >= E) next
+	  if (s < S) s = S
+	  if (e > E) e = E
+	  d = int((e - s) / 1024); u = 1
+	  while (d % 1024 == 0 && u < 6) { d = d / 1024; u++ }
+	  rest = substr($0, index($0, $2) + length($2))
+	  printf "0x%016x-0x%016x   %9d%s%s\n", s, e, d, substr("KMGTPE", u, 1), rest }'
+}
+
 # ptdump_sane NAME S2PROBE_VMDIR: on every kernel, s2probe's ptdump of a VM
 # that holds still: the header, then lines of upstream's format that tile
 # [0, 2^ipa_bits) in order, standing for exactly the leaves of pages (leaf
 # by leaf, with peer-compare, which reads upstream's format).
 ptdump_sane() {
-	local name=$1 v=$2 t=/tmp/ptdsane-$1 bits g bad rc=0
+	local name=$1 v=$2 t=/tmp/ptdsane-$1 bits g bad ws we rc=0
 	local gran=()
 	if ! { cat "$v/pages" >"$t.pages1" && cat "$v/ptdump" >"$t.ptd" &&
 		cat "$v/pages" >"$t.pages" && cat "$v/summary" >"$t.sum"; } 2>"$t.err"; then
@@ -289,8 +307,19 @@ ptdump_sane() {
 	g=$($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')
 	case "$((g))" in 4096 | 16384 | 65536) gran=(--granule "$((g))") ;; esac
 	"$LAB/tests/peer-compare" "${gran[@]}" "$t.ptd" "$t.pages" >"$t.out" 2>&1 || rc=$?
+	# a window from half a page into the first leaf to 100 bytes past
+	# three more pages: the whole dump's lines cut at its edges
+	ws=$(awk 'NR == 1 { print $1 }' "$t.pages")
+	if [ -z "$bad" ] && [ -n "$ws" ]; then
+		ws=$((ws + g / 2))
+		we=$((ws + 3 * g + 100))
+		win "$v/ptdump" "$ws" $((we - ws)) >"$t.win" 2>&1
+		ptdump_clip "$ws" "$we" <"$t.ptd" >"$t.winwant"
+		cmp -s "$t.winwant" "$t.win" ||
+			bad="window [$(printf '0x%x' $ws), $(printf '0x%x' $we)): $(diff "$t.winwant" "$t.win" 2>&1 | grep '^[-+<>]' | head -n 2 | tr '\n' ' ')"
+	fi
 	if [ -z "$bad" ] && [ "$rc" = 0 ]; then
-		echo "ptdump-sane-$name: $(wc -l <"$t.ptd") lines; $(grep '^peer: ' "$t.out")"
+		echo "ptdump-sane-$name: $(wc -l <"$t.ptd") lines; $(grep '^peer: ' "$t.out"); window: $(($(wc -l <"$t.win") - 1)) lines"
 		ok "ptdump-sane-$name"
 		return 0
 	fi
