@@ -34,7 +34,7 @@ V=$DBG/$pid-$fd
 case "$(machine s2fwb)" in yes) fwb=on ;; *) fwb=off ;; esac
 expect_eq pkvm-vms-line "$pid-$fd $pid $fd s2vmm $limit - 4K fwb=$fwb pKVM 2" \
 	"$(awk -v n="$pid-$fd" '$1 == n' $DBG/vms)"
-for v in ranges pages summary effective bars; do
+for v in ranges pages summary effective bars ptdump; do
 	expect_eq "pkvm-$v-eopnotsupp" "cat: $V/$v: Operation not supported" \
 		"$(cat $V/$v 2>&1 >/dev/null)"
 done
