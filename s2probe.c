@@ -57,10 +57,9 @@
  *                a line per shadow MMU: "0 valid 0x<vttbr> 0x<vtcr>
  *                enabled|disabled <ipa bits> <start level> yes|no" or
  *                "1 invalid - - - - - -"
- *       <n>/     ranges, pages, summary (with a "nested=<n>" line),
- *                effective and ptdump (upstream's nested_mmu<n>: a "VTCR:"
- *                line first, empty for an MMU without a context) of shadow
- *                MMU n, as above; their IPAs
+ *       <n>/     ranges, pages, summary (with a "nested=<n>" line) and
+ *                effective of shadow MMU n, as above (no ptdump yet: see
+ *                s2p_space_files()); their IPAs
  *                are the nested guest's, so ranges shows slot=- hva=- nested.
  *                A read ends with ESTALE if KVM gives that MMU to another
  *                context meanwhile.
@@ -624,10 +623,15 @@ static void s2p_space_files(struct dentry *dir, struct s2p_space *sp)
 	debugfs_create_file("pages", 0400, dir, sp, &s2p_pages_fops);
 	debugfs_create_file("summary", 0400, dir, sp, &s2p_summary_fops);
 	debugfs_create_file("effective", 0400, dir, sp, &s2p_effective_fops);
-	debugfs_create_file("ptdump", 0400, dir, sp, &s2p_ptdump_fops);
 	/* a shadow stage 2's IPAs are the nested guest's: no memslot, no BAR */
-	if (sp->nested < 0)
-		debugfs_create_file("bars", 0400, dir, sp, &s2p_bars_fops);
+	if (sp->nested >= 0)
+		return;
+	debugfs_create_file("bars", 0400, dir, sp, &s2p_bars_fops);
+	/*
+	 * not yet for a shadow stage 2: the one lab run of the nested suite
+	 * that read it ended in an RCU stall, unexplained (2026-12-03)
+	 */
+	debugfs_create_file("ptdump", 0400, dir, sp, &s2p_ptdump_fops);
 }
 
 /*

@@ -74,7 +74,7 @@ if [ -n "$vm" ]; then
 		for d in $V/nested/*/; do
 			[ -d "$d" ] || continue
 			n=$(basename "$d")
-			for f in pages ranges summary effective ptdump; do
+			for f in pages ranges summary effective; do
 				cat "$d/$f" >"$N/s2p-$n-$f" 2>/dev/null
 			done
 		done
