@@ -105,6 +105,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pid_namespace.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
@@ -791,7 +792,9 @@ static struct kvm *s2p_vm_get_kvm(struct s2p_vm *vm)
 /*
  * What reading the views has cost since load, for tests and benchmarks:
  * lock holds, leaves recorded, descriptions of host VMAs and scans of the
- * PCI devices. Read /sys/kernel/debug/s2probe/stats before and after.
+ * PCI devices; read /sys/kernel/debug/s2probe/stats before and after.
+ * max_hold_ns is the longest hold of kvm->mmu_lock since the previous read
+ * of stats (a read takes it), so a reader between two reads gets its own.
  */
 enum s2p_stat { S2P_ST_CHUNKS, S2P_ST_LEAVES, S2P_ST_VMAS, S2P_ST_PCI_SCANS, S2P_NR_STATS };
 
@@ -807,14 +810,33 @@ static void s2p_count(enum s2p_stat st, long n)
 	atomic64_add(n, &s2p_stats[st]);
 }
 
+static atomic64_t s2p_max_hold_ns;
+
+/* a hold of kvm->mmu_lock that began at @t0 (local_clock()) ends now */
+static void s2p_hold_end(u64 t0)
+{
+	s64 ns = local_clock() - t0, old = atomic64_read(&s2p_max_hold_ns);
+
+	while (ns > old) {
+		s64 seen = atomic64_cmpxchg(&s2p_max_hold_ns, old, ns);
+
+		if (seen == old)
+			break;
+		old = seen;
+	}
+}
+
 static int s2p_stats_show(struct seq_file *m, void *v)
 {
 	unsigned int i;
 
 	for (i = 0; i < S2P_NR_STATS; i++)
 		seq_printf(m, "%s=%lld\n", s2p_stat_names[i], atomic64_read(&s2p_stats[i]));
+	/* taken by the read: each read shows the longest hold since the last */
+	seq_printf(m, "max_hold_ns=%lld\n", atomic64_xchg(&s2p_max_hold_ns, 0));
 	return 0;
 }
+
 DEFINE_SHOW_ATTRIBUTE(s2p_stats);
 
 /*
@@ -1184,7 +1206,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	struct kvm_pgtable *pgt;
 	unsigned int i;
 	int idx, ret;
-	u64 addr;
+	u64 addr, t0;
 
 	it->nleaves = 0;
 	it->nruns = 0;
@@ -1192,6 +1214,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	s2p_count(S2P_ST_CHUNKS, 1);
 	idx = srcu_read_lock(&kvm->srcu);
 	read_lock(&kvm->mmu_lock);
+	t0 = local_clock();
 	do {
 		it->table_counted = false;
 		/* every page the window touches, also when it starts mid-page */
@@ -1201,6 +1224,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 			ret = s2p_pgtable_walk(pgt, addr, it->end - addr, &walker);
 	} while (ret == -E2BIG && it->table_counted && it->cursor < it->end &&
 		 it->visits < S2P_SUMMARY_VISITS && !rwlock_is_contended(&kvm->mmu_lock));
+	s2p_hold_end(t0);
 	read_unlock(&kvm->mmu_lock);
 	if (ret != -E2BIG && ret) {
 		srcu_read_unlock(&kvm->srcu, idx);
@@ -2039,16 +2063,19 @@ static int s2p_pkvm_refill(void *arg)
 	struct s2p_pkvm_iter *it = arg;
 	struct kvm_pgtable *pgt;
 	int ret = 0;
+	u64 t0;
 
 	it->n = 0;
 	if (it->walked)
 		return 0;
 	read_lock(&it->kvm->mmu_lock);
+	t0 = local_clock();
 	pgt = it->kvm->arch.mmu.pgt;
 	if (pgt)
 		it->walked = s2p_pkvm_map_from(pgt, it->cursor, it->map, S2P_PKVM_BATCH, &it->n);
 	else
 		ret = -ENOENT;	/* torn down: the VMM has exited */
+	s2p_hold_end(t0);
 	read_unlock(&it->kvm->mmu_lock);
 	if (it->n)
 		it->cursor = it->map[it->n - 1].gfn + it->map[it->n - 1].nr;

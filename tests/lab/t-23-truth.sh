@@ -116,6 +116,13 @@ expect_eq truth-summary-no-backing "0 0" \
 # ranges: one VMA description per run of same-size leaves in one VMA:
 # slot 0 (4 pages), slot 1 (2 blocks), slot 3 (3 BAR pages).
 expect_eq truth-vma-per-run 3 "$(cost vma_descriptions $V/ranges)"
+# max_hold_ns: the longest mmu_lock hold since the last read of stats.
+stat max_hold_ns >/dev/null
+cat $V/pages >/dev/null
+hold=$(stat max_hold_ns)
+[ "${hold:-0}" -gt 0 ] && ok truth-max-hold-measured ||
+	not_ok truth-max-hold-measured "max_hold_ns '$hold' after a read of pages"
+expect_eq truth-max-hold-taken 0 "$(stat max_hold_ns)"
 
 # --- vms: one snapshot per open, whatever the read size.
 expect_eq truth-vms-bytewise "$(cat $DBG/vms)" "$(dd if=$DBG/vms bs=1 2>/dev/null)"
