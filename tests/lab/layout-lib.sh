@@ -342,3 +342,41 @@ snapshot() {
 	done
 	echo "note: $1: the tables kept changing (AF aging?) across 3 snapshots"
 }
+
+# ab_views PREFIX: every view of $V into PREFIX.VIEW, whole and through
+# windows that cut leaves (a page's middle, a 2M block's middle).
+ab_views() {
+	local v
+	for v in pages ranges effective bars summary ptdump; do
+		cat $V/$v >"$1.$v"
+		win $V/$v 0x40000800 0x1f00000 >"$1.$v.win" 2>&1
+	done
+}
+
+# ab_check NAME: with S2_AB=PATH, another build of s2probe.ko (the commit
+# before a change of the walk, say), every view of the VM read through
+# that module equals this one's, whole and through windows. A development
+# check for old-versus-new: the suites run it only when S2_AB is set.
+ab_check() {
+	[ -n "${S2_AB:-}" ] || return 0
+	local name=$1 v i
+	for i in 1 2 3; do
+		ab_views /tmp/$name.ab-new
+		unload_s2probe
+		insmod "$S2_AB" || return 1
+		cat $DBG/vms >/dev/null	# the VMs' directories, made at a rescan
+		ab_views /tmp/$name.ab-old
+		rmmod s2probe
+		load_s2probe
+		cat $DBG/vms >/dev/null
+		ab_views /tmp/$name.ab-new2
+		# AF aging may change the tables: both reads of the new module agree
+		cat /tmp/$name.ab-new.* | md5sum >/tmp/ab.a
+		cat /tmp/$name.ab-new2.* | md5sum >/tmp/ab.b
+		cmp -s /tmp/ab.a /tmp/ab.b && break
+	done
+	for v in pages ranges effective bars summary ptdump; do
+		same_text "$name-ab-$v" /tmp/$name.ab-old.$v /tmp/$name.ab-new.$v
+		same_text "$name-ab-$v-win" /tmp/$name.ab-old.$v.win /tmp/$name.ab-new.$v.win
+	done
+}

@@ -44,6 +44,7 @@ layout() {
 	peer_check "$name" "$V" "/sys/kernel/debug/kvm/${V##*/}"
 	ptdump_check "$name" "$V" "/sys/kernel/debug/kvm/${V##*/}"
 	ptdump_sane "$name" "$V"
+	ab_check "$name"
 	# dd bs=1: the same text as one big read (on the largest layout and the
 	# one at the top of the IPA space; t-25 does it for every view)
 	case "$name" in
