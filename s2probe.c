@@ -79,9 +79,10 @@
  *
  * Locking: a walk never writes a descriptor. It runs under the read side of
  * kvm->mmu_lock (a shared walk where KVM has them), inside kvm->srcu, for at
- * most S2P_MAX_VISITS entries or S2P_BATCH leaves; then the lock is dropped
- * and the backing VMAs are looked up (mmap_read_lock may sleep), so memory
- * use does not grow with the VM and a partial read walks only what it shows.
+ * most S2P_HOLD_VISITS entries or S2P_RAW_MAX leaves, less when a writer
+ * waits; then the lock is dropped and the backing VMAs are looked up
+ * (mmap_read_lock may sleep), so memory use does not grow with the VM and a
+ * partial read walks only what it shows.
  * The tables may change between and during lock holds (faults split and
  * merge blocks): the walk's cursor only moves forward, so a leaf is never
  * shown twice and output IPAs strictly increase (see s2p_visit()).
@@ -906,13 +907,15 @@ struct s2p_bar_hit {
 	u64 miss_lo, miss_hi;
 };
 
-#define S2P_BATCH	32	/* leaves collected per lock hold */
-#define S2P_MAX_VISITS	512	/* entries visited per lock hold */
 /*
- * summary keeps no records, only counts: it visits more entries per lock
- * hold, and ends one early when a writer waits for the lock.
+ * A lock hold visits at most S2P_HOLD_VISITS entries (last-level tables are
+ * read in one loop each) and copies at most S2P_RAW_MAX leaves, and ends
+ * early when a writer waits for the lock.
  */
-#define S2P_SUMMARY_VISITS	4096
+#define S2P_HOLD_VISITS	4096
+#define S2P_RAW_MAX	1024
+#define S2P_BATCH	32	/* ranges, effective, bars: records per seq_file batch */
+#define S2P_PAGES_BATCH	64	/* pages: lines per seq_file batch */
 #define S2P_CONTENTION_EVERY	64	/* visits between two looks at the lock */
 #define S2P_LINE_MAX	512	/* effective's tail (8 types) fits */
 #define S2P_PTD_BATCH	64	/* ptdump: lines made per lock hold, at most */
@@ -920,6 +923,17 @@ struct s2p_bar_hit {
 /* summary: counts per memattr and leaf size (level) */
 #define S2P_NR_MEMATTR	16
 #define S2P_NR_LEVELS	5	/* -1..3 */
+
+/*
+ * A valid leaf as the walk copied it: its descriptor and level, and the
+ * first IPA of it in the window (its own, or the window's start). Nothing
+ * else is read under the lock; records are made from these after it.
+ */
+struct s2p_raw {
+	u64 ipa;
+	u64 pte;
+	s8 level;
+};
 
 struct s2p_counts {		/* all leaves and bytes: the sums over levels */
 	u64 mt_leaves[S2P_NR_MEMATTR], mt_bytes[S2P_NR_MEMATTR];
@@ -942,17 +956,19 @@ struct s2p_iter {
 	u64 start, end;		/* the window walked */
 	u64 cursor;		/* next IPA to walk */
 	bool walked;		/* cursor reached end */
-	/* leaves of the current lock hold */
+	/* the leaves of the last lock hold (allocated at the first): raw[rawpos..nraw) left */
+	struct s2p_raw *raw;
+	unsigned int nraw, rawpos, visits;
+	u64 attr_mask;		/* descriptor bits that are not the output address */
+	/* ranges, effective, bars: records of runs of raw leaves, then merged */
 	struct s2p_rec leaves[S2P_BATCH];
-	unsigned int nleaves, visits;
+	unsigned int nleaves;
 	/*
 	 * the batch handed to seq_file as its record number base: nrecs
-	 * records in out, which is recs (the ranges of ranges and effective)
-	 * or, for pages, leaves itself
+	 * records, in recs (ranges, effective, bars) or for pages raw[bpos..]
 	 */
 	struct s2p_rec recs[S2P_BATCH];
-	struct s2p_rec *out;
-	unsigned int nrecs;
+	unsigned int nrecs, bpos;
 	loff_t base;
 	struct s2p_rec pend;	/* a range still growing */
 	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
@@ -964,7 +980,7 @@ struct s2p_iter {
 	bool leaf_ok[S2P_NR_LEVELS];	/* a valid leaf may sit at level i - 1 */
 	/* output: MemAttr names under this VM's FWB, pieces of lines */
 	char mt_name[S2P_NR_MEMATTR][S2P_MT_NAME_MAX];
-	struct s2p_piece page_mid, page_tail;
+	struct s2p_pieces pieces;
 	char eff_tail[S2P_LINE_MAX];
 	size_t eff_len;
 	int eff_memattr;		/* whose tail eff_tail is; -1: none */
@@ -976,7 +992,7 @@ struct s2p_iter {
 
 /*
  * summary's visitor: count @bytes of a valid leaf. The lock hold ends after
- * S2P_SUMMARY_VISITS entries, or earlier when a writer waits for it.
+ * S2P_HOLD_VISITS entries, or earlier when a writer waits for it.
  */
 static int s2p_visit_count(struct s2p_iter *it, u64 pte, int level, u64 bytes)
 {
@@ -990,9 +1006,9 @@ static int s2p_visit_count(struct s2p_iter *it, u64 pte, int level, u64 bytes)
 		c->mt_bytes[mt] += bytes;
 		c->lv_leaves[level + 1]++;
 		c->lv_bytes[level + 1] += bytes;
-		it->nleaves++;
+		it->nraw++;
 	}
-	if (it->visits >= S2P_SUMMARY_VISITS)
+	if (it->visits >= S2P_HOLD_VISITS)
 		return -E2BIG;
 	if (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock))
 		return -E2BIG;
@@ -1002,14 +1018,14 @@ static int s2p_visit_count(struct s2p_iter *it, u64 pte, int level, u64 bytes)
 /*
  * ptdump's visitor: note every entry that is not a table, valid or not, from
  * @from on (last-level tables: s2p_ptd_table_visit()). The lock hold ends
- * after S2P_PTD_BATCH lines or S2P_SUMMARY_VISITS entries, or earlier when a
+ * after S2P_PTD_BATCH lines or S2P_HOLD_VISITS entries, or earlier when a
  * writer waits for the lock.
  */
 static int s2p_visit_ptd(struct s2p_iter *it, u64 from, int level, u64 pte)
 {
 	if (s2p_ptd_note(&it->ptd, from, level, pte, &it->runs[it->nruns]))
 		it->nruns++;
-	if (it->nruns == S2P_PTD_BATCH || it->visits >= S2P_SUMMARY_VISITS)
+	if (it->nruns == S2P_PTD_BATCH || it->visits >= S2P_HOLD_VISITS)
 		return -E2BIG;
 	if (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock))
 		return -E2BIG;
@@ -1046,7 +1062,7 @@ static int s2p_count_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
 	s2p_visit_count(it, head, 3, min(ipa + ((u64)(first + 1) << PAGE_SHIFT), to) - from);
 	if (last != first)
 		s2p_visit_count(it, tail, 3, to - (ipa + ((u64)last << PAGE_SHIFT)));
-	it->nleaves += n;
+	it->nraw += n;
 	it->visits += last - first + 1;
 	it->cursor = to;
 	it->table_counted = true;
@@ -1074,6 +1090,46 @@ static int s2p_ptd_table_visit(struct s2p_iter *it, const kvm_pte_t *table, u64 
 	return -E2BIG;
 }
 
+/* Copy a valid leaf; true when the copies are full for this lock hold. */
+static bool s2p_raw_push(struct s2p_iter *it, u64 from, u64 pte, int level)
+{
+	struct s2p_raw *w = &it->raw[it->nraw++];
+
+	w->ipa = from;
+	w->pte = pte;
+	w->level = level;
+	return it->nraw == S2P_RAW_MAX;
+}
+
+/*
+ * pages, ranges, effective and bars, at a level-2 table entry: copy the
+ * valid pages of the last-level table below it in one loop, as many as the
+ * copies hold (the cursor then stops inside the table), and end the walk
+ * as summary does (s2p_count_table()). Entries are read once each, with
+ * READ_ONCE(), inside the walker's RCU section under the read lock; no
+ * pointer to the table is kept.
+ */
+static int s2p_raw_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
+{
+	const unsigned int ptrs = PAGE_SIZE / sizeof(kvm_pte_t);
+	u64 from = max(ipa, it->cursor), to = min(ipa + ((u64)ptrs << PAGE_SHIFT), it->end);
+	unsigned int first = (from - ipa) >> PAGE_SHIFT, last = (to - 1 - ipa) >> PAGE_SHIFT;
+	unsigned int i = first;
+	bool full = false;
+
+	for (; i <= last && !full; i++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (s2p_is_leaf_at(pte, 3))
+			full = s2p_raw_push(it, i == first ? from : ipa + ((u64)i << PAGE_SHIFT),
+					    pte, 3);
+	}
+	it->visits += i - first;
+	it->cursor = i > last ? to : ipa + ((u64)i << PAGE_SHIFT);
+	it->table_counted = !full;
+	return -E2BIG;
+}
+
 /*
  * The leaf visitor. It records what lies in [max(cursor, window start),
  * window end), setting every field (nothing survives from an earlier
@@ -1094,40 +1150,32 @@ static int s2p_visit(S2P_VISITOR_ARGS)
 	u64 ipa = S2P_V_ADDR & ~(size - 1);
 	u64 end = ipa + size;
 	u64 from = max(ipa, it->cursor);
-	struct s2p_rec *r;
 
 	S2P_V_UNUSED;
 	it->visits++;
 	if (end <= it->cursor)
 		return 0;	/* below the cursor: already shown */
-	if (S2P_V_FLAG == KVM_PGTABLE_WALK_TABLE_PRE) {	/* summary's and ptdump's walks */
+	if (S2P_V_FLAG == KVM_PGTABLE_WALK_TABLE_PRE) {	/* a last-level table: one loop */
 		if (level != 2)
 			return 0;
-		return it->counts ? s2p_count_table(it, S2P_V_CHILD, ipa) :
-				    s2p_ptd_table_visit(it, S2P_V_CHILD, ipa);
+		if (it->counts)
+			return s2p_count_table(it, S2P_V_CHILD, ipa);
+		if (it->view == S2P_PTDUMP)
+			return s2p_ptd_table_visit(it, S2P_V_CHILD, ipa);
+		return s2p_raw_table(it, S2P_V_CHILD, ipa);
 	}
 	it->cursor = end;
 	if (it->counts)
 		return s2p_visit_count(it, S2P_V_PTE, level, min(end, it->end) - from);
 	if (it->view == S2P_PTDUMP)
 		return s2p_visit_ptd(it, from, level, S2P_V_PTE);
-	r = &it->leaves[it->nleaves];
-	if (!s2p_leaf_decode(S2P_V_PTE, level, PAGE_SHIFT, it->lpa2, &r->leaf)) {
-		r->ipa = from;
-		r->size = min(end, it->end) - from;
-		r->pa = r->leaf.oa + (from - ipa);
-		r->hva = 0;
-		r->backing = it->no_slot;
-		r->slot = -1;
-		r->bar = -1;
-		r->wc = false;
-		r->has_vf = false;
-		r->bdf[0] = '\0';
-		r->path[0] = '\0';
-		it->nleaves++;
-	}
-	if (it->nleaves == S2P_BATCH || it->visits >= S2P_MAX_VISITS)
-		return -E2BIG;	/* end of this lock hold */
+	if (it->leaf_ok[level + 1] && s2p_is_leaf_at(S2P_V_PTE, level) &&
+	    s2p_raw_push(it, from, S2P_V_PTE, level))
+		return -E2BIG;	/* the copies are full: end of this lock hold */
+	if (it->visits >= S2P_HOLD_VISITS)
+		return -E2BIG;
+	if (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock))
+		return -E2BIG;
 	return 0;
 }
 
@@ -1188,27 +1236,30 @@ static int s2p_chunk_pgt(struct s2p_iter *it, struct kvm_pgtable **pgt)
 }
 
 /*
- * Walk on from it->cursor: fill it->leaves under the MMU lock, bounded.
- * summary's and ptdump's walks end after each last-level table they read
- * whole (s2p_count_table(), s2p_ptd_table_visit()) and go on from there in
- * the same lock hold.
+ * Walk on from it->cursor under the MMU lock, bounded: copy leaves to
+ * it->raw, count them (summary) or note them (ptdump). Every walk ends after
+ * each last-level table it reads whole and goes on from there in the same
+ * lock hold, until the hold's bounds or a waiting writer end it.
  */
 static int s2p_walk_chunk(struct s2p_iter *it)
 {
 	struct kvm_pgtable_walker walker = {
 		.cb = s2p_visit,
 		.arg = it,
-		.flags = S2P_WALK_FLAGS |
-			 (it->counts || it->view == S2P_PTDUMP ? KVM_PGTABLE_WALK_TABLE_PRE : 0),
+		.flags = S2P_WALK_FLAGS | KVM_PGTABLE_WALK_TABLE_PRE,
 	};
 	struct kvm *kvm = it->kvm;
-	struct kvm_memory_slot *ms = NULL;
 	struct kvm_pgtable *pgt;
-	unsigned int i;
 	int idx, ret;
 	u64 addr, t0;
 
-	it->nleaves = 0;
+	if (!it->counts && it->view != S2P_PTDUMP && !it->raw) {
+		it->raw = kmalloc_array(S2P_RAW_MAX, sizeof(*it->raw), GFP_KERNEL);
+		if (!it->raw)
+			return -ENOMEM;
+	}
+	it->nraw = 0;
+	it->rawpos = 0;
 	it->nruns = 0;
 	it->visits = 0;
 	s2p_count(S2P_ST_CHUNKS, 1);
@@ -1223,20 +1274,15 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 		if (!ret)
 			ret = s2p_pgtable_walk(pgt, addr, it->end - addr, &walker);
 	} while (ret == -E2BIG && it->table_counted && it->cursor < it->end &&
-		 it->visits < S2P_SUMMARY_VISITS && !rwlock_is_contended(&kvm->mmu_lock));
+		 it->visits < S2P_HOLD_VISITS && !rwlock_is_contended(&kvm->mmu_lock));
 	s2p_hold_end(t0);
 	read_unlock(&kvm->mmu_lock);
-	if (ret != -E2BIG && ret) {
-		srcu_read_unlock(&kvm->srcu, idx);
+	srcu_read_unlock(&kvm->srcu, idx);
+	if (ret != -E2BIG && ret)
 		return ret;
-	}
 	if (!ret || it->cursor >= it->end)
 		it->walked = true;
-	s2p_count(S2P_ST_LEAVES, it->nleaves);
-	if (s2p_wants_backing(it))
-		for (i = 0; i < it->nleaves; i++)
-			s2p_slot_of(kvm, &it->leaves[i], &ms);
-	srcu_read_unlock(&kvm->srcu, idx);
+	s2p_count(S2P_ST_LEAVES, it->nraw);
 	return 0;
 }
 
@@ -1382,58 +1428,156 @@ static void s2p_vma_cache_fill(struct s2p_vma_cache *c, const struct vm_area_str
 	memcpy(c->path, r->path, sizeof(c->path));
 }
 
-/*
- * After the lock is dropped: what backs each leaf in the host. A VMA is
- * described once per run of leaves in it; BARs are only ever PFNMAP or IO
- * mappings, so only those are looked up among the PCI devices.
- */
-static int s2p_resolve_backing(struct s2p_iter *it)
+/* The bytes of raw leaf @w inside the window, from w->ipa on */
+static u64 s2p_raw_size(const struct s2p_iter *it, const struct s2p_raw *w)
 {
-	struct mm_struct *mm = it->kvm->mm;
+	u64 size = s2p_level_size(PAGE_SHIFT, w->level);
+
+	return min((w->ipa & ~(size - 1)) + size, it->end) - w->ipa;
+}
+
+/* The record of raw leaf @w, nothing of the host known yet */
+static void s2p_rec_of_raw(const struct s2p_iter *it, const struct s2p_raw *w,
+			   struct s2p_rec *r)
+{
+	s2p_leaf_decode(w->pte, w->level, PAGE_SHIFT, it->lpa2, &r->leaf);
+	r->ipa = w->ipa;
+	r->size = s2p_raw_size(it, w);
+	r->pa = r->leaf.oa + (w->ipa & (r->leaf.size - 1));
+	r->hva = 0;
+	r->backing = it->no_slot;
+	r->slot = -1;
+	r->bar = -1;
+	r->wc = false;
+	r->has_vf = false;
+	r->bdf[0] = '\0';
+	r->path[0] = '\0';
+}
+
+/* The memslot and VMA of the record made last, inside one s2p_stage() */
+struct s2p_host_walk {
+	struct mm_struct *mm;		/* NULL: no address space left */
+	struct kvm_memory_slot *ms;
+	struct vm_area_struct *vma;
+};
+
+/*
+ * What backs @r in the host: its memslot (inside kvm->srcu) and VMA (under
+ * mmap_lock). Returns the IPA up to which the leaves after @r have the same
+ * memslot and VMA, so that a run of them is described once: the end of
+ * both, or @r's own end where it is not known (no memslot, no VMA) or where
+ * each leaf is looked up on its own (PFNMAP and IO: its BAR, s2p_pci_of()).
+ */
+static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_walk *hw)
+{
 	struct s2p_vma_cache *c = &it->vma_cache;
-	struct vm_area_struct *vma, *held = NULL;	/* looked up in this hold */
-	bool have_mm = mm && mmget_not_zero(mm);
-	unsigned int i;
+	struct vm_area_struct *vma = hw->vma;
+	u64 own_end = r->ipa + r->size, slot_end;
 
-	/* a VMM stuck in the kernel with mmap_lock held must not hang a reader */
-	if (have_mm && mmap_read_lock_killable(mm)) {
-		mmput(mm);
-		return -EINTR;
+	s2p_slot_of(it->kvm, r, &hw->ms);
+	if (r->slot < 0) {
+		r->backing = S2P_B_NONE;
+		return own_end;
 	}
-	for (i = 0; i < it->nleaves; i++) {
-		struct s2p_rec *r = &it->leaves[i];
-
-		if (r->backing == S2P_B_GMEM)
-			continue;	/* guest_memfd: no userspace mapping backs it */
-		if (r->slot < 0) {
-			r->backing = S2P_B_NONE;
-			continue;
-		}
-		/* the VMAs cannot change while mmap_lock is held */
-		if (held && r->hva >= held->vm_start && r->hva < held->vm_end)
-			vma = held;
-		else
-			vma = have_mm ? vma_lookup(mm, r->hva) : NULL;
-		held = vma;
-		if (!vma) {
-			r->backing = S2P_B_GONE;
-			continue;
-		}
-		if (s2p_vma_cached(c, vma, r->leaf.size)) {
-			r->backing = c->backing;
-			r->wc = c->wc;
-			r->has_vf = c->has_vf;
-			r->vf = c->vf;
-			memcpy(r->path, c->path, sizeof(r->path));
-			continue;
-		}
+	slot_end = (u64)(hw->ms->base_gfn + hw->ms->npages) << PAGE_SHIFT;
+	if (r->backing == S2P_B_GMEM)
+		return slot_end;	/* guest_memfd: no userspace mapping backs it */
+	/* the VMAs cannot change while mmap_lock is held */
+	if (!vma || r->hva < vma->vm_start || r->hva >= vma->vm_end)
+		vma = hw->mm ? vma_lookup(hw->mm, r->hva) : NULL;
+	hw->vma = vma;
+	if (!vma) {
+		r->backing = S2P_B_GONE;
+		return own_end;
+	}
+	if (s2p_vma_cached(c, vma, r->leaf.size)) {
+		r->backing = c->backing;
+		r->wc = c->wc;
+		r->has_vf = c->has_vf;
+		r->vf = c->vf;
+		memcpy(r->path, c->path, sizeof(r->path));
+	} else {
 		s2p_vma_kind(it, vma, r);
 		s2p_vma_cache_fill(c, vma, r);
 	}
-	if (have_mm) {
-		mmap_read_unlock(mm);
-		mmput(mm);
+	if (r->backing == S2P_B_PFNMAP || r->backing == S2P_B_IO)
+		return own_end;
+	return min(slot_end, r->ipa + (vma->vm_end - r->hva));
+}
+
+/*
+ * Does raw leaf @w continue record @r (which reaches @limit at most)? For
+ * effective: the next IPA, the same MemAttr. Otherwise the next IPA and
+ * output address, the same level and every other descriptor bit the same:
+ * then it shares everything the views show of @r. Leaves that differ only
+ * in what a view does not show are joined by s2p_mergeable() later.
+ */
+static bool s2p_raw_extends(const struct s2p_iter *it, const struct s2p_rec *r,
+			    const struct s2p_raw *w, u64 limit)
+{
+	if (w->ipa != r->ipa + r->size || w->ipa + s2p_raw_size(it, w) > limit)
+		return false;
+	if (it->view == S2P_EFFECTIVE)
+		return s2p_field(w->pte, S2P_F_MEMATTR) == r->leaf.memattr;
+	return w->level == r->leaf.level && !((w->pte ^ r->leaf.raw) & it->attr_mask) &&
+	       s2p_leaf_oa(w->pte, PAGE_SHIFT, w->level, it->lpa2) == r->pa + r->size;
+}
+
+/*
+ * Make it->leaves from the raw leaves left, a record per run of alike
+ * leaves; with @hw, find what backs each in the host (memslot and VMA once
+ * per run).
+ */
+static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
+{
+	it->nleaves = 0;
+	while (it->nleaves < S2P_BATCH && it->rawpos < it->nraw) {
+		struct s2p_rec *r = &it->leaves[it->nleaves++];
+		u64 limit = U64_MAX;
+
+		s2p_rec_of_raw(it, &it->raw[it->rawpos++], r);
+		if (hw)
+			limit = s2p_rec_host(it, r, hw);
+		while (it->rawpos < it->nraw &&
+		       s2p_raw_extends(it, r, &it->raw[it->rawpos], limit))
+			r->size += s2p_raw_size(it, &it->raw[it->rawpos++]);
 	}
+}
+
+/*
+ * ranges, effective and bars, after the lock is dropped: the next records
+ * (s2p_make_recs()). ranges and bars look up what backs them in the host:
+ * memslots inside kvm->srcu, VMAs under mmap_lock (taken in the order of
+ * KVM's own faults), BARs only for PFNMAP and IO mappings, leaf by leaf.
+ */
+static int s2p_stage(struct s2p_iter *it)
+{
+	struct s2p_host_walk hw = { };
+	struct mm_struct *mm = it->kvm->mm;
+	unsigned int i;
+	int idx, ret = 0;
+
+	if (!s2p_wants_backing(it)) {
+		s2p_make_recs(it, NULL);
+		return 0;
+	}
+	idx = srcu_read_lock(&it->kvm->srcu);
+	if (mm && mmget_not_zero(mm)) {
+		/* a VMM stuck in the kernel with mmap_lock held must not hang a reader */
+		if (mmap_read_lock_killable(mm)) {
+			ret = -EINTR;
+		} else {
+			hw.mm = mm;
+			s2p_make_recs(it, &hw);
+			mmap_read_unlock(mm);
+		}
+		mmput(mm);
+	} else {
+		s2p_make_recs(it, &hw);	/* no address space left: no VMA */
+	}
+	srcu_read_unlock(&it->kvm->srcu, idx);
+	if (ret)
+		return ret;
 	for (i = 0; i < it->nleaves; i++) {
 		struct s2p_rec *r = &it->leaves[i];
 
@@ -1479,25 +1623,18 @@ static bool s2p_mergeable(enum s2p_view view, const struct s2p_rec *a, const str
 }
 
 /*
- * Produce the next records for seq_file; sets nrecs (0 at the end). For
- * ptdump they are it->runs, and the end of the walk closes the open run at
- * the window's end, as note_page_flush() does at the IPA space's.
+ * ptdump's next lines: the runs closed in the next lock hold; the end of the
+ * walk closes the open run at the window's end, as note_page_flush() does at
+ * the IPA space's.
  */
-static int s2p_refill(struct s2p_iter *it)
+static int s2p_refill_ptd(struct s2p_iter *it)
 {
-	bool coalesce = it->view != S2P_PAGES && it->view != S2P_PTDUMP;
-	unsigned int i;
 	int ret;
 
 	it->nrecs = 0;
 	while (!it->nrecs) {
 		if (it->walked) {
-			if (coalesce && it->have_pend) {
-				it->recs[it->nrecs++] = it->pend;
-				it->have_pend = false;
-			}
-			if (it->view == S2P_PTDUMP &&
-			    s2p_ptd_flush(&it->ptd, it->end, &it->runs[0]))
+			if (s2p_ptd_flush(&it->ptd, it->end, &it->runs[0]))
 				it->nrecs = 1;
 			return 0;
 		}
@@ -1506,35 +1643,72 @@ static int s2p_refill(struct s2p_iter *it)
 		ret = s2p_walk_chunk(it);
 		if (ret)
 			return ret;
-		if (it->view == S2P_PTDUMP) {
-			it->nrecs = it->nruns;
+		it->nrecs = it->nruns;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Join the records just made to the range still growing, or close it. */
+static void s2p_coalesce(struct s2p_iter *it)
+{
+	unsigned int i;
+
+	for (i = 0; i < it->nleaves; i++) {
+		struct s2p_rec *r = &it->leaves[i];
+
+		if (it->view == S2P_BARS && r->bar < 0)
+			continue;	/* not a BAR: not in this view */
+		if (it->have_pend && s2p_mergeable(it->view, &it->pend, r)) {
+			it->pend.size += r->size;
+			continue;
+		}
+		if (it->have_pend)
+			it->recs[it->nrecs++] = it->pend;
+		it->pend = *r;
+		it->have_pend = true;
+	}
+}
+
+/*
+ * Produce the next batch for seq_file; sets nrecs (0 at the end). pages'
+ * batch is raw leaves themselves, raw[bpos, bpos + nrecs); the other views'
+ * are records in recs.
+ */
+static int s2p_refill(struct s2p_iter *it)
+{
+	int ret;
+
+	if (it->view == S2P_PTDUMP)
+		return s2p_refill_ptd(it);
+	it->nrecs = 0;
+	while (!it->nrecs) {
+		if (it->rawpos == it->nraw) {
+			if (it->walked) {
+				if (it->have_pend) {
+					it->recs[it->nrecs++] = it->pend;
+					it->have_pend = false;
+				}
+				return 0;
+			}
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			ret = s2p_walk_chunk(it);
+			if (ret)
+				return ret;
 			cond_resched();
 			continue;
 		}
-		if (s2p_wants_backing(it)) {
-			ret = s2p_resolve_backing(it);
-			if (ret)
-				return ret;
+		if (it->view == S2P_PAGES) {
+			it->bpos = it->rawpos;
+			it->nrecs = min(it->nraw - it->rawpos, S2P_PAGES_BATCH);
+			it->rawpos += it->nrecs;
+			return 0;
 		}
-		for (i = 0; i < it->nleaves; i++) {
-			struct s2p_rec *r = &it->leaves[i];
-
-			if (!coalesce) {
-				it->nrecs++;	/* out is leaves */
-				continue;
-			}
-			if (it->view == S2P_BARS && r->bar < 0)
-				continue;	/* not a BAR: not in this view */
-			if (it->have_pend && s2p_mergeable(it->view, &it->pend, r)) {
-				it->pend.size += r->size;
-				continue;
-			}
-			if (it->have_pend)
-				it->recs[it->nrecs++] = it->pend;
-			it->pend = *r;
-			it->have_pend = true;
-		}
-		cond_resched();
+		ret = s2p_stage(it);
+		if (ret)
+			return ret;
+		s2p_coalesce(it);
 	}
 	return 0;
 }
@@ -1546,6 +1720,8 @@ static void s2p_restart(struct s2p_iter *it)
 	it->walked = it->start >= it->end || (it->view == S2P_PTDUMP && !it->mmu_valid);
 	s2p_ptd_init(&it->ptd);
 	it->nruns = 0;
+	it->nraw = 0;
+	it->rawpos = 0;
 	it->nrecs = 0;
 	it->base = 0;
 	it->have_pend = false;
@@ -1593,7 +1769,7 @@ static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
 
 	if (*pos < it->base)
 		s2p_restart(it);
-	return s2p_seek_batch(*pos, &it->base, &it->nrecs, s2p_refill_batch, it, it->out);
+	return s2p_seek_batch(*pos, &it->base, &it->nrecs, s2p_refill_batch, it, it);
 }
 
 static void *s2p_seq_next(struct seq_file *m, void *v, loff_t *pos)
@@ -1609,9 +1785,9 @@ static void s2p_seq_stop(struct seq_file *m, void *v)
 /*
  * The views write one line per record with s2probe.h's line writers (no
  * format parsing: a 4K-mapped guest has a line per page), straight into the
- * seq_file buffer. A line that does not fit marks the buffer full: seq_file
- * then shows its batch again in the next buffer (a larger one if it was
- * the first).
+ * seq_file buffer; pages writes its lines from the raw leaves. A line
+ * that does not fit marks the buffer full: seq_file then shows its batch
+ * again in the next buffer (a larger one if it was the first).
  */
 static void s2p_commit(struct seq_file *m, size_t n)
 {
@@ -1631,32 +1807,40 @@ static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct
 		.vma = r->has_vf ? &r->vf : NULL,
 		.path = r->backing == S2P_B_FILE && r->path[0] ? r->path : NULL,
 	};
-	char *buf;
-	size_t len = seq_get_buf(m, &buf);
-
-	s2p_commit(m, s2p_fmt_range(buf, len, r->ipa, r->size, &r->leaf,
-				    it->mt_name[r->leaf.memattr], &h));
-}
-
-static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
-{
 	const char *name = it->mt_name[r->leaf.memattr];
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
-	if (len < S2P_PAGE_LINE_MAX) {	/* near the end of the buffer: checked */
-		s2p_commit(m, s2p_fmt_page(buf, len, r->ipa, r->pa, &r->leaf, name));
+	if (len < S2P_RANGE_LINE_MAX) {	/* near the end of the buffer: checked */
+		s2p_commit(m, s2p_fmt_range(buf, len, r->ipa, r->size, &r->leaf, name, &h));
 		return;
 	}
-	s2p_commit(m, s2p_fmt_page_fast(buf, r->ipa, r->pa, &r->leaf,
-					s2p_page_mid(&it->page_mid, &r->leaf),
-					s2p_page_tail(&it->page_tail, &r->leaf, name)));
+	/* a view is pages or ranges: ranges keeps its leaf pieces in pieces.tail */
+	s2p_commit(m, s2p_fmt_range_fast(buf, it->pieces.tail, &it->pieces.victim, r->ipa,
+					 r->size, &r->leaf, name, &h));
+}
+
+static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct s2p_raw *w)
+{
+	char *buf;
+	size_t len = seq_get_buf(m, &buf);
+	struct s2p_leaf l;
+
+	if (len >= S2P_PAGE_LINE_MAX) {
+		s2p_commit(m, s2p_fmt_page_raw(buf, &it->pieces, w->ipa, w->pte, w->level,
+					       PAGE_SHIFT, it->lpa2,
+					       (const char (*)[S2P_MT_NAME_MAX])it->mt_name));
+		return;
+	}
+	/* near the end of the buffer: the checked writer */
+	s2p_leaf_decode(w->pte, w->level, PAGE_SHIFT, it->lpa2, &l);
+	s2p_commit(m, s2p_fmt_page(buf, len, w->ipa, l.oa + (w->ipa & (l.size - 1)), &l,
+				   it->mt_name[l.memattr]));
 }
 
 static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
 			       const struct s2p_rec *r)
 {
-	struct s2p_out o;
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
@@ -1666,20 +1850,8 @@ static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
 						     r->leaf.memattr, it->fwb);
 		it->eff_memattr = r->leaf.memattr;
 	}
-	s2p_out_init(&o, buf, len);
-	s2p_out_str(&o, "0x");
-	s2p_out_hex(&o, r->ipa, 16);
-	s2p_out_str(&o, "-0x");
-	s2p_out_hex(&o, r->ipa + r->size, 16);
-	s2p_out_str(&o, " s2=");
-	s2p_out_str(&o, it->mt_name[r->leaf.memattr]);
-	if (!it->eff_len || s2p_out_full(&o) ||
-	    (size_t)(o.end - o.p) <= it->eff_len) {
-		s2p_commit(m, 0);
-		return;
-	}
-	memcpy(o.p, it->eff_tail, it->eff_len);
-	s2p_commit(m, s2p_out_len(&o, buf) + it->eff_len);
+	s2p_commit(m, s2p_fmt_effective(buf, len, r->ipa, r->size, it->mt_name[r->leaf.memattr],
+					it->eff_tail, it->eff_len));
 }
 
 static void s2p_show_bar(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
@@ -1725,7 +1897,7 @@ static void s2p_show_ptd(struct seq_file *m, struct s2p_iter *it)
 static int s2p_seq_show(struct seq_file *m, void *v)
 {
 	struct s2p_iter *it = m->private;
-	const struct s2p_rec *r = v;
+	const struct s2p_rec *r = it->recs;
 	unsigned int i;
 
 	if (it->view == S2P_PTDUMP) {
@@ -1735,7 +1907,7 @@ static int s2p_seq_show(struct seq_file *m, void *v)
 	for (i = 0; i < it->nrecs && !seq_has_overflowed(m); i++) {
 		switch (it->view) {
 		case S2P_PAGES:
-			s2p_show_page(m, it, &r[i]);
+			s2p_show_page(m, it, &it->raw[it->bpos + i]);
 			break;
 		case S2P_EFFECTIVE:
 			s2p_show_effective(m, it, &r[i]);
@@ -1760,6 +1932,14 @@ static const struct seq_operations s2p_seq_ops = {
 
 /* ---- Per-VM files ---- */
 
+static void s2p_iter_fini(struct s2p_iter *it)
+{
+	kfree(it->raw);
+	kfree(it->pathbuf);
+	kvm_put_kvm(it->kvm);
+	s2p_vm_put(it->vm);
+}
+
 static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view view)
 {
 	struct s2p_space *sp = inode->i_private;
@@ -1776,11 +1956,6 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	if (s2p_get_geom(kvm, sp->nested, &g)) {
 		kvm_put_kvm(kvm);
 		return -ENOENT;
-	}
-	it->pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!it->pathbuf) {
-		kvm_put_kvm(kvm);
-		return -ENOMEM;
 	}
 	kref_get(&vm->ref);
 	it->vm = vm;
@@ -1801,21 +1976,22 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->eff_memattr = -1;
 	for (i = 0; i < S2P_NR_LEVELS; i++)
 		it->leaf_ok[i] = s2p_leaf_level_ok((int)i - 1, PAGE_SHIFT, g.lpa2);
-	it->page_mid.key = ~0ULL;
-	it->page_tail.key = ~0ULL;
-	it->out = view == S2P_PAGES ? it->leaves : it->recs;
+	s2p_pieces_init(&it->pieces);
+	/* every bit but the output address's: OA[51:50] is in [9:8] with LPA2 */
+	it->attr_mask = ~(S2P_GENMASK(49, 12) | (g.lpa2 ? S2P_GENMASK(9, 8) : 0));
 	/* the whole IPA space, until the reader sets a window (s2p_view_llseek()) */
 	it->start = 0;
 	it->end = 1ULL << g.ia_bits;
 	s2p_restart(it);
+	/* the views that name host files; the leaves' copies come at the first walk */
+	if (s2p_wants_backing(it)) {
+		it->pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
+		if (!it->pathbuf) {
+			s2p_iter_fini(it);
+			return -ENOMEM;
+		}
+	}
 	return 0;
-}
-
-static void s2p_iter_fini(struct s2p_iter *it)
-{
-	kfree(it->pathbuf);
-	kvm_put_kvm(it->kvm);
-	s2p_vm_put(it->vm);
 }
 
 /*

@@ -1087,6 +1087,53 @@ static inline void s2p_out_span(struct s2p_out *o, u64 ipa, u64 size)
 	s2p_out_size(o, size);
 }
 
+/* " map=<leaf size> L<level> <attrs>" of a ranges line */
+static inline void s2p_out_range_leaf(struct s2p_out *o, const struct s2p_leaf *l,
+				      const char *mt_name)
+{
+	s2p_out_str(o, " map=");
+	s2p_out_size(o, l->size);
+	s2p_out_str(o, " L");
+	s2p_out_dec(o, l->level);
+	s2p_out_attrs(o, l, mt_name);
+}
+
+/*
+ * The host's part of a ranges line, from " slot=" to the newline: what
+ * the VM's owner named comes last.
+ */
+static inline void s2p_out_host(struct s2p_out *o, const struct s2p_host *h)
+{
+	s2p_out_str(o, " slot=");
+	if (h->slot < 0)
+		s2p_out_chr(o, '-');
+	else
+		s2p_out_dec(o, h->slot);
+	s2p_out_str(o, " hva=");
+	if (h->slot < 0 || !h->has_hva) {
+		s2p_out_chr(o, '-');
+	} else {
+		s2p_out_str(o, "0x");
+		s2p_out_hex(o, h->hva, 0);
+	}
+	s2p_out_chr(o, ' ');
+	s2p_out_str(o, h->backing);
+	if (h->bdf) {
+		s2p_out_str(o, " pci=");
+		s2p_out_str(o, h->bdf);
+		s2p_out_str(o, " bar=");
+		s2p_out_dec(o, h->bar);
+	}
+	if (h->wc)
+		s2p_out_str(o, " wc");
+	s2p_out_vma_facts(o, h->vma);
+	if (h->path) {
+		s2p_out_str(o, " path=");
+		s2p_out_str(o, h->path);
+	}
+	s2p_out_chr(o, '\n');
+}
+
 /*
  * A ranges line: "0x<start:16>-0x<end:16> <size> map=<leaf size> L<level>
  * <attrs> slot=<id|-> hva=<0x..|-> <backing>[ pci=<bdf> bar=<n>][ wc]
@@ -1102,39 +1149,8 @@ static inline size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
 
 	s2p_out_init(&o, buf, len);
 	s2p_out_span(&o, ipa, size);
-	s2p_out_str(&o, " map=");
-	s2p_out_size(&o, l->size);
-	s2p_out_str(&o, " L");
-	s2p_out_dec(&o, l->level);
-	s2p_out_attrs(&o, l, mt_name);
-	s2p_out_str(&o, " slot=");
-	if (h->slot < 0)
-		s2p_out_chr(&o, '-');
-	else
-		s2p_out_dec(&o, h->slot);
-	s2p_out_str(&o, " hva=");
-	if (h->slot < 0 || !h->has_hva) {
-		s2p_out_chr(&o, '-');
-	} else {
-		s2p_out_str(&o, "0x");
-		s2p_out_hex(&o, h->hva, 0);
-	}
-	s2p_out_chr(&o, ' ');
-	s2p_out_str(&o, h->backing);
-	if (h->bdf) {
-		s2p_out_str(&o, " pci=");
-		s2p_out_str(&o, h->bdf);
-		s2p_out_str(&o, " bar=");
-		s2p_out_dec(&o, h->bar);
-	}
-	if (h->wc)
-		s2p_out_str(&o, " wc");
-	s2p_out_vma_facts(&o, h->vma);
-	if (h->path) {
-		s2p_out_str(&o, " path=");
-		s2p_out_str(&o, h->path);
-	}
-	s2p_out_chr(&o, '\n');
+	s2p_out_range_leaf(&o, l, mt_name);
+	s2p_out_host(&o, h);
 	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
 }
 
@@ -1192,6 +1208,29 @@ static inline size_t s2p_fmt_effective_tail(char *buf, size_t len, unsigned int 
 }
 
 /*
+ * An effective line: "0x<start:16>-0x<end:16> s2=<MEMATTR>" and @tail, the
+ * line's end from s2p_fmt_effective_tail() for that MemAttr. Returns its
+ * length; 0 if @len is too small.
+ */
+static inline size_t s2p_fmt_effective(char *buf, size_t len, u64 ipa, u64 size,
+				       const char *mt_name, const char *tail, size_t tail_len)
+{
+	struct s2p_out o;
+
+	s2p_out_init(&o, buf, len);
+	s2p_out_str(&o, "0x");
+	s2p_out_hex(&o, ipa, 16);
+	s2p_out_str(&o, "-0x");
+	s2p_out_hex(&o, ipa + size, 16);
+	s2p_out_str(&o, " s2=");
+	s2p_out_str(&o, mt_name);
+	if (!tail_len || s2p_out_full(&o) || (size_t)(o.end - o.p) <= tail_len)
+		return 0;
+	__builtin_memcpy(o.p, tail, tail_len);
+	return s2p_out_len(&o, buf) + tail_len;
+}
+
+/*
  * The fast path of a pages line, for a buffer of at least S2P_PAGE_LINE_MAX
  * bytes: whole words are stored instead of single checked bytes, and what
  * a run of alike leaves repeats (" L3 map=4K desc=0x", and everything after
@@ -1243,14 +1282,10 @@ static inline unsigned int s2p_hexvar(char *p, u64 v)
 }
 
 /* " L<level> map=<size> desc=0x", for leaves of @l's level and size. */
-static inline const struct s2p_piece *s2p_page_mid(struct s2p_piece *pc,
-						   const struct s2p_leaf *l)
+static inline void s2p_piece_mid(struct s2p_piece *pc, const struct s2p_leaf *l)
 {
-	u64 key = ((u64)(u8)l->level << 56) | (l->size & S2P_GENMASK(55, 0));
 	struct s2p_out o;
 
-	if (pc->key == key)
-		return pc;
 	s2p_out_init(&o, pc->s, sizeof(pc->s));
 	s2p_out_str(&o, " L");
 	s2p_out_dec(&o, l->level);
@@ -1258,56 +1293,168 @@ static inline const struct s2p_piece *s2p_page_mid(struct s2p_piece *pc,
 	s2p_out_size(&o, l->size);
 	s2p_out_str(&o, " desc=0x");
 	pc->len = s2p_out_len(&o, pc->s);
-	pc->key = key;
-	return pc;
 }
 
 /* "<attrs> sw=0x<sw>\n", for leaves with @l's attributes; @mt_name as for attrs. */
-static inline const struct s2p_piece *s2p_page_tail(struct s2p_piece *pc,
-						    const struct s2p_leaf *l,
-						    const char *mt_name)
+static inline void s2p_piece_tail(struct s2p_piece *pc, const struct s2p_leaf *l,
+				  const char *mt_name)
 {
-	u64 key = l->memattr | (u64)l->s2ap << 4 | (u64)l->xn << 6 | (u64)l->sh << 8 |
-		  (u64)l->af << 16 | (u64)l->contig << 17 | (u64)l->sw << 24;
 	struct s2p_out o;
 
-	if (pc->key == key)
-		return pc;
 	s2p_out_init(&o, pc->s, sizeof(pc->s));
 	s2p_out_attrs(&o, l, mt_name);
 	s2p_out_str(&o, " sw=0x");
 	s2p_out_hex(&o, l->sw, 0);
 	s2p_out_chr(&o, '\n');
 	pc->len = s2p_out_len(&o, pc->s);
+}
+
+/*
+ * The pieces of pages lines, kept per reader: a mid piece per level, and
+ * the tails of the last S2P_PIECE_WAYS kinds of leaf. A tail depends on the
+ * descriptor's bits under S2P_TAIL_BITS and on the level (the Contiguous
+ * bit is RES0 at some levels), so it is found from the raw descriptor
+ * without decoding it. Guests whose neighbouring pages alternate (XN is set
+ * per fault) find both of their tails here.
+ */
+#define S2P_PIECE_WAYS		4
+#define S2P_TAIL_BITS		(S2P_GENMASK(10, 2) | S2P_BIT(52) | S2P_GENMASK(58, 53))
+
+struct s2p_pieces {
+	struct s2p_piece mid[5];		/* by level + 1 */
+	struct s2p_piece tail[S2P_PIECE_WAYS];
+	unsigned int victim;			/* the tail replaced next */
+};
+
+/*
+ * The way of @ways (S2P_PIECE_WAYS of them) that holds the piece for @key;
+ * on a miss (*hit false), the way to build it in, taken round robin with
+ * @victim, its key already set.
+ */
+static inline struct s2p_piece *s2p_piece_way(struct s2p_piece *ways, unsigned int *victim,
+					      u64 key, bool *hit)
+{
+	struct s2p_piece *pc;
+	unsigned int i;
+
+	for (i = 0; i < S2P_PIECE_WAYS; i++) {
+		if (ways[i].key == key) {
+			*hit = true;
+			return &ways[i];
+		}
+	}
+	*hit = false;
+	pc = &ways[(*victim)++ % S2P_PIECE_WAYS];
 	pc->key = key;
 	return pc;
 }
 
+static inline void s2p_pieces_init(struct s2p_pieces *pc)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(pc->mid); i++)
+		pc->mid[i].key = ~0ULL;
+	for (i = 0; i < S2P_PIECE_WAYS; i++)
+		pc->tail[i].key = ~0ULL;
+	pc->victim = 0;
+}
+
 /*
- * A pages line into @buf, which holds at least S2P_PAGE_LINE_MAX bytes;
- * @mid and @tail from s2p_page_mid() and s2p_page_tail() for this leaf.
+ * A pages line into @buf, which holds at least S2P_PAGE_LINE_MAX bytes:
+ * what the pieces hold is copied whole, then p moves by their length (the
+ * bytes past it are overwritten next, and the last copy ends within the
+ * line max).
  */
-static inline size_t s2p_fmt_page_fast(char *buf, u64 ipa, u64 pa, const struct s2p_leaf *l,
+static inline size_t s2p_fmt_page_fast(char *buf, u64 ipa, u64 pa, u64 raw,
 				       const struct s2p_piece *mid,
 				       const struct s2p_piece *tail)
 {
 	char *p = buf;
 
-	/* whole pieces are copied, then p moves by their length: the bytes past
-	 * it are overwritten next, and the last copy ends within the line max
-	 */
 	__builtin_memcpy(p, "0x", 2);
 	s2p_hex16(p + 2, ipa);
 	p += 18;
 	__builtin_memcpy(p, mid->s, S2P_PIECE_MAX);
 	p += mid->len;
-	s2p_hex16(p, l->raw);
+	s2p_hex16(p, raw);
 	__builtin_memcpy(p + 16, " pa=0x", 6);
 	p += 22;
 	p += s2p_hexvar(p, pa);
 	__builtin_memcpy(p, tail->s, S2P_PIECE_MAX);
 	p += tail->len;
 	return (size_t)(p - buf);
+}
+
+/*
+ * The pages line of the valid leaf @raw at @level, shown from @ipa (inside
+ * it), into @buf of at least S2P_PAGE_LINE_MAX bytes; @mt_names: the
+ * MemAttr names of the VM. The same line as s2p_fmt_page()'s (tests/unit).
+ */
+static inline size_t s2p_fmt_page_raw(char *buf, struct s2p_pieces *pc, u64 ipa, u64 raw,
+				      int level, unsigned int page_shift, bool lpa2,
+				      const char (*mt_names)[S2P_MT_NAME_MAX])
+{
+	u64 size = s2p_level_size(page_shift, level);
+	u64 pa = s2p_leaf_oa(raw, page_shift, level, lpa2) + (ipa & (size - 1));
+	u64 key = (raw & S2P_TAIL_BITS) | (u64)(level + 1) << 60;
+	struct s2p_piece *mid = &pc->mid[level + 1], *tail;
+
+	bool hit;
+
+	tail = s2p_piece_way(pc->tail, &pc->victim, key, &hit);
+	if (!hit || mid->key == ~0ULL) {
+		struct s2p_leaf l;
+
+		s2p_leaf_decode(raw, level, page_shift, lpa2, &l);
+		if (!hit)
+			s2p_piece_tail(tail, &l, mt_names[l.memattr]);
+		if (mid->key == ~0ULL) {
+			s2p_piece_mid(mid, &l);
+			mid->key = (u64)level;
+		}
+	}
+	return s2p_fmt_page_fast(buf, ipa, pa, raw, mid, tail);
+}
+
+/*
+ * The fast path of a ranges line, for a buffer of at least
+ * S2P_RANGE_LINE_MAX bytes: the span's digits as words, the leaf's part
+ * (" map=4K L3 NORMAL_WB RW x ISH AF -") from a piece kept for leaves alike
+ * in @ways, the host's part checked. The same line as s2p_fmt_range()'s
+ * (tests/unit).
+ */
+#define S2P_RANGE_LINE_MAX	512
+
+static inline size_t s2p_fmt_range_fast(char *buf, struct s2p_piece *ways, unsigned int *victim,
+					u64 ipa, u64 size, const struct s2p_leaf *l,
+					const char *mt_name, const struct s2p_host *h)
+{
+	u64 key = l->memattr | (u64)l->s2ap << 4 | (u64)l->xn << 6 | (u64)l->sh << 8 |
+		  (u64)l->af << 16 | (u64)l->contig << 17 | (u64)(u8)l->level << 24 |
+		  (u64)__builtin_ctzll(l->size | S2P_BIT(63)) << 32;
+	struct s2p_piece *leaf;
+	struct s2p_out o;
+	bool hit;
+	char *p = buf;
+
+	leaf = s2p_piece_way(ways, victim, key, &hit);
+	if (!hit) {
+		s2p_out_init(&o, leaf->s, sizeof(leaf->s));
+		s2p_out_range_leaf(&o, l, mt_name);
+		leaf->len = s2p_out_len(&o, leaf->s);
+	}
+	__builtin_memcpy(p, "0x", 2);
+	s2p_hex16(p + 2, ipa);
+	__builtin_memcpy(p + 18, "-0x", 3);
+	s2p_hex16(p + 21, ipa + size);
+	p[37] = ' ';
+	s2p_out_init(&o, p + 38, S2P_RANGE_LINE_MAX - 38);
+	s2p_out_size(&o, size);
+	__builtin_memcpy(o.p, leaf->s, S2P_PIECE_MAX);
+	o.p += leaf->len;
+	s2p_out_host(&o, h);
+	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
 }
 
 /*

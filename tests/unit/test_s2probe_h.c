@@ -1177,6 +1177,86 @@ static void test_hex(void)
 	}
 }
 
+/*
+ * pages' fast path from raw descriptors: for one VM (granule, LPA2, FWB),
+ * leaves drawn from a few kinds, so that the piece cache hits, misses and
+ * replaces; every line equals s2p_fmt_page()'s of the decoded leaf.
+ */
+static void test_page_raw(void)
+{
+	static const unsigned int shifts[] = { 12, 14, 16 };
+	unsigned int vm, i, k, distinct;
+
+	for (vm = 0; vm < 48; vm++) {
+		unsigned int shift = shifts[vm % 3], nkinds = 1 + vm % 7;
+		bool lpa2 = (vm / 3) & 1, fwb = (vm / 6) & 1;
+		char names[16][S2P_MT_NAME_MAX], got[512], want[512];
+		unsigned long long kinds[8];
+		int levels[8];
+		struct s2p_pieces pc;
+
+		for (i = 0; i < 16; i++)
+			s2p_memattr_name(i, fwb, names[i], sizeof(names[i]));
+		s2p_pieces_init(&pc);
+		/*
+		 * kinds that differ from the first in one field each (XN, SW,
+		 * Contiguous, AF, S2AP, MemAttr) or only in their level
+		 */
+		for (k = 0; k < nkinds; k++) {
+			static const unsigned long long flips[] = {
+				S2P_BIT(53), S2P_BIT(55), S2P_BIT(52), S2P_BIT(10), S2P_BIT(7),
+				S2P_BIT(3), 0,
+			};
+			struct s2p_leaf l;
+
+			do {
+				levels[k] = (int)(rnd() % 5) - 1;
+				kinds[k] = k ? kinds[0] ^ flips[rnd() % N(flips)] : rnd() | 1;
+				if (!k && (rnd() & 1))
+					kinds[k] &= ~(S2P_GENMASK(63, 59) | S2P_GENMASK(50, 48));
+				/* a page at level 3, a block above */
+				kinds[k] = (kinds[k] & ~2ULL) | (levels[k] == 3 ? 2 : 0);
+			} while (s2p_leaf_decode(kinds[k], levels[k], shift, lpa2, &l));
+		}
+		for (i = 0; i < 4000; i++) {
+			struct s2p_leaf l;
+			unsigned long long raw, size, ipa, pa;
+			int level;
+			size_t n;
+
+			k = rnd() % nkinds;
+			level = levels[k];
+			size = s2p_level_size(shift, level);
+			/* another output address, the same attributes */
+			raw = (kinds[k] & ~S2P_GENMASK(47, 12)) | (rnd() & S2P_GENMASK(47, 12));
+			if (s2p_leaf_decode(raw, level, shift, lpa2, &l))
+				continue;
+			ipa = (rnd() >> (rnd() % 16)) & ~(size - 1);
+			ipa += rnd() % 3 ? 0 : rnd() & (size - 1);	/* a window's start */
+			pa = l.oa + (ipa & (size - 1));
+			n = s2p_fmt_page(want, sizeof(want) - 1, ipa, pa, &l, names[l.memattr]);
+			want[n] = '\0';
+			memset(got, '#', sizeof(got));
+			n = s2p_fmt_page_raw(got, &pc, ipa, raw, level, shift, lpa2,
+					     (const char (*)[S2P_MT_NAME_MAX])names);
+			check_line("raw page", i, got, n, want);
+		}
+		/* a tail built once per kind while the kinds fit the cache */
+		for (i = 0, distinct = 0; i < nkinds; i++) {
+			for (k = 0; k < i; k++)
+				if (kinds[k] == kinds[i] && levels[k] == levels[i])
+					break;
+			distinct += k == i;
+		}
+		if (distinct <= S2P_PIECE_WAYS)
+			check(pc.victim == distinct, "vm %u: %u tails built for %u kinds", vm,
+			      pc.victim, distinct);
+		else
+			check(pc.victim > distinct, "vm %u: only %u tails built for %u kinds", vm,
+			      pc.victim, distinct);
+	}
+}
+
 static void test_lines(void)
 {
 	static const char * const backings[] = {
@@ -1186,15 +1266,12 @@ static void test_lines(void)
 		NULL, "/memfd:s2vmm\\040(deleted)", "...ath/that/s2probe/cuts/to/the/end/x",
 	};
 	char got[512], want[512], name[S2P_MT_NAME_MAX];
-	/*
-	 * a view's pieces belong to one VM, whose FWB decides the names: one
-	 * tail cache per FWB setting, as two VMs' files would have
-	 */
-	struct s2p_piece mid = { .key = ~0ULL };
-	struct s2p_piece tail[2] = { { .key = ~0ULL }, { .key = ~0ULL } };
+	struct s2p_pieces range_pc[2];
 	unsigned int i, m;
 	size_t n;
 
+	s2p_pieces_init(&range_pc[0]);
+	s2p_pieces_init(&range_pc[1]);
 	for (i = 0; i < 20000; i++) {
 		struct s2p_leaf l;
 		struct s2p_host h;
@@ -1212,12 +1289,7 @@ static void test_lines(void)
 		if (i < 2000)
 			check(!s2p_fmt_page(got, strlen(want), ipa, pa, &l, name),
 			      "page %u: a buffer one byte short gives 0", i);
-		/* the fast path, its pieces reused while the leaves are alike */
 		check(strlen(want) <= S2P_PAGE_LINE_MAX, "page %u: longer than S2P_PAGE_LINE_MAX", i);
-		memset(got, '#', sizeof(got));
-		n = s2p_fmt_page_fast(got, ipa, pa, &l, s2p_page_mid(&mid, &l),
-				      s2p_page_tail(&tail[fwb], &l, name));
-		check_line("fast page", i, got, n, want);
 		h = (struct s2p_host){
 			.slot = (int)(rnd() % 40) - 5, .has_hva = rnd() % 4, .hva = rnd() >> (rnd() % 64),
 			.backing = backings[rnd() % N(backings)],
@@ -1230,6 +1302,13 @@ static void test_lines(void)
 		model_range(want, sizeof(want), ipa, size, &l, fwb, &h);
 		n = s2p_fmt_range(got, sizeof(got), ipa, size, &l, name, &h);
 		check_line("range", i, got, n, want);
+		/* the fast path: pieces per FWB setting, as two VMs' files have */
+		memset(got, '#', sizeof(got));
+		n = s2p_fmt_range_fast(got, range_pc[fwb].tail, &range_pc[fwb].victim, ipa, size,
+				       &l, name, &h);
+		check_line("fast range", i, got, n, want);
+		check(range_pc[fwb].tail[0].len < S2P_PIECE_MAX - 1 || range_pc[fwb].tail[0].key == ~0ULL,
+		      "range %u: a leaf piece fills its buffer", i);
 		if (i < 2000)
 			check(!s2p_fmt_range(got, strlen(want), ipa, size, &l, name, &h),
 			      "range %u: a buffer one byte short gives 0", i);
@@ -1261,6 +1340,23 @@ static void test_lines(void)
 		check_line("effective tail", m, got, n, want);
 		check(!s2p_fmt_effective_tail(got, strlen(want), m & 15, m >> 4),
 		      "effective tail %u: a buffer one byte short gives 0", m);
+	}
+	/* whole effective lines: the span and s2= before the tail */
+	for (i = 0; i < 2000; i++) {
+		unsigned long long ipa = rnd() >> (rnd() % 64), size = (rnd() >> (rnd() % 64)) | 1;
+		char tail[512];
+		size_t tl;
+		int k;
+
+		m = rnd() % 32;
+		tl = s2p_fmt_effective_tail(tail, sizeof(tail), m & 15, m >> 4);
+		s2p_memattr_name(m & 15, m >> 4, name, sizeof(name));
+		k = snprintf(want, sizeof(want), "0x%016llx-0x%016llx s2=%s", ipa, ipa + size, name);
+		snprintf(want + k, sizeof(want) - k, "%.*s", (int)tl, tail);
+		n = s2p_fmt_effective(got, sizeof(got), ipa, size, name, tail, tl);
+		check_line("effective", i, got, n, want);
+		check(!s2p_fmt_effective(got, strlen(want), ipa, size, name, tail, tl),
+		      "effective %u: a buffer one byte short gives 0", i);
 	}
 	/* fixed lines, written out by hand (README samples) */
 	{
@@ -2168,6 +2264,7 @@ int main(void)
 	test_leaf_rejected();
 	test_hex();
 	test_lines();
+	test_page_raw();
 	test_count_pages();
 	test_escape();
 	test_policy();
