@@ -2113,11 +2113,32 @@ static loff_t s2p_view_llseek(struct file *file, loff_t offset, int whence)
 	return 0;
 }
 
+/*
+ * seq_read() fills at most one seq_file buffer (S2P_SEQ_BUF) per call: a
+ * read() asking for more gets more of them, up to what it asked for, the
+ * end of the view or a fatal signal. (debugfs passes .read on, not
+ * .read_iter.)
+ */
+static ssize_t s2p_view_read(struct file *file, char __user *buf, size_t size, loff_t *ppos)
+{
+	ssize_t done = 0, n = 0;
+
+	while ((size_t)done < size) {
+		n = seq_read(file, buf + done, size - done, ppos);
+		if (n <= 0)
+			break;
+		done += n;
+		if (fatal_signal_pending(current))
+			break;
+	}
+	return done ? done : n;
+}
+
 #define S2P_VIEW_FOPS(view)					\
 static const struct file_operations s2p_##view##_fops = {	\
 	.owner = THIS_MODULE,					\
 	.open = s2p_##view##_open,				\
-	.read = seq_read,					\
+	.read = s2p_view_read,					\
 	.llseek = s2p_view_llseek,				\
 	.release = s2p_release_view,				\
 }
