@@ -124,32 +124,57 @@
 /* Kernel older than major.minor? */
 #define S2P_BEFORE(major, minor) (KERNEL_VERSION(major, minor, 0) > LINUX_VERSION_CODE)
 
+/*
+ * What the walker hands s2probe's visitor for one entry, whatever the
+ * kernel: s2p_walker_cb() below turns each kernel's callback into it.
+ */
+struct s2p_entry {
+	u64 addr;
+	int level;
+	u64 pte;		/* the descriptor, read once */
+	bool table_pre;		/* a table entry, before the walker descends */
+	const kvm_pte_t *child;	/* table_pre: the next-level table */
+};
+
+static int s2p_visit(void *arg, const struct s2p_entry *e);
+
 #if S2P_BEFORE(6, 3)
-/* 6.1: visitor gets (addr, end, level, ptep, flag, arg); no shared walks. */
+/* 6.1: the visitor gets (addr, end, level, ptep, flag, arg); no shared walks. */
 #define S2P_WALK_FLAGS		KVM_PGTABLE_WALK_LEAF
-#define S2P_VISITOR_ARGS	u64 v_addr, u64 v_end, u32 v_level, kvm_pte_t *v_ptep, \
-				enum kvm_pgtable_walk_flags v_flag, void * const v_arg
-#define S2P_V_ADDR		v_addr
-#define S2P_V_LEVEL		((int)v_level)
-#define S2P_V_PTE		READ_ONCE(*v_ptep)
-#define S2P_V_ARG		v_arg
-#define S2P_V_FLAG		v_flag
-/* a table entry's next-level table: host stage-2 tables are linear-mapped */
-#define S2P_V_CHILD		((const kvm_pte_t *)__va(kvm_pte_to_phys(S2P_V_PTE)))
-#define S2P_V_UNUSED		((void)v_end)
+
+static int s2p_walker_cb(u64 addr, u64 end, u32 level, kvm_pte_t *ptep,
+			 enum kvm_pgtable_walk_flags flag, void * const arg)
+{
+	struct s2p_entry e = {
+		.addr = addr,
+		.level = (int)level,
+		.pte = READ_ONCE(*ptep),
+		.table_pre = flag == KVM_PGTABLE_WALK_TABLE_PRE,
+	};
+
+	/* host stage-2 tables are linear-mapped */
+	if (e.table_pre)
+		e.child = __va(kvm_pte_to_phys(e.pte));
+	return s2p_visit(arg, &e);
+}
 #else
 /* 6.3+: a visit context; the walk may run in parallel with faults (RCU). */
 #define S2P_WALK_FLAGS		(KVM_PGTABLE_WALK_LEAF | KVM_PGTABLE_WALK_SHARED)
-#define S2P_VISITOR_ARGS	const struct kvm_pgtable_visit_ctx *ctx, \
-				enum kvm_pgtable_walk_flags visit
-#define S2P_V_ADDR		ctx->addr
-#define S2P_V_LEVEL		((int)ctx->level)
-#define S2P_V_PTE		ctx->old
-#define S2P_V_ARG		ctx->arg
-#define S2P_V_FLAG		visit
-#define S2P_V_CHILD		\
-	((const kvm_pte_t *)ctx->mm_ops->phys_to_virt(kvm_pte_to_phys(ctx->old)))
-#define S2P_V_UNUSED		((void)0)
+
+static int s2p_walker_cb(const struct kvm_pgtable_visit_ctx *ctx,
+			 enum kvm_pgtable_walk_flags visit)
+{
+	struct s2p_entry e = {
+		.addr = ctx->addr,
+		.level = (int)ctx->level,
+		.pte = ctx->old,
+		.table_pre = visit == KVM_PGTABLE_WALK_TABLE_PRE,
+	};
+
+	if (e.table_pre)
+		e.child = ctx->mm_ops->phys_to_virt(kvm_pte_to_phys(ctx->old));
+	return s2p_visit(ctx->arg, &e);
+}
 #endif
 
 /* guest_memfd slots (6.8+): memory that no userspace mapping backs. */
@@ -1142,35 +1167,34 @@ static int s2p_raw_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
  *   block between two lock holds) may have put inside a block: only the
  *   part from the cursor on is recorded.
  */
-static int s2p_visit(S2P_VISITOR_ARGS)
+static int s2p_visit(void *arg, const struct s2p_entry *e)
 {
-	struct s2p_iter *it = S2P_V_ARG;
-	int level = S2P_V_LEVEL;
+	struct s2p_iter *it = arg;
+	int level = e->level;
 	u64 size = s2p_level_size(PAGE_SHIFT, level);
-	u64 ipa = S2P_V_ADDR & ~(size - 1);
+	u64 ipa = e->addr & ~(size - 1);
 	u64 end = ipa + size;
 	u64 from = max(ipa, it->cursor);
 
-	S2P_V_UNUSED;
 	it->visits++;
 	if (end <= it->cursor)
 		return 0;	/* below the cursor: already shown */
-	if (S2P_V_FLAG == KVM_PGTABLE_WALK_TABLE_PRE) {	/* a last-level table: one loop */
+	if (e->table_pre) {	/* a last-level table: one loop */
 		if (level != 2)
 			return 0;
 		if (it->counts)
-			return s2p_count_table(it, S2P_V_CHILD, ipa);
+			return s2p_count_table(it, e->child, ipa);
 		if (it->view == S2P_PTDUMP)
-			return s2p_ptd_table_visit(it, S2P_V_CHILD, ipa);
-		return s2p_raw_table(it, S2P_V_CHILD, ipa);
+			return s2p_ptd_table_visit(it, e->child, ipa);
+		return s2p_raw_table(it, e->child, ipa);
 	}
 	it->cursor = end;
 	if (it->counts)
-		return s2p_visit_count(it, S2P_V_PTE, level, min(end, it->end) - from);
+		return s2p_visit_count(it, e->pte, level, min(end, it->end) - from);
 	if (it->view == S2P_PTDUMP)
-		return s2p_visit_ptd(it, from, level, S2P_V_PTE);
-	if (it->leaf_ok[level + 1] && s2p_is_leaf_at(S2P_V_PTE, level) &&
-	    s2p_raw_push(it, from, S2P_V_PTE, level))
+		return s2p_visit_ptd(it, from, level, e->pte);
+	if (it->leaf_ok[level + 1] && s2p_is_leaf_at(e->pte, level) &&
+	    s2p_raw_push(it, from, e->pte, level))
 		return -E2BIG;	/* the copies are full: end of this lock hold */
 	if (it->visits >= S2P_HOLD_VISITS)
 		return -E2BIG;
@@ -1244,7 +1268,7 @@ static int s2p_chunk_pgt(struct s2p_iter *it, struct kvm_pgtable **pgt)
 static int s2p_walk_chunk(struct s2p_iter *it)
 {
 	struct kvm_pgtable_walker walker = {
-		.cb = s2p_visit,
+		.cb = s2p_walker_cb,
 		.arg = it,
 		.flags = S2P_WALK_FLAGS | KVM_PGTABLE_WALK_TABLE_PRE,
 	};
