@@ -23,7 +23,29 @@
  *   s2perf vms N
  *       forks N processes that each create a KVM VM with a 2 MiB memory slot
  *       and one initialized vCPU that never runs; "S2PERF vms ready n=N";
- *       waits like fds.
+ *       waits like fds (arm64 only).
+ *   s2perf square [--rounds N] [--seed S] [--stats FILE] ITEM...
+ *       make bench's fair rounds. ITEM is NAME=FILE (open, read to the end
+ *       with 1 MiB read()s, close: timed as in read), NAME=twopass:FILE (the
+ *       same, then lseek(0) on the still open file and read it to its end
+ *       again: pass2_ns; a seq_file's buffer has grown to the whole text by
+ *       then, so the second pass is one walk) or NAME=cpu:LOOPS (a fixed
+ *       loop of LOOPS integer steps: the same work whatever else happens, a
+ *       calibration). Each round takes the items in the order of one row of
+ *       a Williams design (a Latin square in which each item also follows
+ *       every other item equally often: see williams()); the rows are
+ *       shuffled (xorshift seeded with S, default 1) within each block of
+ *       as many rounds as the design has rows, so every complete block is
+ *       balanced. N defaults to the smallest multiple of the rows >= 11.
+ *       With --stats, FILE (s2probe's stats) is read before and after each
+ *       NAME=FILE item and the after-read's max_hold_ns is that reader's
+ *       longest mmu_lock hold (hold_ns=). One line per item and round:
+ *       "S2PERF square round=R pos=P item=NAME ns=N bytes=B lines=L
+ *       [hold_ns=H] [pass2_ns=N2 pass2_first_ns=F pass2_bytes=B2]" (or
+ *       error=...), after "S2PERF square plan items=K rows=M rounds=N seed=S".
+ *   s2perf order K ROUNDS [SEED]
+ *       prints the item order of each round of square with K items, one
+ *       line of K numbers (0..K-1) per round (for tests).
  * Exit status: 0, 1 on a failed system call, 2 on bad usage.
  */
 #define _GNU_SOURCE
@@ -60,6 +82,8 @@ static void usage(FILE *f)
 		"       s2perf hold N BYTES FILE\n"
 		"       s2perf fds PROCS FDS\n"
 		"       s2perf vms N\n"
+		"       s2perf square [--rounds N] [--seed S] [--stats FILE] NAME=[twopass:|cpu:]ARG...\n"
+		"       s2perf order K ROUNDS [SEED]\n"
 		"The load generator and stopwatch of make bench (see the top of s2perf.c).\n");
 }
 
@@ -325,6 +349,11 @@ static int cmd_fds(int argc, char **argv)
 /* One VM, a 2 MiB slot, one initialized vCPU; never run. */
 static int make_vm(long unused)
 {
+#ifndef __aarch64__
+	/* built on the host for the tests of square and order: no arm64 KVM */
+	(void)unused;
+	return -1;
+#else
 	struct kvm_userspace_memory_region r = { .slot = 0, .guest_phys_addr = 0x40000000,
 						 .memory_size = 0x200000 };
 	struct kvm_vcpu_init init;
@@ -348,6 +377,7 @@ static int make_vm(long unused)
 	    ioctl(vcpu, KVM_ARM_VCPU_INIT, &init))
 		return -1;
 	return 0;
+#endif
 }
 
 static int cmd_vms(int argc, char **argv)
@@ -371,6 +401,311 @@ static int cmd_vms(int argc, char **argv)
 	return 0;
 }
 
+/* ---- square: make bench's fair rounds ---- */
+
+/*
+ * Row r (0 <= r < rows) of a Williams design for k items: row[j] is the
+ * item at position j. The first row is 0, 1, k-1, 2, k-2, 3, ...; row i adds
+ * i (mod k) to it. For even k its k rows are a Latin square (each item once
+ * in each row and each position) in which each item immediately follows
+ * every other item exactly once; for odd k the k rows reversed follow, and
+ * over the 2k rows each item is in each position twice and follows every
+ * other item exactly twice. Returns the number of rows.
+ */
+static int williams(int k, int r, int *row)
+{
+	int rows = k % 2 ? 2 * k : k, i = r % k, j;
+
+	for (j = 0; j < k; j++) {
+		int b = j % 2 ? (j + 1) / 2 : (k - j / 2) % k;
+		int at = (r % rows) >= k ? k - 1 - j : j;
+
+		row[at] = (b + i) % k;
+	}
+	return rows;
+}
+
+static uint64_t xs_state;
+
+static uint64_t xorshift(void)
+{
+	xs_state ^= xs_state << 13;
+	xs_state ^= xs_state >> 7;
+	xs_state ^= xs_state << 17;
+	return xs_state;
+}
+
+/*
+ * The design's row for each of @rounds rounds: a fresh shuffle of the rows
+ * (Fisher-Yates, xorshift seeded with @seed) for each block of @rows rounds.
+ * order[r * k + j] is the item at position j of round r.
+ */
+static int *square_order(int k, long rounds, uint64_t seed, int *nrows)
+{
+	int rows = williams(k, 0, (int[64]){ 0 }), *perm, *order;
+	long r;
+	int i;
+
+	*nrows = rows;
+	perm = calloc(rows, sizeof(*perm));
+	order = calloc((size_t)rounds * k, sizeof(*order));
+	if (!perm || !order)
+		return NULL;
+	xs_state = seed * 0x9e3779b97f4a7c15ULL + 1;
+	for (r = 0; r < rounds; r++) {
+		if (r % rows == 0) {
+			for (i = 0; i < rows; i++)
+				perm[i] = i;
+			for (i = rows - 1; i > 0; i--) {
+				int j = (int)(xorshift() % (uint64_t)(i + 1)), t = perm[i];
+
+				perm[i] = perm[j];
+				perm[j] = t;
+			}
+		}
+		williams(k, perm[r % rows], order + r * k);
+	}
+	free(perm);
+	return order;
+}
+
+#define SQ_MAX_ITEMS	64
+
+/* the design's default: the smallest multiple of its rows that is >= 11 */
+static long square_rounds(int rows)
+{
+	return (long)((11 + rows - 1) / rows) * rows;
+}
+
+static int cmd_order(int argc, char **argv)
+{
+	long k, rounds, r;
+	uint64_t seed = 1;
+	int rows, j, *order;
+
+	if (argc < 2 || argc > 3) {
+		usage(stderr);
+		return 2;
+	}
+	k = number(argv[0], "K");
+	rounds = number(argv[1], "ROUNDS");
+	if (argc == 3)
+		seed = (uint64_t)number(argv[2], "SEED");
+	if (k < 1 || k > SQ_MAX_ITEMS) {
+		fprintf(stderr, "s2perf: K must be 1..%d\n", SQ_MAX_ITEMS);
+		return 2;
+	}
+	if (!rounds)
+		rounds = square_rounds(williams((int)k, 0, (int[SQ_MAX_ITEMS]){ 0 }));
+	order = square_order((int)k, rounds, seed, &rows);
+	if (!order)
+		return 1;
+	for (r = 0; r < rounds; r++)
+		for (j = 0; j < k; j++)
+			printf("%d%c", order[r * k + j], j == k - 1 ? '\n' : ' ');
+	free(order);
+	return 0;
+}
+
+/* A fixed amount of integer work (xorshift steps); the result is printed. */
+static uint64_t cpu_loop(long loops)
+{
+	uint64_t x = 88172645463325252ULL;
+	long i;
+
+	for (i = 0; i < loops; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		__asm__ volatile("" : "+r"(x));
+	}
+	return x;
+}
+
+/* max_hold_ns of s2probe's stats (a read takes it), or -1 */
+static long long stats_hold(const char *stats)
+{
+	char b[4096], *p;
+	long long v = -1;
+	ssize_t n;
+	int fd = open(stats, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = 0;
+	for (p = b; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, "max_hold_ns=", 12)) {
+			v = strtoll(p + 12, NULL, 10);
+			break;
+		}
+	}
+	return v;
+}
+
+/* Read an open file to its end; size, lines, time of the read()s, first's. */
+static int read_rest(int fd, char *buf, uint64_t *bytes, uint64_t *lines, uint64_t *ns,
+		     uint64_t *first_ns)
+{
+	ssize_t n;
+	int first = 1;
+
+	*bytes = *lines = *ns = 0;
+	for (;;) {
+		uint64_t t0 = now_ns(), d;
+
+		n = read(fd, buf, BUFSZ);
+		d = now_ns() - t0;
+		*ns += d;
+		if (first && first_ns)
+			*first_ns = d;
+		first = 0;
+		if (n <= 0)
+			break;
+		*bytes += n;
+		for (ssize_t i = 0; i < n; i++)
+			*lines += buf[i] == '\n';
+	}
+	return n < 0 ? -errno : 0;
+}
+
+enum sq_kind { SQ_FILE, SQ_TWOPASS, SQ_CPU };
+
+struct sq_item {
+	const char *name, *arg;
+	enum sq_kind kind;
+	long loops;
+};
+
+static void square_one(const struct sq_item *it, const char *stats, char *buf, long round,
+		       int pos)
+{
+	uint64_t ns, bytes = 0, lines = 0, ns2, b2, l2, first = 0, t0;
+	long long hold = -1;
+	int fd, ret;
+
+	printf("S2PERF square round=%ld pos=%d item=%s ", round, pos, it->name);
+	switch (it->kind) {
+	case SQ_CPU:
+		t0 = now_ns();
+		bytes = cpu_loop(it->loops);
+		ns = now_ns() - t0;
+		printf("ns=%llu loops=%ld x=%llx\n", (unsigned long long)ns, it->loops,
+		       (unsigned long long)bytes);
+		break;
+	case SQ_FILE:
+		if (stats)
+			stats_hold(stats);
+		ret = read_whole(it->arg, buf, &bytes, &lines, &ns);
+		if (stats)
+			hold = stats_hold(stats);
+		if (ret) {
+			printf("error=%s\n", strerror(-ret));
+			break;
+		}
+		printf("ns=%llu bytes=%llu lines=%llu", (unsigned long long)ns,
+		       (unsigned long long)bytes, (unsigned long long)lines);
+		if (hold >= 0)
+			printf(" hold_ns=%lld", hold);
+		printf("\n");
+		break;
+	case SQ_TWOPASS:
+		t0 = now_ns();
+		fd = open(it->arg, O_RDONLY | O_CLOEXEC);
+		ns = now_ns() - t0;
+		if (fd < 0) {
+			printf("error=%s\n", strerror(errno));
+			break;
+		}
+		ret = read_rest(fd, buf, &bytes, &lines, &ns2, NULL);
+		ns += ns2;
+		if (!ret && lseek(fd, 0, SEEK_SET) != 0)
+			ret = -errno;
+		if (!ret)
+			ret = read_rest(fd, buf, &b2, &l2, &ns2, &first);
+		close(fd);
+		if (ret) {
+			printf("error=%s\n", strerror(-ret));
+			break;
+		}
+		printf("ns=%llu bytes=%llu lines=%llu pass2_ns=%llu pass2_first_ns=%llu pass2_bytes=%llu\n",
+		       (unsigned long long)ns, (unsigned long long)bytes,
+		       (unsigned long long)lines, (unsigned long long)ns2,
+		       (unsigned long long)first, (unsigned long long)b2);
+		break;
+	}
+	fflush(stdout);
+}
+
+static int cmd_square(int argc, char **argv)
+{
+	struct sq_item items[SQ_MAX_ITEMS];
+	const char *stats = NULL;
+	long rounds = 0, r;
+	uint64_t seed = 1;
+	int k = 0, rows, j, *order;
+	char *buf = malloc(BUFSZ);
+
+	if (!buf)
+		return 1;
+	while (argc >= 2 && argv[0][0] == '-') {
+		if (!strcmp(argv[0], "--rounds"))
+			rounds = number(argv[1], "--rounds");
+		else if (!strcmp(argv[0], "--seed"))
+			seed = (uint64_t)number(argv[1], "--seed");
+		else if (!strcmp(argv[0], "--stats"))
+			stats = argv[1];
+		else
+			break;
+		argc -= 2;
+		argv += 2;
+	}
+	for (; argc > 0; argc--, argv++) {
+		char *eq = strchr(argv[0], '=');
+		struct sq_item *it = &items[k];
+
+		if (!eq || eq == argv[0] || k == SQ_MAX_ITEMS) {
+			usage(stderr);
+			return 2;
+		}
+		*eq = 0;
+		it->name = argv[0];
+		it->arg = eq + 1;
+		it->kind = SQ_FILE;
+		if (!strncmp(it->arg, "twopass:", 8)) {
+			it->kind = SQ_TWOPASS;
+			it->arg += 8;
+		} else if (!strncmp(it->arg, "cpu:", 4)) {
+			it->kind = SQ_CPU;
+			it->loops = number(it->arg + 4, "LOOPS");
+		}
+		k++;
+	}
+	if (!k) {
+		usage(stderr);
+		return 2;
+	}
+	rows = williams(k, 0, (int[SQ_MAX_ITEMS]){ 0 });
+	if (!rounds)
+		rounds = square_rounds(rows);
+	order = square_order(k, rounds, seed, &rows);
+	if (!order)
+		return 1;
+	printf("S2PERF square plan items=%d rows=%d rounds=%ld seed=%llu\n", k, rows, rounds,
+	       (unsigned long long)seed);
+	for (r = 0; r < rounds; r++)
+		for (j = 0; j < k; j++)
+			square_one(&items[order[r * k + j]], stats, buf, r + 1, j + 1);
+	free(order);
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -391,6 +726,10 @@ int main(int argc, char **argv)
 		return cmd_fds(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "vms"))
 		return cmd_vms(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "square"))
+		return cmd_square(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "order"))
+		return cmd_order(argc - 2, argv + 2);
 	usage(stderr);
 	return 2;
 }

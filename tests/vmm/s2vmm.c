@@ -78,14 +78,14 @@
  * dirty=N" each, then "S2VMM dirtylog done".
  * --caps: print "S2VMM caps ..." (largest IPA size, guest_memfd) and exit.
  *
- * --stall ID:PAGES (make bench's guest stall): after its touches the guest
- * writes, in three phases of PAGES pages each, one word to each fresh page
+ * --stall ID:PAGES[:PHASES] (make bench's guest stall): after its touches
+ * the guest writes, in PHASES (default 3, at most 8) phases of PAGES pages each, one word to each fresh page
  * of slot ID (anon4k, untouched) and times each store with CNTVCT_EL0
  * (ISB around both reads): each store takes a stage-2 fault, so the time is
  * that fault's. The times go to a results slot (id 98, after the code slot)
  * that the guest writes once beforehand. s2vmm prints "S2VMM ready" when the
  * guest is prepared; each SIGUSR1 releases the next phase ("S2VMM stall
- * phase=N done"); after the third, per phase: "S2VMM stall phase=N faults=
+ * phase=N done"); after the last, per phase: "S2VMM stall phase=N faults=
  * median_ns= p99_ns= p999_ns= max_ns= mean_ns=".
  * --guest-timeout SEC: how long the guest may take to finish its touches
  * (default 30; a 1 GiB slot touched page by page takes longer under TCG).
@@ -172,7 +172,7 @@ struct kvm_create_guest_memfd {
 #define CODE_SLOT	99
 #define CODE_IPA	0x10000000UL
 #define RESULTS_SLOT	98
-#define NR_PHASES	3
+#define MAX_PHASES	8
 #define MAX_SLOTS	16
 #define MAX_TOUCHES	64
 
@@ -221,6 +221,7 @@ static struct {
 	int stall_id;		/* --stall: slot id, -1 none */
 	int stall_slot, results_slot;	/* their indices in slots[] */
 	uint64_t stall_pages;
+	int stall_phases;	/* --stall's phases (default 3) */
 	int exc_vectors;	/* an exec touch on a bar slot: vectors set */
 } V = { .kvm = -1, .vm = -1, .vcpu = -1, .guest_timeout = 30, .stall_id = -1 };
 
@@ -244,7 +245,7 @@ static void usage(FILE *f)
 		"usage: s2vmm [--bar PATH] [--bar-size N] [--hugetlb] [--no-thp] [--ipa-bits N|max]\n"
 		"             [--slot ID:KIND:IPA:SIZE[:FLAGS]]... [--touch IPA:OP[:COUNT]]...\n"
 		"             [--code-ipa IPA] [--churn SEC] [--vm-in-thread] [--recreate-on-signal]\n"
-		"             [--caps] [--hold SEC] [--quiet] [--stall ID:PAGES] [--guest-timeout SEC]\n"
+		"             [--caps] [--hold SEC] [--quiet] [--stall ID:PAGES[:PHASES]] [--guest-timeout SEC]\n"
 		"Creates a KVM VM with known memory slots (default: ram 0x40000000 8M, thp\n"
 		"0x40800000 2 x PMD size (4M with 4K pages), hugetlb 0x41000000 2M with --hugetlb,\n"
 		"bar 0x100000000 with --bar;\n"
@@ -535,7 +536,7 @@ static uint32_t *emit_stall(uint32_t *c, uint64_t data)
 	*c++ = 0xf9001085;		/* str x5, [x4, #32]: prepared */
 	c = emit_mov64(c, 7, rs->ipa);
 	c = emit_mov64(c, 8, st->ipa + 0x40);
-	for (ph = 1; ph <= NR_PHASES; ph++) {
+	for (ph = 1; ph <= V.stall_phases; ph++) {
 		wait = c;
 		*c++ = 0xf9400886;	/* ldr x6, [x4, #16] */
 		*c++ = 0xf10000df | ((uint32_t)ph << 10);	/* cmp x6, #ph */
@@ -1045,8 +1046,8 @@ static void stall_phase(void)
 	double t0 = now(), ns;
 	int i;
 
-	if (ph > NR_PHASES) {
-		printf("S2VMM note: all %d stall phases are done\n", NR_PHASES);
+	if (ph > V.stall_phases) {
+		printf("S2VMM note: all %d stall phases are done\n", V.stall_phases);
 		fflush(stdout);
 		return;
 	}
@@ -1060,10 +1061,10 @@ static void stall_phase(void)
 	}
 	stall_phases_done = ph;
 	printf("S2VMM stall phase=%d done in %.3f s\n", ph, now() - t0);
-	if (ph == NR_PHASES) {
+	if (ph == V.stall_phases) {
 		ns = 1e9 / (double)counter_freq();
 		printf("S2VMM stall counter_hz=%llu\n", (unsigned long long)counter_freq());
-		for (i = 0; i < NR_PHASES; i++)
+		for (i = 0; i < V.stall_phases; i++)
 			stall_report(i + 1, res + i * V.stall_pages, V.stall_pages, ns);
 	}
 	fflush(stdout);
@@ -1114,14 +1115,22 @@ static void *vm_life(void *in_thread)
 	return NULL;
 }
 
-/* --stall ID:PAGES */
+/* --stall ID:PAGES[:PHASES] */
 static void parse_stall(char *spec)
 {
-	char *p = strchr(spec, ':');
+	char *p = strchr(spec, ':'), *ph;
 
 	if (!p)
-		bad("--stall wants ID:PAGES, got '%s'", spec);
+		bad("--stall wants ID:PAGES[:PHASES], got '%s'", spec);
 	*p++ = '\0';
+	ph = strchr(p, ':');
+	V.stall_phases = 3;
+	if (ph) {
+		*ph++ = '\0';
+		V.stall_phases = (int)parse_num(ph, "--stall phases");
+		if (V.stall_phases < 1 || V.stall_phases > MAX_PHASES)
+			bad("--stall phases must be 1..8, got '%s'", ph);
+	}
 	V.stall_id = (int)parse_num(spec, "--stall slot id");
 	V.stall_pages = parse_num(p, "--stall pages");
 	if (!V.stall_pages || V.stall_pages > (1UL << 24))
@@ -1242,12 +1251,12 @@ static void setup_stall(void)
 	if (V.stall_slot < 0)
 		bad("--stall: no slot with id %s", "given");
 	if (slots[V.stall_slot].kind != K_ANON4K || (slots[V.stall_slot].flags & KVM_MEM_READONLY) ||
-	    slots[V.stall_slot].size < NR_PHASES * V.stall_pages * V.pg)
-		bad("--stall: the slot must be anon4k, writable, and hold 3 x PAGES pages%s", "");
+	    slots[V.stall_slot].size < V.stall_phases * V.stall_pages * V.pg)
+		bad("--stall: the slot must be anon4k, writable, and hold PHASES x PAGES pages%s", "");
 	for (i = 0; i < ntouches; i++)
 		if (touches[i].slot == V.stall_slot)
 			bad("--stall: its slot must stay untouched%s", "");
-	size = (NR_PHASES * V.stall_pages * sizeof(uint32_t) + V.pg - 1) & ~(V.pg - 1);
+	size = (V.stall_phases * V.stall_pages * sizeof(uint32_t) + V.pg - 1) & ~(V.pg - 1);
 	r = &slots[nslots];
 	*r = (struct slot){ "results", RESULTS_SLOT, K_ANON4K, V.code_ipa + SZ_2M, size, NULL, 0,
 			    NULL, -1, NULL };
