@@ -938,7 +938,7 @@ struct s2p_bar_hit {
  * early when a writer waits for the lock.
  */
 #define S2P_HOLD_VISITS	4096
-#define S2P_RAW_MAX	1024
+#define S2P_RAW_MAX	512	/* 12 KiB (kmalloc-16k): a last-level table of 4K pages */
 #define S2P_BATCH	32	/* ranges, effective, bars: records per seq_file batch */
 #define S2P_PAGES_BATCH	64	/* pages: lines per seq_file batch */
 #define S2P_CONTENTION_EVERY	64	/* visits between two looks at the lock */
