@@ -981,7 +981,10 @@ struct s2p_iter {
 	u64 start, end;		/* the window walked */
 	u64 cursor;		/* next IPA to walk */
 	bool walked;		/* cursor reached end */
-	/* the leaves of the last lock hold (allocated at the first): raw[rawpos..nraw) left */
+	/*
+	 * the leaves of the last lock hold (allocated at the first read),
+	 * raw[rawpos..nraw) left; summary copies none, it only counts in nraw
+	 */
 	struct s2p_raw *raw;
 	unsigned int nraw, rawpos, visits;
 	u64 attr_mask;		/* descriptor bits that are not the output address */
@@ -1530,16 +1533,17 @@ static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_
 }
 
 /*
- * Does raw leaf @w continue record @r (which reaches @limit at most)? For
+ * Does raw leaf @w, @size bytes of it in the window, continue record @r
+ * (which reaches @limit at most)? For
  * effective: the next IPA, the same MemAttr. Otherwise the next IPA and
  * output address, the same level and every other descriptor bit the same:
  * then it shares everything the views show of @r. Leaves that differ only
  * in what a view does not show are joined by s2p_mergeable() later.
  */
 static bool s2p_raw_extends(const struct s2p_iter *it, const struct s2p_rec *r,
-			    const struct s2p_raw *w, u64 limit)
+			    const struct s2p_raw *w, u64 size, u64 limit)
 {
-	if (w->ipa != r->ipa + r->size || w->ipa + s2p_raw_size(it, w) > limit)
+	if (w->ipa != r->ipa + r->size || w->ipa + size > limit)
 		return false;
 	if (it->view == S2P_EFFECTIVE)
 		return s2p_field(w->pte, S2P_F_MEMATTR) == r->leaf.memattr;
@@ -1562,9 +1566,15 @@ static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
 		s2p_rec_of_raw(it, &it->raw[it->rawpos++], r);
 		if (hw)
 			limit = s2p_rec_host(it, r, hw);
-		while (it->rawpos < it->nraw &&
-		       s2p_raw_extends(it, r, &it->raw[it->rawpos], limit))
-			r->size += s2p_raw_size(it, &it->raw[it->rawpos++]);
+		while (it->rawpos < it->nraw) {
+			const struct s2p_raw *w = &it->raw[it->rawpos];
+			u64 size = s2p_raw_size(it, w);
+
+			if (!s2p_raw_extends(it, r, w, size, limit))
+				break;
+			r->size += size;
+			it->rawpos++;
+		}
 	}
 }
 
