@@ -1797,19 +1797,37 @@ static int s2p_refill_batch(void *it)
 	return s2p_refill(it);
 }
 
+static void *s2p_seq_at(struct s2p_iter *it, loff_t pos)
+{
+	if (pos < it->base)
+		s2p_restart(it);
+	return s2p_seek_batch(pos, &it->base, &it->nrecs, s2p_refill_batch, it, it);
+}
+
+/*
+ * Every read() starts here. Batches already walked are not served once
+ * the tables are gone: whatever the walk had left to do, the read ends in
+ * ENOENT (or ESTALE) after the lines seq_file holds, so a reader can tell
+ * a VM that went from one that has no more leaves.
+ */
 static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
 {
 	struct s2p_iter *it = m->private;
+	struct kvm_pgtable *pgt;
+	int ret;
 
-	if (*pos < it->base)
-		s2p_restart(it);
-	return s2p_seek_batch(*pos, &it->base, &it->nrecs, s2p_refill_batch, it, it);
+	read_lock(&it->kvm->mmu_lock);
+	ret = s2p_chunk_pgt(it, &pgt);
+	read_unlock(&it->kvm->mmu_lock);
+	if (ret)
+		return ERR_PTR(ret);
+	return s2p_seq_at(it, *pos);
 }
 
 static void *s2p_seq_next(struct seq_file *m, void *v, loff_t *pos)
 {
 	++*pos;
-	return s2p_seq_start(m, pos);
+	return s2p_seq_at(m->private, *pos);
 }
 
 static void s2p_seq_stop(struct seq_file *m, void *v)
