@@ -895,8 +895,6 @@ static const char * const s2p_backing_names[] = {
 	[S2P_B_NESTED] = "nested",	/* a shadow IPA: no memslot maps it */
 };
 
-#define S2P_PATH_MAX	96
-
 /* One leaf, or with S2P_RANGES/EFFECTIVE a run of alike leaves. */
 struct s2p_rec {
 	u64 ipa, size, pa, hva;
@@ -908,7 +906,7 @@ struct s2p_rec {
 	bool has_vf;		/* PFNMAP or IO: vf holds KVM's view of the VMA */
 	struct s2p_vma_facts vf;
 	char bdf[16];
-	char path[S2P_PATH_MAX];
+	char path[S2P_HOST_PATH_MAX];
 };
 
 struct s2p_vma_cache {
@@ -920,7 +918,7 @@ struct s2p_vma_cache {
 	bool wc;
 	bool has_vf;
 	struct s2p_vma_facts vf;
-	char path[S2P_PATH_MAX];
+	char path[S2P_HOST_PATH_MAX];
 };
 
 struct s2p_bar_hit {
@@ -993,16 +991,20 @@ struct s2p_iter {
 	unsigned int nleaves;
 	/*
 	 * the batch handed to seq_file as its record number base: nrecs
-	 * records, in recs (ranges, effective, bars) or for pages raw[bpos..]
+	 * records, in recs (ranges, effective, bars) or for pages raw[bpos..];
+	 * with have_pend, recs[nrecs] is a range still growing
 	 */
-	struct s2p_rec recs[S2P_BATCH];
+	struct s2p_rec recs[S2P_BATCH + 1];
 	unsigned int nrecs, bpos;
 	loff_t base;
-	struct s2p_rec pend;	/* a range still growing */
 	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
 	struct s2p_vma_cache vma_cache;	/* the last VMA described */
 	bool have_pend;
 	char *pathbuf;
+	/* ranges: the host part of lines whose host is host_of's */
+	struct s2p_host_piece host_piece;
+	struct s2p_rec host_of;
+	bool have_host_piece;
 	struct s2p_counts *counts;	/* summary: counted in the visitor */
 	bool table_counted;		/* the walk ended after a whole table */
 	bool leaf_ok[S2P_NR_LEVELS];	/* a valid leaf may sit at level i - 1 */
@@ -1420,7 +1422,7 @@ static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct
 
 			r->wc = n > 3 && !strcmp(p + n - 3, "_wc");
 			/* one token whatever the name; a long path keeps its end */
-			s2p_escape_tail(r->path, S2P_PATH_MAX, p, n);
+			s2p_escape_tail(r->path, S2P_HOST_PATH_MAX, p, n);
 		}
 	}
 }
@@ -1522,7 +1524,8 @@ static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_
 		r->wc = c->wc;
 		r->has_vf = c->has_vf;
 		r->vf = c->vf;
-		memcpy(r->path, c->path, sizeof(r->path));
+		if (c->backing == S2P_B_FILE)	/* no other line shows a path */
+			memcpy(r->path, c->path, sizeof(r->path));
 	} else {
 		s2p_vma_kind(it, vma, r);
 		s2p_vma_cache_fill(c, vma, r);
@@ -1628,6 +1631,15 @@ static bool s2p_same_vma_facts(const struct s2p_rec *a, const struct s2p_rec *b)
 			       a->vf.expect == b->vf.expect));
 }
 
+/* Do ranges lines of @a and @b say the same of the host, but for the hva? */
+static bool s2p_same_host(const struct s2p_rec *a, const struct s2p_rec *b)
+{
+	return a->slot == b->slot && a->backing == b->backing &&
+	       a->bar == b->bar && a->wc == b->wc && s2p_same_vma_facts(a, b) &&
+	       (a->bar < 0 || !strcmp(a->bdf, b->bdf)) &&
+	       (a->backing != S2P_B_FILE || !strcmp(a->path, b->path));
+}
+
 /*
  * Two records make one line of the view. effective and bars lines show
  * nothing of the host but a BAR: IPA contiguity and the type decide (a
@@ -1648,12 +1660,8 @@ static bool s2p_mergeable(enum s2p_view view, const struct s2p_rec *a, const str
 		return a->bar == b->bar && a->wc == b->wc && !strcmp(a->bdf, b->bdf);
 	return a->pa + a->size == b->pa && x->s2ap == y->s2ap && x->xn == y->xn &&
 	       x->sh == y->sh && x->af == y->af && x->contig == y->contig &&
-	       x->level == y->level && a->slot == b->slot &&
-	       (a->hva ? a->hva + a->size == b->hva : !b->hva) &&
-	       a->backing == b->backing &&
-	       a->bar == b->bar && a->wc == b->wc &&
-	       (a->bar < 0 || !strcmp(a->bdf, b->bdf)) &&
-	       (a->backing != S2P_B_FILE || !strcmp(a->path, b->path));
+	       x->level == y->level &&
+	       (a->hva ? a->hva + a->size == b->hva : !b->hva) && s2p_same_host(a, b);
 }
 
 /*
@@ -1683,23 +1691,27 @@ static int s2p_refill_ptd(struct s2p_iter *it)
 	return 0;
 }
 
-/* Join the records just made to the range still growing, or close it. */
+/*
+ * Join the records just made to the range still growing (recs[nrecs]), or
+ * close it and start the next one after it.
+ */
 static void s2p_coalesce(struct s2p_iter *it)
 {
 	unsigned int i;
 
 	for (i = 0; i < it->nleaves; i++) {
 		struct s2p_rec *r = &it->leaves[i];
+		struct s2p_rec *pend = &it->recs[it->nrecs];
 
 		if (it->view == S2P_BARS && r->bar < 0)
 			continue;	/* not a BAR: not in this view */
-		if (it->have_pend && s2p_mergeable(it->view, &it->pend, r)) {
-			it->pend.size += r->size;
+		if (it->have_pend && s2p_mergeable(it->view, pend, r)) {
+			pend->size += r->size;
 			continue;
 		}
 		if (it->have_pend)
-			it->recs[it->nrecs++] = it->pend;
-		it->pend = *r;
+			pend = &it->recs[++it->nrecs];
+		*pend = *r;
 		it->have_pend = true;
 	}
 }
@@ -1715,12 +1727,14 @@ static int s2p_refill(struct s2p_iter *it)
 
 	if (it->view == S2P_PTDUMP)
 		return s2p_refill_ptd(it);
+	if (it->have_pend && it->nrecs)
+		it->recs[0] = it->recs[it->nrecs];	/* the range still growing */
 	it->nrecs = 0;
 	while (!it->nrecs) {
 		if (it->rawpos == it->nraw) {
 			if (it->walked) {
 				if (it->have_pend) {
-					it->recs[it->nrecs++] = it->pend;
+					it->nrecs++;
 					it->have_pend = false;
 				}
 				return 0;
@@ -1759,6 +1773,7 @@ static void s2p_restart(struct s2p_iter *it)
 	it->nrecs = 0;
 	it->base = 0;
 	it->have_pend = false;
+	it->have_host_piece = false;
 	it->bar_hit.bar = -1;
 	it->bar_hit.have_miss = false;
 	it->vma_cache.valid = false;
@@ -1863,13 +1878,20 @@ static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
-	if (len < S2P_RANGE_LINE_MAX) {	/* near the end of the buffer: checked */
+	/* the host part is written once for the lines alike but for the hva */
+	if (!it->have_host_piece || !s2p_same_host(&it->host_of, r)) {
+		s2p_host_piece_make(&it->host_piece, &h);
+		it->host_of = *r;
+		it->have_host_piece = true;
+	}
+	if (len < S2P_RANGE_LINE_MAX || !s2p_host_piece_ok(&it->host_piece)) {
+		/* near the end of the buffer: checked */
 		s2p_commit(m, s2p_fmt_range(buf, len, r->ipa, r->size, &r->leaf, name, &h));
 		return;
 	}
 	/* a view is pages or ranges: ranges keeps its leaf pieces in pieces.tail */
 	s2p_commit(m, s2p_fmt_range_fast(buf, it->pieces.tail, &it->pieces.victim, r->ipa,
-					 r->size, &r->leaf, name, &h));
+					 r->size, &r->leaf, name, &it->host_piece, r->hva));
 }
 
 static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct s2p_raw *w)

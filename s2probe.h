@@ -1098,11 +1098,8 @@ static inline void s2p_out_range_leaf(struct s2p_out *o, const struct s2p_leaf *
 	s2p_out_attrs(o, l, mt_name);
 }
 
-/*
- * The host's part of a ranges line, from " slot=" to the newline: what
- * the VM's owner named comes last.
- */
-static inline void s2p_out_host(struct s2p_out *o, const struct s2p_host *h)
+/* " slot=<id|-> hva=" and "0x" or "-": a ranges line's host part up to the hva's digits */
+static inline void s2p_out_host_head(struct s2p_out *o, const struct s2p_host *h)
 {
 	s2p_out_str(o, " slot=");
 	if (h->slot < 0)
@@ -1110,12 +1107,15 @@ static inline void s2p_out_host(struct s2p_out *o, const struct s2p_host *h)
 	else
 		s2p_out_dec(o, h->slot);
 	s2p_out_str(o, " hva=");
-	if (h->slot < 0 || !h->has_hva) {
+	if (h->slot < 0 || !h->has_hva)
 		s2p_out_chr(o, '-');
-	} else {
+	else
 		s2p_out_str(o, "0x");
-		s2p_out_hex(o, h->hva, 0);
-	}
+}
+
+/* A ranges line's host part after the hva, to the newline */
+static inline void s2p_out_host_tail(struct s2p_out *o, const struct s2p_host *h)
+{
 	s2p_out_chr(o, ' ');
 	s2p_out_str(o, h->backing);
 	if (h->bdf) {
@@ -1132,6 +1132,57 @@ static inline void s2p_out_host(struct s2p_out *o, const struct s2p_host *h)
 		s2p_out_str(o, h->path);
 	}
 	s2p_out_chr(o, '\n');
+}
+
+static inline bool s2p_host_shows_hva(const struct s2p_host *h)
+{
+	return h->slot >= 0 && h->has_hva;
+}
+
+/*
+ * The host's part of a ranges line, from " slot=" to the newline: what
+ * the VM's owner named comes last.
+ */
+static inline void s2p_out_host(struct s2p_out *o, const struct s2p_host *h)
+{
+	s2p_out_host_head(o, h);
+	if (s2p_host_shows_hva(h))
+		s2p_out_hex(o, h->hva, 0);
+	s2p_out_host_tail(o, h);
+}
+
+/*
+ * The host part of ranges lines alike but for their hva, written once
+ * (s2p_host_piece_make()): the head, the hva's digits if @hva, the tail.
+ * The tail holds an escaped path of up to S2P_HOST_PATH_MAX bytes.
+ */
+#define S2P_HOST_PATH_MAX	96
+#define S2P_HOST_HEAD_MAX	24	/* " slot=-32768 hva=0x" */
+#define S2P_HOST_TAIL_MAX	(S2P_HOST_PATH_MAX + 160)
+
+struct s2p_host_piece {
+	bool hva;
+	unsigned int head_len, tail_len;	/* 0: too long, write it checked */
+	char head[S2P_HOST_HEAD_MAX];
+	char tail[S2P_HOST_TAIL_MAX];
+};
+
+static inline void s2p_host_piece_make(struct s2p_host_piece *hp, const struct s2p_host *h)
+{
+	struct s2p_out o;
+
+	hp->hva = s2p_host_shows_hva(h);
+	s2p_out_init(&o, hp->head, sizeof(hp->head));
+	s2p_out_host_head(&o, h);
+	hp->head_len = s2p_out_full(&o) ? 0 : (unsigned int)s2p_out_len(&o, hp->head);
+	s2p_out_init(&o, hp->tail, sizeof(hp->tail));
+	s2p_out_host_tail(&o, h);
+	hp->tail_len = s2p_out_full(&o) ? 0 : (unsigned int)s2p_out_len(&o, hp->tail);
+}
+
+static inline bool s2p_host_piece_ok(const struct s2p_host_piece *hp)
+{
+	return hp->head_len && hp->tail_len;
 }
 
 /*
@@ -1421,14 +1472,15 @@ static inline size_t s2p_fmt_page_raw(char *buf, struct s2p_pieces *pc, u64 ipa,
  * The fast path of a ranges line, for a buffer of at least
  * S2P_RANGE_LINE_MAX bytes: the span's digits as words, the leaf's part
  * (" map=4K L3 NORMAL_WB RW x ISH AF -") from a piece kept for leaves alike
- * in @ways, the host's part checked. The same line as s2p_fmt_range()'s
- * (tests/unit).
+ * in @ways, the host's part from @hp (s2p_host_piece_ok()) with @hva's
+ * digits. The same line as s2p_fmt_range()'s (tests/unit).
  */
 #define S2P_RANGE_LINE_MAX	512
 
 static inline size_t s2p_fmt_range_fast(char *buf, struct s2p_piece *ways, unsigned int *victim,
 					u64 ipa, u64 size, const struct s2p_leaf *l,
-					const char *mt_name, const struct s2p_host *h)
+					const char *mt_name, const struct s2p_host_piece *hp,
+					u64 hva)
 {
 	u64 key = l->memattr | (u64)l->s2ap << 4 | (u64)l->xn << 6 | (u64)l->sh << 8 |
 		  (u64)l->af << 16 | (u64)l->contig << 17 | (u64)(u8)l->level << 24 |
@@ -1451,10 +1503,15 @@ static inline size_t s2p_fmt_range_fast(char *buf, struct s2p_piece *ways, unsig
 	p[37] = ' ';
 	s2p_out_init(&o, p + 38, S2P_RANGE_LINE_MAX - 38);
 	s2p_out_size(&o, size);
-	__builtin_memcpy(o.p, leaf->s, S2P_PIECE_MAX);
-	o.p += leaf->len;
-	s2p_out_host(&o, h);
-	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
+	p = o.p;
+	__builtin_memcpy(p, leaf->s, S2P_PIECE_MAX);
+	p += leaf->len;
+	__builtin_memcpy(p, hp->head, S2P_HOST_HEAD_MAX);
+	p += hp->head_len;
+	if (hp->hva)
+		p += s2p_hexvar(p, hva);
+	__builtin_memcpy(p, hp->tail, hp->tail_len);
+	return (size_t)(p + hp->tail_len - buf);
 }
 
 /*

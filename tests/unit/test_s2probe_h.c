@@ -1264,14 +1264,20 @@ static void test_lines(void)
 	};
 	static const char * const paths[] = {
 		NULL, "/memfd:s2vmm\\040(deleted)", "...ath/that/s2probe/cuts/to/the/end/x",
+		/* as long as a record holds: S2P_HOST_PATH_MAX - 1 bytes */
+		"...\\134\\134\\134\\134\\134\\134\\134\\134\\134\\134\\134"
+		"\\134\\134\\134\\134\\134\\134\\134\\134\\134\\134\\134wxyz",
 	};
 	char got[512], want[512], name[S2P_MT_NAME_MAX];
+	struct s2p_host_piece hp;
 	struct s2p_pieces range_pc[2];
 	unsigned int i, m;
 	size_t n;
 
 	s2p_pieces_init(&range_pc[0]);
 	s2p_pieces_init(&range_pc[1]);
+	check(strlen(paths[3]) == S2P_HOST_PATH_MAX - 1, "the longest path is %zu bytes",
+	      strlen(paths[3]));
 	for (i = 0; i < 20000; i++) {
 		struct s2p_leaf l;
 		struct s2p_host h;
@@ -1303,9 +1309,11 @@ static void test_lines(void)
 		n = s2p_fmt_range(got, sizeof(got), ipa, size, &l, name, &h);
 		check_line("range", i, got, n, want);
 		/* the fast path: pieces per FWB setting, as two VMs' files have */
+		s2p_host_piece_make(&hp, &h);
+		check(s2p_host_piece_ok(&hp), "range %u: the host piece does not fit", i);
 		memset(got, '#', sizeof(got));
 		n = s2p_fmt_range_fast(got, range_pc[fwb].tail, &range_pc[fwb].victim, ipa, size,
-				       &l, name, &h);
+				       &l, name, &hp, h.hva);
 		check_line("fast range", i, got, n, want);
 		check(range_pc[fwb].tail[0].len < S2P_PIECE_MAX - 1 || range_pc[fwb].tail[0].key == ~0ULL,
 		      "range %u: a leaf piece fills its buffer", i);
