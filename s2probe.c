@@ -895,18 +895,36 @@ static const char * const s2p_backing_names[] = {
 	[S2P_B_NESTED] = "nested",	/* a shadow IPA: no memslot maps it */
 };
 
-/* One leaf, or with S2P_RANGES/EFFECTIVE a run of alike leaves. */
-struct s2p_rec {
-	u64 ipa, size, pa, hva;
-	struct s2p_leaf leaf;
-	u8 backing;
+/* What backs leaves in the host, as ranges and bars lines say it */
+struct s2p_host_facts {
 	short slot;		/* -1: no memslot */
 	short bar;		/* -1: not a PCI BAR */
+	u8 backing;
 	bool wc;
 	bool has_vf;		/* PFNMAP or IO: vf holds KVM's view of the VMA */
 	struct s2p_vma_facts vf;
 	char bdf[16];
-	char path[S2P_HOST_PATH_MAX];
+	char path[S2P_HOST_PATH_MAX];	/* escaped; file mappings only */
+};
+
+/*
+ * The host facts of records being made or shown. gen tells entries apart
+ * across batches: equal gens, equal facts (a line's host part is written
+ * once per gen, s2p_show_range()).
+ */
+struct s2p_host_ent {
+	struct s2p_host_facts f;
+	u32 gen;
+};
+
+/*
+ * One leaf, or with S2P_RANGES/EFFECTIVE a run of alike leaves; what backs
+ * it is s2p_iter.hosts[host], shared by the records of one host run.
+ */
+struct s2p_rec {
+	u64 ipa, size, pa, hva;
+	struct s2p_leaf leaf;
+	u16 host;
 };
 
 struct s2p_vma_cache {
@@ -914,11 +932,7 @@ struct s2p_vma_cache {
 	const void *vma, *file;	/* identity only, never dereferenced */
 	unsigned long start, end, flags;
 	u64 leaf_size;
-	u8 backing;
-	bool wc;
-	bool has_vf;
-	struct s2p_vma_facts vf;
-	char path[S2P_HOST_PATH_MAX];
+	struct s2p_host_facts f;	/* what the VMA gives: not slot and bar */
 };
 
 struct s2p_bar_hit {
@@ -938,6 +952,7 @@ struct s2p_bar_hit {
 #define S2P_HOLD_VISITS	4096
 #define S2P_RAW_MAX	512	/* 12 KiB (kmalloc-16k): a last-level table of 4K pages */
 #define S2P_BATCH	32	/* ranges, effective, bars: records per seq_file batch */
+#define S2P_HOSTS	(S2P_BATCH + 1)	/* host facts: the growing range's, one per record */
 #define S2P_PAGES_BATCH	64	/* pages: lines per seq_file batch */
 #define S2P_CONTENTION_EVERY	64	/* visits between two looks at the lock */
 #define S2P_LINE_MAX	512	/* effective's tail (8 types) fits */
@@ -997,14 +1012,17 @@ struct s2p_iter {
 	struct s2p_rec recs[S2P_BATCH + 1];
 	unsigned int nrecs, bpos;
 	loff_t base;
+	/* what backs them: reset to the growing range's own at each s2p_stage() */
+	struct s2p_host_ent hosts[S2P_HOSTS];
+	unsigned int nhosts;
+	u32 host_gen;		/* the last gen given */
 	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
 	struct s2p_vma_cache vma_cache;	/* the last VMA described */
 	bool have_pend;
 	char *pathbuf;
-	/* ranges: the host part of lines whose host is host_of's */
+	/* ranges: the host part of lines whose host entry has gen piece_gen */
 	struct s2p_host_piece host_piece;
-	struct s2p_rec host_of;
-	bool have_host_piece;
+	u32 piece_gen;		/* 0: none yet */
 	struct s2p_counts *counts;	/* summary: counted in the visitor */
 	bool table_counted;		/* the walk ended after a whole table */
 	bool leaf_ok[S2P_NR_LEVELS];	/* a valid leaf may sit at level i - 1 */
@@ -1209,25 +1227,27 @@ static int s2p_visit(void *arg, const struct s2p_entry *e)
 }
 
 /*
- * The memslot of a record (inside kvm->srcu); gmem slots have no VMA.
- * *last is the slot found for the previous record of this srcu hold: leaves
- * come in IPA order, so it usually holds the next one too.
+ * The memslot of record @r (inside kvm->srcu) into @f, its hva into @r;
+ * gmem slots have no VMA. *last is the slot found for the previous lookup
+ * of this srcu hold: leaves come in IPA order, so it usually holds the
+ * next one too.
  */
-static void s2p_slot_of(struct kvm *kvm, struct s2p_rec *r, struct kvm_memory_slot **last)
+static void s2p_slot_of(struct kvm *kvm, struct s2p_rec *r, struct s2p_host_facts *f,
+			struct kvm_memory_slot **last)
 {
 	gfn_t gfn = r->ipa >> PAGE_SHIFT;
 	struct kvm_memory_slot *ms = *last;
 
-	r->slot = -1;
+	f->slot = -1;
 	r->hva = 0;
 	if (!ms || gfn < ms->base_gfn || gfn >= ms->base_gfn + ms->npages)
 		ms = search_memslots(kvm_memslots(kvm), gfn, false);
 	*last = ms;
 	if (!ms)
 		return;
-	r->slot = ms->id;
+	f->slot = ms->id;
 	if (s2p_slot_gmem(ms)) {
-		r->backing = S2P_B_GMEM;
+		f->backing = S2P_B_GMEM;
 		return;
 	}
 	r->hva = ms->userspace_addr + ((gfn - ms->base_gfn) << PAGE_SHIFT) +
@@ -1316,11 +1336,11 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 }
 
 /*
- * The PCI BAR holding r->pa, if any. The last BAR found is remembered: the
+ * The PCI BAR holding r->pa, if any, into @f. The last BAR found is remembered: the
  * leaves of one BAR mapping come in a row, so the PCI devices are scanned
  * once per range, not once per leaf.
  */
-static void s2p_pci_of(struct s2p_iter *it, struct s2p_rec *r)
+static void s2p_pci_of(struct s2p_iter *it, const struct s2p_rec *r, struct s2p_host_facts *f)
 {
 	struct s2p_bar_hit *hit = &it->bar_hit;
 	struct pci_dev *pdev = NULL;
@@ -1359,8 +1379,8 @@ static void s2p_pci_of(struct s2p_iter *it, struct s2p_rec *r)
 	hit->miss_hi = hi;
 	return;
 found:
-	r->bar = hit->bar;
-	strscpy(r->bdf, hit->bdf, sizeof(r->bdf));
+	f->bar = hit->bar;
+	strscpy(f->bdf, hit->bdf, sizeof(f->bdf));
 }
 
 /* The memory type of @vma's page protection, as KVM reads it */
@@ -1387,42 +1407,46 @@ static enum s2p_vma_mt s2p_vma_mt_of(const struct vm_area_struct *vma)
  * the linear map is typed by it: a BAR always is, and s2probe.h says what
  * it gives other memory).
  */
-static void s2p_vma_facts_of(const struct vm_area_struct *vma, struct s2p_rec *r)
+static void s2p_vma_facts_of(const struct vm_area_struct *vma, struct s2p_host_facts *f)
 {
-	struct s2p_vma_facts *v = &r->vf;
+	struct s2p_vma_facts *v = &f->vf;
 
-	r->has_vf = true;
+	f->has_vf = true;
 	v->mt = s2p_vma_mt_of(vma);
 	v->allow_uc = s2p_vma_allow_uc(vma);
 	v->expect = s2p_policy_expect(S2P_POLICY, v->mt, v->allow_uc, s2p_cacheable_pfnmap());
 }
 
-/* What kind of host memory @vma is, and its file; the leaf size decides THP. */
-static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, struct s2p_rec *r)
+/*
+ * What kind of host memory @vma is, and its file, into @f; the leaf size
+ * decides THP.
+ */
+static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, u64 leaf_size,
+			 struct s2p_host_facts *f)
 {
 	s2p_count(S2P_ST_VMAS, 1);
-	r->has_vf = false;
+	f->has_vf = false;
 	if (is_vm_hugetlb_page(vma)) {
-		r->backing = S2P_B_HUGETLB;
+		f->backing = S2P_B_HUGETLB;
 	} else if (vma->vm_flags & (VM_PFNMAP | VM_IO)) {
-		r->backing = (vma->vm_flags & VM_PFNMAP) ? S2P_B_PFNMAP : S2P_B_IO;
-		s2p_vma_facts_of(vma, r);
+		f->backing = (vma->vm_flags & VM_PFNMAP) ? S2P_B_PFNMAP : S2P_B_IO;
+		s2p_vma_facts_of(vma, f);
 	} else if (vma_is_anonymous(vma) || !vma->vm_file) {
 		/* KVM maps anonymous memory with a block only when THP backs it */
-		r->backing = r->leaf.size > PAGE_SIZE ? S2P_B_THP : S2P_B_ANON;
+		f->backing = leaf_size > PAGE_SIZE ? S2P_B_THP : S2P_B_ANON;
 	} else {
-		r->backing = S2P_B_FILE;
+		f->backing = S2P_B_FILE;
 	}
 	/* the path is shown for file mappings; the name tells a _wc BAR file */
-	if (vma->vm_file && r->backing != S2P_B_ANON && r->backing != S2P_B_THP) {
+	if (vma->vm_file && f->backing != S2P_B_ANON && f->backing != S2P_B_THP) {
 		char *p = d_path(&vma->vm_file->f_path, it->pathbuf, PATH_MAX);
 
 		if (!IS_ERR(p)) {
 			size_t n = strlen(p);
 
-			r->wc = n > 3 && !strcmp(p + n - 3, "_wc");
+			f->wc = n > 3 && !strcmp(p + n - 3, "_wc");
 			/* one token whatever the name; a long path keeps its end */
-			s2p_escape_tail(r->path, S2P_HOST_PATH_MAX, p, n);
+			s2p_escape_tail(f->path, S2P_HOST_PATH_MAX, p, n);
 		}
 	}
 }
@@ -1441,7 +1465,7 @@ static bool s2p_vma_cached(const struct s2p_vma_cache *c, const struct vm_area_s
 }
 
 static void s2p_vma_cache_fill(struct s2p_vma_cache *c, const struct vm_area_struct *vma,
-			       const struct s2p_rec *r)
+			       u64 leaf_size, const struct s2p_host_facts *f)
 {
 	c->valid = true;
 	c->vma = vma;
@@ -1449,12 +1473,8 @@ static void s2p_vma_cache_fill(struct s2p_vma_cache *c, const struct vm_area_str
 	c->end = vma->vm_end;
 	c->flags = vma->vm_flags;
 	c->file = vma->vm_file;
-	c->leaf_size = r->leaf.size;
-	c->backing = r->backing;
-	c->wc = r->wc;
-	c->has_vf = r->has_vf;
-	c->vf = r->vf;
-	memcpy(c->path, r->path, sizeof(c->path));
+	c->leaf_size = leaf_size;
+	c->f = *f;
 }
 
 /* The bytes of raw leaf @w inside the window, from w->ipa on */
@@ -1474,65 +1494,151 @@ static void s2p_rec_of_raw(const struct s2p_iter *it, const struct s2p_raw *w,
 	r->size = s2p_raw_size(it, w);
 	r->pa = r->leaf.oa + (w->ipa & (r->leaf.size - 1));
 	r->hva = 0;
-	r->backing = it->no_slot;
-	r->slot = -1;
-	r->bar = -1;
-	r->wc = false;
-	r->has_vf = false;
-	r->bdf[0] = '\0';
-	r->path[0] = '\0';
 }
 
-/* The memslot and VMA of the record made last, inside one s2p_stage() */
+static bool s2p_same_vma_facts(const struct s2p_host_facts *a, const struct s2p_host_facts *b)
+{
+	return a->has_vf == b->has_vf &&
+	       (!a->has_vf || (a->vf.mt == b->vf.mt && a->vf.allow_uc == b->vf.allow_uc &&
+			       a->vf.expect == b->vf.expect));
+}
+
+/* Do ranges lines of @a and @b say the same of the host, but for the hva? */
+static bool s2p_same_host(const struct s2p_host_facts *a, const struct s2p_host_facts *b)
+{
+	return a->slot == b->slot && a->backing == b->backing &&
+	       a->bar == b->bar && a->wc == b->wc && s2p_same_vma_facts(a, b) &&
+	       (a->bar < 0 || !strcmp(a->bdf, b->bdf)) &&
+	       (a->backing != S2P_B_FILE || !strcmp(a->path, b->path));
+}
+
+/*
+ * A new host entry, facts unknown: no memslot, no BAR, @backing. Room is
+ * there: s2p_stage() keeps one entry, s2p_make_recs() adds at most one per
+ * record.
+ */
+static struct s2p_host_facts *s2p_host_new(struct s2p_iter *it, u8 backing)
+{
+	struct s2p_host_facts *f = &it->hosts[it->nhosts].f;
+
+	memset(f, 0, sizeof(*f));
+	f->slot = -1;
+	f->bar = -1;
+	f->backing = backing;
+	return f;
+}
+
+/* Keep the entry s2p_host_new() filled, under a gen of its own. */
+static u16 s2p_host_keep(struct s2p_iter *it)
+{
+	if (!++it->host_gen)
+		it->host_gen++;	/* 0 is no piece's */
+	it->hosts[it->nhosts].gen = it->host_gen;
+	return it->nhosts++;
+}
+
+/*
+ * Give record @r the entry s2p_host_new() filled, or the one before it if
+ * that says the same (a VMA split in two, or a second run of one): their
+ * lines then share a host part. PFNMAP and IO entries are their record's
+ * alone: s2p_pci_of() completes them after the lookups.
+ */
+static void s2p_host_commit(struct s2p_iter *it, struct s2p_rec *r)
+{
+	const struct s2p_host_facts *f = &it->hosts[it->nhosts].f;
+
+	if (it->nhosts && f->backing != S2P_B_PFNMAP && f->backing != S2P_B_IO &&
+	    s2p_same_host(&it->hosts[it->nhosts - 1].f, f)) {
+		r->host = it->nhosts - 1;
+		return;
+	}
+	r->host = s2p_host_keep(it);
+}
+
+/* The memslot, VMA and host run of the record made last, in one s2p_stage() */
 struct s2p_host_walk {
 	struct mm_struct *mm;		/* NULL: no address space left */
 	struct kvm_memory_slot *ms;
 	struct vm_area_struct *vma;
+	/* the run: records in [ipa, end) of leaf_size have host and hva + offset */
+	bool have_run, has_hva;
+	u16 host;
+	u64 ipa, end, hva, leaf_size;
 };
 
 /*
- * What backs @r in the host: its memslot (inside kvm->srcu) and VMA (under
- * mmap_lock). Returns the IPA up to which the leaves after @r have the same
- * memslot and VMA, so that a run of them is described once: the end of
- * both, or @r's own end where it is not known (no memslot, no VMA) or where
- * each leaf is looked up on its own (PFNMAP and IO: its BAR, s2p_pci_of()).
+ * What backs @r in the host, into @f: its memslot (inside kvm->srcu) and
+ * VMA (under mmap_lock). Returns the IPA up to which the leaves after @r
+ * have the same memslot and VMA, so that a run of them is described once:
+ * the end of both, or @r's own end where it is not known (no memslot, no
+ * VMA) or where each leaf is looked up on its own (PFNMAP and IO: its BAR,
+ * s2p_pci_of()).
  */
-static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_walk *hw)
+static u64 s2p_host_lookup(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_facts *f,
+			   struct s2p_host_walk *hw)
 {
 	struct s2p_vma_cache *c = &it->vma_cache;
 	struct vm_area_struct *vma = hw->vma;
 	u64 own_end = r->ipa + r->size, slot_end;
 
-	s2p_slot_of(it->kvm, r, &hw->ms);
-	if (r->slot < 0) {
-		r->backing = S2P_B_NONE;
+	s2p_slot_of(it->kvm, r, f, &hw->ms);
+	if (f->slot < 0) {
+		f->backing = S2P_B_NONE;
 		return own_end;
 	}
 	slot_end = (u64)(hw->ms->base_gfn + hw->ms->npages) << PAGE_SHIFT;
-	if (r->backing == S2P_B_GMEM)
+	if (f->backing == S2P_B_GMEM)
 		return slot_end;	/* guest_memfd: no userspace mapping backs it */
 	/* the VMAs cannot change while mmap_lock is held */
 	if (!vma || r->hva < vma->vm_start || r->hva >= vma->vm_end)
 		vma = hw->mm ? vma_lookup(hw->mm, r->hva) : NULL;
 	hw->vma = vma;
 	if (!vma) {
-		r->backing = S2P_B_GONE;
+		f->backing = S2P_B_GONE;
 		return own_end;
 	}
 	if (s2p_vma_cached(c, vma, r->leaf.size)) {
-		r->backing = c->backing;
-		r->wc = c->wc;
-		r->has_vf = c->has_vf;
-		r->vf = c->vf;
-		if (c->backing == S2P_B_FILE)	/* no other line shows a path */
-			memcpy(r->path, c->path, sizeof(r->path));
+		f->backing = c->f.backing;
+		f->wc = c->f.wc;
+		f->has_vf = c->f.has_vf;
+		f->vf = c->f.vf;
+		if (f->backing == S2P_B_FILE)	/* no other line shows a path */
+			memcpy(f->path, c->f.path, sizeof(f->path));
 	} else {
-		s2p_vma_kind(it, vma, r);
-		s2p_vma_cache_fill(c, vma, r);
+		s2p_vma_kind(it, vma, r->leaf.size, f);
+		s2p_vma_cache_fill(c, vma, r->leaf.size, f);
 	}
-	if (r->backing == S2P_B_PFNMAP || r->backing == S2P_B_IO)
+	if (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO)
 		return own_end;
 	return min(slot_end, r->ipa + (vma->vm_end - r->hva));
+}
+
+/*
+ * Record @r's host entry and hva: those of the run it is in, or looked up
+ * (a new run). Returns the IPA the run ends at.
+ */
+static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_walk *hw)
+{
+	struct s2p_host_facts *f;
+	u64 end;
+
+	if (hw->have_run && r->ipa >= hw->ipa && r->ipa < hw->end &&
+	    r->leaf.size == hw->leaf_size) {
+		r->host = hw->host;
+		r->hva = hw->has_hva ? hw->hva + (r->ipa - hw->ipa) : 0;
+		return hw->end;
+	}
+	f = s2p_host_new(it, it->no_slot);
+	end = s2p_host_lookup(it, r, f, hw);
+	hw->has_hva = f->slot >= 0 && f->backing != S2P_B_GMEM;
+	s2p_host_commit(it, r);
+	hw->have_run = true;
+	hw->host = r->host;
+	hw->ipa = r->ipa;
+	hw->end = end;
+	hw->hva = r->hva;
+	hw->leaf_size = r->leaf.size;
+	return end;
 }
 
 /*
@@ -1557,16 +1663,23 @@ static bool s2p_raw_extends(const struct s2p_iter *it, const struct s2p_rec *r,
 /*
  * Make it->leaves from the raw leaves left, a record per run of alike
  * leaves; with @hw, find what backs each in the host (memslot and VMA once
- * per run).
+ * per host run); without, they have one entry: no memslot.
  */
 static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
 {
+	u16 none = 0;
+
+	if (!hw) {
+		s2p_host_new(it, it->no_slot);
+		none = s2p_host_keep(it);
+	}
 	it->nleaves = 0;
 	while (it->nleaves < S2P_BATCH && it->rawpos < it->nraw) {
 		struct s2p_rec *r = &it->leaves[it->nleaves++];
 		u64 limit = U64_MAX;
 
 		s2p_rec_of_raw(it, &it->raw[it->rawpos++], r);
+		r->host = none;
 		if (hw)
 			limit = s2p_rec_host(it, r, hw);
 		while (it->rawpos < it->nraw) {
@@ -1582,6 +1695,21 @@ static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
 }
 
 /*
+ * Before new records: only the range still growing (recs[0] then) keeps
+ * its host entry, moved to the first.
+ */
+static void s2p_hosts_reset(struct s2p_iter *it)
+{
+	it->nhosts = 0;
+	if (!it->have_pend)
+		return;
+	if (it->recs[0].host)
+		it->hosts[0] = it->hosts[it->recs[0].host];
+	it->recs[0].host = 0;
+	it->nhosts = 1;
+}
+
+/*
  * ranges, effective and bars, after the lock is dropped: the next records
  * (s2p_make_recs()). ranges and bars look up what backs them in the host:
  * memslots inside kvm->srcu, VMAs under mmap_lock (taken in the order of
@@ -1594,6 +1722,7 @@ static int s2p_stage(struct s2p_iter *it)
 	unsigned int i;
 	int idx, ret = 0;
 
+	s2p_hosts_reset(it);
 	if (!s2p_wants_backing(it)) {
 		s2p_make_recs(it, NULL);
 		return 0;
@@ -1615,29 +1744,15 @@ static int s2p_stage(struct s2p_iter *it)
 	srcu_read_unlock(&it->kvm->srcu, idx);
 	if (ret)
 		return ret;
+	/* a PFNMAP or IO leaf is a run of its own, and its entry its own */
 	for (i = 0; i < it->nleaves; i++) {
 		struct s2p_rec *r = &it->leaves[i];
+		struct s2p_host_facts *f = &it->hosts[r->host].f;
 
-		if (r->backing == S2P_B_PFNMAP || r->backing == S2P_B_IO)
-			s2p_pci_of(it, r);
+		if (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO)
+			s2p_pci_of(it, r, f);
 	}
 	return 0;
-}
-
-static bool s2p_same_vma_facts(const struct s2p_rec *a, const struct s2p_rec *b)
-{
-	return a->has_vf == b->has_vf &&
-	       (!a->has_vf || (a->vf.mt == b->vf.mt && a->vf.allow_uc == b->vf.allow_uc &&
-			       a->vf.expect == b->vf.expect));
-}
-
-/* Do ranges lines of @a and @b say the same of the host, but for the hva? */
-static bool s2p_same_host(const struct s2p_rec *a, const struct s2p_rec *b)
-{
-	return a->slot == b->slot && a->backing == b->backing &&
-	       a->bar == b->bar && a->wc == b->wc && s2p_same_vma_facts(a, b) &&
-	       (a->bar < 0 || !strcmp(a->bdf, b->bdf)) &&
-	       (a->backing != S2P_B_FILE || !strcmp(a->path, b->path));
 }
 
 /*
@@ -1646,22 +1761,26 @@ static bool s2p_same_host(const struct s2p_rec *a, const struct s2p_rec *b)
  * host-physical break would tell which guest pages are contiguous on the
  * host). ranges: contiguous in IPA, PA and HVA, and alike.
  */
-static bool s2p_mergeable(enum s2p_view view, const struct s2p_rec *a, const struct s2p_rec *b)
+static bool s2p_mergeable(const struct s2p_iter *it, const struct s2p_rec *a,
+			  const struct s2p_rec *b)
 {
+	const struct s2p_host_facts *ha = &it->hosts[a->host].f, *hb = &it->hosts[b->host].f;
 	const struct s2p_leaf *x = &a->leaf, *y = &b->leaf;
+	bool same = a->host == b->host;	/* one entry, the same facts */
 
 	if (a->ipa + a->size != b->ipa || x->memattr != y->memattr)
 		return false;
-	if (view == S2P_EFFECTIVE)
+	if (it->view == S2P_EFFECTIVE)
 		return true;
-	if (!s2p_same_vma_facts(a, b))
+	if (!same && !s2p_same_vma_facts(ha, hb))
 		return false;
-	if (view == S2P_BARS)
-		return a->bar == b->bar && a->wc == b->wc && !strcmp(a->bdf, b->bdf);
+	if (it->view == S2P_BARS)
+		return same ||
+		       (ha->bar == hb->bar && ha->wc == hb->wc && !strcmp(ha->bdf, hb->bdf));
 	return a->pa + a->size == b->pa && x->s2ap == y->s2ap && x->xn == y->xn &&
 	       x->sh == y->sh && x->af == y->af && x->contig == y->contig &&
 	       x->level == y->level &&
-	       (a->hva ? a->hva + a->size == b->hva : !b->hva) && s2p_same_host(a, b);
+	       (a->hva ? a->hva + a->size == b->hva : !b->hva) && (same || s2p_same_host(ha, hb));
 }
 
 /*
@@ -1703,9 +1822,9 @@ static void s2p_coalesce(struct s2p_iter *it)
 		struct s2p_rec *r = &it->leaves[i];
 		struct s2p_rec *pend = &it->recs[it->nrecs];
 
-		if (it->view == S2P_BARS && r->bar < 0)
+		if (it->view == S2P_BARS && it->hosts[r->host].f.bar < 0)
 			continue;	/* not a BAR: not in this view */
-		if (it->have_pend && s2p_mergeable(it->view, pend, r)) {
+		if (it->have_pend && s2p_mergeable(it, pend, r)) {
 			pend->size += r->size;
 			continue;
 		}
@@ -1773,7 +1892,7 @@ static void s2p_restart(struct s2p_iter *it)
 	it->nrecs = 0;
 	it->base = 0;
 	it->have_pend = false;
-	it->have_host_piece = false;
+	it->piece_gen = 0;
 	it->bar_hit.bar = -1;
 	it->bar_hit.have_miss = false;
 	it->vma_cache.valid = false;
@@ -1861,31 +1980,39 @@ static void s2p_commit(struct seq_file *m, size_t n)
 	seq_commit(m, n ? (int)n : -1);
 }
 
+/* What a ranges line says of the host: @r's facts, and its hva */
+static void s2p_host_of(const struct s2p_host_facts *f, u64 hva, struct s2p_host *h)
+{
+	*h = (struct s2p_host){
+		.slot = f->slot,
+		.has_hva = f->slot >= 0 && f->backing != S2P_B_GMEM,
+		.hva = hva,
+		.backing = s2p_backing_names[f->backing],
+		.bdf = f->bar >= 0 ? f->bdf : NULL,
+		.bar = f->bar,
+		.wc = f->wc,
+		.vma = f->has_vf ? &f->vf : NULL,
+		.path = f->backing == S2P_B_FILE && f->path[0] ? f->path : NULL,
+	};
+}
+
 static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
 {
-	struct s2p_host h = {
-		.slot = r->slot,
-		.has_hva = r->slot >= 0 && r->backing != S2P_B_GMEM,
-		.hva = r->hva,
-		.backing = s2p_backing_names[r->backing],
-		.bdf = r->bar >= 0 ? r->bdf : NULL,
-		.bar = r->bar,
-		.wc = r->wc,
-		.vma = r->has_vf ? &r->vf : NULL,
-		.path = r->backing == S2P_B_FILE && r->path[0] ? r->path : NULL,
-	};
+	const struct s2p_host_ent *e = &it->hosts[r->host];
 	const char *name = it->mt_name[r->leaf.memattr];
+	struct s2p_host h;
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
-	/* the host part is written once for the lines alike but for the hva */
-	if (!it->have_host_piece || !s2p_same_host(&it->host_of, r)) {
+	/* the host part is written once per entry: for the lines of a host run */
+	if (it->piece_gen != e->gen) {
+		s2p_host_of(&e->f, r->hva, &h);
 		s2p_host_piece_make(&it->host_piece, &h);
-		it->host_of = *r;
-		it->have_host_piece = true;
+		it->piece_gen = e->gen;
 	}
 	if (len < S2P_RANGE_LINE_MAX || !s2p_host_piece_ok(&it->host_piece)) {
 		/* near the end of the buffer: checked */
+		s2p_host_of(&e->f, r->hva, &h);
 		s2p_commit(m, s2p_fmt_range(buf, len, r->ipa, r->size, &r->leaf, name, &h));
 		return;
 	}
@@ -1930,12 +2057,13 @@ static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
 
 static void s2p_show_bar(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
 {
+	const struct s2p_host_facts *f = &it->hosts[r->host].f;
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
-	s2p_commit(m, s2p_fmt_bar(buf, len, r->ipa, r->size, r->bdf, r->bar,
-				  it->mt_name[r->leaf.memattr], r->wc,
-				  r->has_vf ? &r->vf : NULL));
+	s2p_commit(m, s2p_fmt_bar(buf, len, r->ipa, r->size, f->bdf, f->bar,
+				  it->mt_name[r->leaf.memattr], f->wc,
+				  f->has_vf ? &f->vf : NULL));
 }
 
 /*
