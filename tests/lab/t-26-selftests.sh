@@ -161,12 +161,23 @@ run_plain() {
 peer_pause() {
 	local name=$1 pid=$2 n=$3 i=0 vm vpid leaves
 	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 0
-	freeze "$pid" || { thaw "$pid"; return; }
+	if ! freeze "$pid"; then
+		# (a pause without a comparison: say why, the test counts none)
+		echo "note: pause $n: pid $pid did not stop within 10 s: $(grep -h '^State:' \
+			/proc/"$pid"/task/*/status 2>/dev/null | sort | uniq -c | tr -s ' \t\n' ' ')"
+		thaw "$pid"
+		return
+	fi
 	cat $DBG/vms >/tmp/st-pause.vms 2>/dev/null
+	awk -v p="$pid" '$2 == p { n++ } END { exit !n }' /tmp/st-pause.vms ||
+		echo "note: pause $n: no VM of pid $pid in vms"
 	while read -r vm vpid _; do
 		case "$vm" in '#'* | '') continue ;; esac
 		[ "$vpid" = "$pid" ] || continue
-		[ -e "/sys/kernel/debug/kvm/$vm/stage2_page_tables" ] || continue
+		if [ ! -e "/sys/kernel/debug/kvm/$vm/stage2_page_tables" ]; then
+			echo "note: pause $n: $vm has no stage2_page_tables in KVM's debugfs"
+			continue
+		fi
 		# (KVM names a VM "<pid>-<fd>" at creation and gives no
 		# directory to a VM whose name an older one still holds, e.g.
 		# one the test closed that a reader's open view keeps: its
