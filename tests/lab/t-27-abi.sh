@@ -88,6 +88,55 @@ wait $vmm 2>/dev/null
 rm -f "$hostile"
 phase hostile-done
 
+# same_after NAME FN: ranges of VM $V read before and after FN are equal.
+# An idle VM's stage 2 may still change under the host's own memory
+# management (compaction or aging through the MMU notifiers), so a
+# difference is noted and the pair taken again, up to three times: what a
+# reader's window or a killed reader did would differ every time.
+same_after() {
+	local name=$1 fn=$2 n=0
+	while :; do
+		cat $V/ranges >/tmp/abi.before
+		$fn
+		cat $V/ranges >/tmp/abi.after
+		if cmp -s /tmp/abi.before /tmp/abi.after && [ -s /tmp/abi.after ]; then
+			ok "$name"
+			return
+		fi
+		n=$((n + 1))
+		local d
+		d=$(diff /tmp/abi.before /tmp/abi.after | head -n 4 | tr '\n' ' ')
+		if [ $n -ge 3 ]; then
+			not_ok "$name" "ranges differ across it three times: $d"
+			return
+		fi
+		echo "note: $name: ranges changed across it ($n): $d"
+	done
+}
+
+killed_reader() {
+	local r
+	$BUILD/s2win --start 0x40401000 --len 0x1000 --chunk 1 $V/pages >/dev/null &
+	r=$!
+	kill -9 $r 2>/dev/null
+	wait $r 2>/dev/null
+}
+
+# bad windows: each refused with EINVAL (sets bad to what was not)
+bad_windows() {
+	local w
+	bad=""
+	for w in "--start 0x40000000 --len 0" "--start 0x40001000 --end 0x40000000" \
+		"--start 0 --end $((1 << 62))" "--start $((1 << 62))"; do
+		# shellcheck disable=SC2086 # w: s2win's words
+		if $BUILD/s2win $w $V/ranges >/dev/null 2>/tmp/abi.err; then
+			bad="$bad [$w accepted]"
+		elif ! grep -q 'Invalid argument' /tmp/abi.err; then
+			bad="$bad [$w: $(cat /tmp/abi.err)]"
+		fi
+	done
+}
+
 # --- (2) windows are per open file
 SLOTS=("1:thp:0x40000000:4M" "2:anon4k:0x40400000:2M")
 TOUCHES=("0x40000000:write" "0x40400000:write:8")
@@ -111,25 +160,10 @@ if start_vmm abi-windows --slot "${SLOTS[0]}" --slot "${SLOTS[1]}" \
 	expect_eq abi-window-summary-line "window=0x0000000040401000-0x0000000040406000" \
 		"$(grep '^window=' /tmp/abi.summary.b)"
 	# a reader killed mid-read leaves every other reader as it was
-	cat $V/ranges >/tmp/abi.full
-	$BUILD/s2win --start 0x40401000 --len 0x1000 --chunk 1 $V/pages >/dev/null &
-	r=$!
-	kill -9 $r 2>/dev/null
-	wait $r 2>/dev/null
-	expect_eq abi-window-killed-reader "$(md5sum </tmp/abi.full)" "$(md5sum <$V/ranges)"
+	same_after abi-window-killed-reader killed_reader
 	# bad windows: EINVAL, the view unchanged for the next reader
-	bad=""
-	for w in "--start 0x40000000 --len 0" "--start 0x40001000 --end 0x40000000" \
-		"--start 0 --end $((1 << 62))" "--start $((1 << 62))"; do
-		# shellcheck disable=SC2086 # w: s2win's words
-		if $BUILD/s2win $w $V/ranges >/dev/null 2>/tmp/abi.err; then
-			bad="$bad [$w accepted]"
-		elif ! grep -q 'Invalid argument' /tmp/abi.err; then
-			bad="$bad [$w: $(cat /tmp/abi.err)]"
-		fi
-	done
+	same_after abi-window-then-whole bad_windows
 	expect_eq abi-window-einval "" "$bad"
-	expect_eq abi-window-then-whole "$(md5sum </tmp/abi.full)" "$(md5sum <$V/ranges)"
 	stop_vmm
 fi
 
