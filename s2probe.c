@@ -1503,6 +1503,12 @@ static bool s2p_same_vma_facts(const struct s2p_host_facts *a, const struct s2p_
 			       a->vf.expect == b->vf.expect));
 }
 
+/* A memslot and not guest_memfd: a userspace address backs the leaves */
+static bool s2p_facts_have_hva(const struct s2p_host_facts *f)
+{
+	return f->slot >= 0 && f->backing != S2P_B_GMEM;
+}
+
 /* Do ranges lines of @a and @b say the same of the host, but for the hva? */
 static bool s2p_same_host(const struct s2p_host_facts *a, const struct s2p_host_facts *b)
 {
@@ -1630,7 +1636,7 @@ static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_
 	}
 	f = s2p_host_new(it, it->no_slot);
 	end = s2p_host_lookup(it, r, f, hw);
-	hw->has_hva = f->slot >= 0 && f->backing != S2P_B_GMEM;
+	hw->has_hva = s2p_facts_have_hva(f);
 	s2p_host_commit(it, r);
 	hw->have_run = true;
 	hw->host = r->host;
@@ -1985,7 +1991,7 @@ static void s2p_host_of(const struct s2p_host_facts *f, u64 hva, struct s2p_host
 {
 	*h = (struct s2p_host){
 		.slot = f->slot,
-		.has_hva = f->slot >= 0 && f->backing != S2P_B_GMEM,
+		.has_hva = s2p_facts_have_hva(f),
 		.hva = hva,
 		.backing = s2p_backing_names[f->backing],
 		.bdf = f->bar >= 0 ? f->bdf : NULL,
