@@ -77,16 +77,6 @@
 #error "s2bench supports arm64 and x86_64 (bench/s2wr.h has their write sequences)"
 #endif
 
-enum s2b_mapping { S2B_WC, S2B_DEV, S2B_NR_MAP };
-enum s2b_cost { S2B_SERIAL, S2B_READBACK, S2B_NR_COST };
-
-static const char * const s2b_map_name[S2B_NR_MAP] = { "wc", "dev" };
-static const char * const s2b_cost_name[S2B_NR_COST] = { "serialized", "readback" };
-static const char * const s2b_cost_text[S2B_NR_COST] = {
-	"per op, serialized by its own barrier",
-	"per op, + wmb and a read back through the Device mapping",
-};
-
 /* ---- Compat and CPU features: every version difference lives here ---- */
 #if defined(CONFIG_ARM64)
 /* Kernel-mode NEON: 7.x takes a state buffer (6.12 does not; keyed at 6.19). */
@@ -800,44 +790,17 @@ static noinline u64 s2b_batch_##fn(struct s2b_ctx *c, bool readback, u32 n)	\
 	return s2b_timed(seq, c, readback, n);					\
 }
 
-S2B_BATCH_FN(db_kernel, S2W_DB_KERNEL)
-S2B_BATCH_FN(db_rdma, S2W_DB_RDMA)
-#if defined(CONFIG_ARM64)
-S2B_BATCH_FN(bf_str_loop, S2W_BF_STR_LOOP)
-S2B_BATCH_FN(bf_str_block, S2W_BF_STR_BLOCK)
-S2B_BATCH_FN(bf_stp_x, S2W_BF_STP_X)
-S2B_BATCH_FN(bf_stp_q, S2W_BF_STP_Q)
-S2B_BATCH_FN(bf_st1, S2W_BF_ST1)
-S2B_BATCH_FN(bf_st4, S2W_BF_ST4)
-S2B_BATCH_FN(bf_st64b, S2W_BF_ST64B)
-#else
-S2B_BATCH_FN(bf_movq_loop, S2W_BF_MOVQ_LOOP)
-S2B_BATCH_FN(bf_movq_rdma, S2W_BF_MOVQ_RDMA)
-S2B_BATCH_FN(bf_movdir64b, S2W_BF_MOVDIR64B)
-#endif
+S2W_FOR_EACH_SEQ(S2B_BATCH_FN)
 
 typedef u64 (*s2b_batch_fn)(struct s2b_ctx *c, bool readback, u32 n);
 
-#define S2B_BATCH(fn)	{ s2b_batch_##fn, "s2b_batch_" #fn }
+#define S2B_BATCH(fn, seq)	\
+	[seq] = { s2b_batch_##fn, "s2b_batch_" #fn },
 static const struct {
 	s2b_batch_fn fn;
 	const char *sym;
 } s2b_batches[S2W_NR_SEQ] = {
-	[S2W_DB_KERNEL] = S2B_BATCH(db_kernel),
-	[S2W_DB_RDMA] = S2B_BATCH(db_rdma),
-#if defined(CONFIG_ARM64)
-	[S2W_BF_STR_LOOP] = S2B_BATCH(bf_str_loop),
-	[S2W_BF_STR_BLOCK] = S2B_BATCH(bf_str_block),
-	[S2W_BF_STP_X] = S2B_BATCH(bf_stp_x),
-	[S2W_BF_STP_Q] = S2B_BATCH(bf_stp_q),
-	[S2W_BF_ST1] = S2B_BATCH(bf_st1),
-	[S2W_BF_ST4] = S2B_BATCH(bf_st4),
-	[S2W_BF_ST64B] = S2B_BATCH(bf_st64b),
-#else
-	[S2W_BF_MOVQ_LOOP] = S2B_BATCH(bf_movq_loop),
-	[S2W_BF_MOVQ_RDMA] = S2B_BATCH(bf_movq_rdma),
-	[S2W_BF_MOVDIR64B] = S2B_BATCH(bf_movdir64b),
-#endif
+	S2W_FOR_EACH_SEQ(S2B_BATCH)
 };
 
 static u64 s2b_batch(struct s2b_ctx *c, enum s2w_seq s, bool readback, u32 n)
@@ -859,7 +822,7 @@ struct s2b_res {
 	const char *skip;		/* why it did not run, or NULL */
 	u32 batch;			/* ops per batch */
 	u32 pairs;
-	u64 cycles[S2B_NR_MAP], insns[S2B_NR_MAP];	/* PMU totals of the timed batches */
+	u64 cycles[S2W_NR_MAP], insns[S2W_NR_MAP];	/* PMU totals of the timed batches */
 	bool pmu;
 };
 
@@ -876,8 +839,8 @@ struct s2b_run {
 	int cpu;			/* the CPU the run is pinned to */
 	u32 migrations;			/* batches that ran elsewhere (0) */
 	enum s2w_seq seq;		/* the sequence being run */
-	u64 *ps[S2B_NR_MAP];		/* per-op picoseconds of each batch */
-	struct s2b_res res[S2W_NR_SEQ][S2B_NR_COST];
+	u64 *ps[S2W_NR_MAP];		/* per-op picoseconds of each batch */
+	struct s2b_res res[S2W_NR_SEQ][S2W_NR_COST];
 	u32 threads;			/* throughput mode: 0, or threads */
 	bool tput_ran[S2W_NR_SEQ];
 	int tput_cpu[S2B_MAX_THREADS];
@@ -891,18 +854,18 @@ static int s2b_side_begin(struct s2b_run *r, int m)
 	bool rdma = s2w_seqs[r->seq].style == S2W_RDMA;
 
 	if (s2b_aliases_ok()) {
-		r->c.map = m == S2B_WC ? t->wc : rdma ? t->np : t->dev;
+		r->c.map = m == S2W_WC ? t->wc : rdma ? t->np : t->dev;
 		r->c.rd = t->dev;
 		return 0;
 	}
-	if (m == S2B_WC)
+	if (m == S2W_WC)
 		r->c.map = ioremap_wc(t->phys, t->len);
 	else
 		r->c.map = rdma ? s2b_ioremap_np(t->phys, t->len) : ioremap(t->phys, t->len);
 	r->c.rd = r->c.map;
 	if (!r->c.map) {
 		pr_err("cannot map %s BAR %u window for the %s side\n",
-		       pci_name(t->pdev), t->bar, s2b_map_name[m]);
+		       pci_name(t->pdev), t->bar, s2w_map_name[m]);
 		return -ENOMEM;
 	}
 	return 0;
@@ -950,7 +913,7 @@ static int s2b_side_batch(struct s2b_run *r, enum s2w_seq s, int k, int m, u32 n
 		s2b_simd_begin(r->simd);
 	if (raw_smp_processor_id() != r->cpu)
 		r->migrations++;
-	*ticks = s2b_batch(&r->c, s, k == S2B_READBACK, n);
+	*ticks = s2b_batch(&r->c, s, k == S2W_READBACK, n);
 	if (s2w_seqs[s].simd == S2W_SIMD_BATCH)
 		s2b_simd_end(r->simd);
 	if (pmu && s2b_pmu_read(&r->pmu, &c1, &i1)) {
@@ -976,15 +939,15 @@ static int s2b_calibrate(struct s2b_run *r, enum s2w_seq s, int k, struct s2b_re
 	int i, ret;
 
 	for (i = 0; i < S2B_WARMUP_OPS; i++) {
-		ret = s2b_side_batch(r, s, k, i & 1 ? S2B_WC : S2B_DEV, 1, res, &t1);
+		ret = s2b_side_batch(r, s, k, i & 1 ? S2W_WC : S2W_DEV, 1, res, &t1);
 		if (ret)
 			return ret;
 		cond_resched();
 	}
 	for (;;) {
-		ret = s2b_side_batch(r, s, k, S2B_DEV, n, res, &t1);
+		ret = s2b_side_batch(r, s, k, S2W_DEV, n, res, &t1);
 		if (!ret)
-			ret = s2b_side_batch(r, s, k, S2B_DEV, n, res, &t2);
+			ret = s2b_side_batch(r, s, k, S2W_DEV, n, res, &t2);
 		if (ret)
 			return ret;
 		ns = s2b_ticks_to_ns(min(t1, t2), r->freq);
@@ -1019,8 +982,8 @@ static int s2b_case(struct s2b_run *r, enum s2w_seq s, int k)
 	res->batch = n;
 	res->pairs = r->pairs;
 	for (i = 0; i < r->pairs; i++) {
-		for (j = 0; j < S2B_NR_MAP; j++) {
-			m = (i + j) & 1 ? S2B_DEV : S2B_WC;
+		for (j = 0; j < S2W_NR_MAP; j++) {
+			m = (i + j) & 1 ? S2W_DEV : S2W_WC;
 			ret = s2b_side_batch(r, s, k, m, n, res, &ticks);
 			if (ret)
 				return ret;
@@ -1055,12 +1018,12 @@ static void s2b_format_keys(struct s2b_buf *b, const struct s2b_res *r, enum s2w
 	const char *key = s2w_seqs[s].name;
 	int m;
 
-	s2b_out(b, "%s.%s.batch=%u\n", key, s2b_cost_name[k], r->batch);
-	s2b_out(b, "%s.%s.pairs=%u\n", key, s2b_cost_name[k], r->pairs);
-	for (m = 0; r->pmu && m < S2B_NR_MAP; m++)
+	s2b_out(b, "%s.%s.batch=%u\n", key, s2w_cost_name[k], r->batch);
+	s2b_out(b, "%s.%s.pairs=%u\n", key, s2w_cost_name[k], r->pairs);
+	for (m = 0; r->pmu && m < S2W_NR_MAP; m++)
 		s2b_out(b, "%s.%s.%s.cycles=%llu\n%s.%s.%s.instructions=%llu\n", key,
-			s2b_cost_name[k], s2b_map_name[m], r->cycles[m], key, s2b_cost_name[k],
-			s2b_map_name[m], r->insns[m]);
+			s2w_cost_name[k], s2w_map_name[m], r->cycles[m], key, s2w_cost_name[k],
+			s2w_map_name[m], r->insns[m]);
 }
 
 #define S2B_CODE_MAX	2048	/* bytes of a batch function recorded, at most */
@@ -1177,15 +1140,15 @@ static void s2b_format(struct s2b_buf *b, struct s2b_run *r)
 	s2b_out(b, "bf_offset=0x%x\nbf_half=0x%x\nbf_bytes=%u\n", S2W_BF_OFFSET, S2W_BF_HALF,
 		r->bytes);
 	s2b_out(b, "readback=%s\n", s2b_aliases_ok() ? "dev" : "same");
-	for (k = 0; k < S2B_NR_COST; k++)
-		s2b_out(b, "cost.%s=%s\n", s2b_cost_name[k], s2b_cost_text[k]);
+	for (k = 0; k < S2W_NR_COST; k++)
+		s2b_out(b, "cost.%s=%s\n", s2w_cost_name[k], s2w_cost_text[k]);
 	for (s = 0; s < S2W_NR_SEQ; s++) {
 		s2b_format_seq(b, r, s);
 		if (r->res[s][0].skip) {
 			s2b_out(b, "seq.%s.skipped=%s\n", s2w_seqs[s].name, r->res[s][0].skip);
 			continue;
 		}
-		for (k = 0; k < S2B_NR_COST; k++) {
+		for (k = 0; k < S2W_NR_COST; k++) {
 			s2b_format_keys(b, &r->res[s][k], s, k);
 			pmu |= r->res[s][k].pmu;
 		}
@@ -1239,8 +1202,8 @@ static void s2b_format_samples(struct s2b_buf *b, struct s2b_run *r, enum s2w_se
 
 	s2b_format_keys(b, &r->res[s][k], s, k);
 	for (i = 0; i < r->pairs; i++)
-		s2b_out(b, "%s %s %u %llu %llu\n", s2w_seqs[s].name, s2b_cost_name[k], i,
-			r->ps[S2B_WC][i], r->ps[S2B_DEV][i]);
+		s2b_out(b, "%s %s %u %llu %llu\n", s2w_seqs[s].name, s2w_cost_name[k], i,
+			r->ps[S2W_WC][i], r->ps[S2W_DEV][i]);
 }
 
 /* What the samples are, and of what run: bench/s2stats reads this header. */
@@ -1257,8 +1220,8 @@ static void s2b_samples_head(struct s2b_buf *b, struct s2b_run *r)
 static void s2b_run_free(struct s2b_run *r)
 {
 	s2b_pmu_close(&r->pmu);
-	kvfree(r->ps[S2B_WC]);
-	kvfree(r->ps[S2B_DEV]);
+	kvfree(r->ps[S2W_WC]);
+	kvfree(r->ps[S2W_DEV]);
 	kfree(r->simd);
 	kfree(r->post);
 	kvfree(r);
@@ -1394,7 +1357,7 @@ static u64 s2b_tput_round(struct s2b_tput *tp, struct s2b_run *r, enum s2w_seq s
 	u64 t0, t1, posts = 0;
 	u32 i;
 
-	base = m == S2B_WC ? r->t->wc : s2w_seqs[s].style == S2W_RDMA ? r->t->np : r->t->dev;
+	base = m == S2W_WC ? r->t->wc : s2w_seqs[s].style == S2W_RDMA ? r->t->np : r->t->dev;
 	for (i = 0; i < tp->n; i++) {
 		tp->w[i].c.map = base + (size_t)i * S2W_PAGE;
 		tp->w[i].c.rd = rd + (size_t)i * S2W_PAGE;
@@ -1437,8 +1400,8 @@ static int s2b_tput(struct s2b_run *r, struct s2b_buf *smp)
 		for (i = 0; i < tp->n; i++)
 			s2w_post_init(&tp->w[i].post, r->bytes);
 		for (i = 0; i < r->pairs; i++) {
-			for (j = 0; j < S2B_NR_MAP; j++) {
-				m = (i + j) & 1 ? S2B_DEV : S2B_WC;
+			for (j = 0; j < S2W_NR_MAP; j++) {
+				m = (i + j) & 1 ? S2W_DEV : S2W_WC;
 				r->ps[m][i] = s2b_tput_round(tp, r, s, m);
 			}
 			if (fatal_signal_pending(current)) {
@@ -1449,7 +1412,7 @@ static int s2b_tput(struct s2b_run *r, struct s2b_buf *smp)
 		r->tput_ran[s] = true;
 		for (i = 0; i < r->pairs; i++)
 			s2b_out(smp, "%s throughput %u %llu %llu\n", s2w_seqs[s].name, i,
-				r->ps[S2B_WC][i], r->ps[S2B_DEV][i]);
+				r->ps[S2W_WC][i], r->ps[S2W_DEV][i]);
 	}
 out:
 	s2b_tput_stop(tp);
@@ -1514,18 +1477,18 @@ static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, i
 	}
 	r->post = kzalloc(sizeof(*r->post), GFP_KERNEL);
 	r->simd = kzalloc(sizeof(*r->simd), GFP_KERNEL);
-	r->ps[S2B_WC] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
-	r->ps[S2B_DEV] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
+	r->ps[S2W_WC] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
+	r->ps[S2W_DEV] = kvmalloc_array(pairs, sizeof(u64), GFP_KERNEL);
 	out.p = kvzalloc(out.size, GFP_KERNEL);
 	/*
 	 * a line per pair and case (throughput too): at most 13 + 11 + 5 + 2 * 21
 	 * bytes; per case its batch, pairs and PMU totals: 6 lines of at most 64
 	 */
 	smp = (struct s2b_buf){
-		.size = (size_t)S2W_NR_SEQ * (S2B_NR_COST + 1) * (pairs * 72 + 6 * 64) + 1024
+		.size = (size_t)S2W_NR_SEQ * (S2W_NR_COST + 1) * (pairs * 72 + 6 * 64) + 1024
 	};
 	smp.p = kvzalloc(smp.size, GFP_KERNEL);
-	if (!r->post || !r->simd || !r->ps[S2B_WC] || !r->ps[S2B_DEV] || !out.p ||
+	if (!r->post || !r->simd || !r->ps[S2W_WC] || !r->ps[S2W_DEV] || !out.p ||
 	    !smp.p)
 		goto out;
 	s2b_samples_head(&smp, r);
@@ -1537,7 +1500,7 @@ static int s2b_run(unsigned int pairs, unsigned long mask, unsigned int bytes, i
 
 		if (!skip && !(mask & BIT(s)))
 			skip = "not selected";
-		for (k = 0; k < S2B_NR_COST; k++) {
+		for (k = 0; k < S2W_NR_COST; k++) {
 			r->res[s][k].skip = skip;
 			if (skip)
 				continue;
@@ -1578,7 +1541,7 @@ static int s2b_verify_one(struct s2b_run *r, enum s2w_seq s, int m, u8 *got, u8 
 	int ret, i;
 
 	r->seq = s;
-	ret = s2b_side_begin(r, S2B_DEV);
+	ret = s2b_side_begin(r, S2W_DEV);
 	if (ret)
 		return ret;
 	memset_io(r->c.map, 0xa5, S2W_PAGE);
@@ -1604,7 +1567,7 @@ static int s2b_verify_one(struct s2b_run *r, enum s2w_seq s, int m, u8 *got, u8 
 			off ^= S2W_BF_HALF;
 	}
 	s2b_side_end(r);
-	ret = s2b_side_begin(r, S2B_DEV);
+	ret = s2b_side_begin(r, S2W_DEV);
 	if (ret)
 		return ret;
 	memcpy_fromio(got, r->c.map, S2W_PAGE);
@@ -1655,8 +1618,8 @@ static int s2b_verify(unsigned long mask, unsigned int bytes)
 
 		if (!skip && !(mask & BIT(s)))
 			skip = "not selected";
-		for (m = 0; m < S2B_NR_MAP; m++) {
-			s2b_out(&out, "verify.%s.%s=", s2w_seqs[s].name, s2b_map_name[m]);
+		for (m = 0; m < S2W_NR_MAP; m++) {
+			s2b_out(&out, "verify.%s.%s=", s2w_seqs[s].name, s2w_map_name[m]);
 			if (skip) {
 				s2b_out(&out, "skipped (%s)\n", skip);
 				continue;
@@ -1750,18 +1713,11 @@ static const struct file_operations s2b_target_fops = {
 /* "only=NAME[,NAME]...": the sequences to run; 0 on an unknown name */
 static unsigned long s2b_parse_only(char *list)
 {
-	unsigned long mask = 0;
-	char *name;
-	int s;
+	const char *bad = NULL;
+	unsigned long mask = s2w_parse_only(list, &bad);
 
-	while ((name = strsep(&list, ","))) {
-		s = s2w_seq_find(name);
-		if (s < 0) {
-			pr_err("no sequence '%s' on this architecture\n", name);
-			return 0;
-		}
-		mask |= BIT(s);
-	}
+	if (!mask)
+		pr_err("no sequence '%s' on this architecture\n", bad ? bad : "");
 	return mask;
 }
 

@@ -2,8 +2,8 @@
 /*
  * s2stat.h - the bench's statistics, for bench/s2stats (the one program that
  * computes every figure of s2bench.ko's and s2wc's raw samples) and
- * tests/unit. The integer part builds in the kernel too; neither s2bench.ko
- * nor s2wc computes a statistic any more.
+ * tests/unit: user space only (neither s2bench.ko nor s2wc computes a
+ * statistic).
  *
  * Samples are per-op times of one batch (picoseconds). WC and Device batches
  * are taken in pairs, alternately WC first and Device first, so drift (clock,
@@ -12,50 +12,42 @@
 #ifndef S2STAT_H
 #define S2STAT_H
 
-#ifdef __KERNEL__
-#include <linux/types.h>
-#else
-#ifndef S2_USER_TYPES
-#define S2_USER_TYPES
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-#endif
-#endif
+#include <stdlib.h>
+#include "s2types.h"
 
 #define S2S_BOOT	1000u		/* bootstrap resamples */
 #define S2S_SEED	0x5eed5eed2b0b5eedull
 
-/* In-place ascending heapsort: O(n log n), no recursion, no allocation. */
-static inline void s2s_sift(u64 *a, u32 root, u32 n)
+static inline int s2s_cmp_u64(const void *a, const void *b)
 {
-	u64 v = a[root];
-	u32 child;
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
 
-	while ((child = 2 * root + 1) < n) {
-		if (child + 1 < n && a[child + 1] > a[child])
-			child++;
-		if (a[child] <= v)
-			break;
-		a[root] = a[child];
-		root = child;
-	}
-	a[root] = v;
+	return (x > y) - (x < y);
+}
+
+static inline int s2s_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
 static inline void s2s_sort(u64 *a, u32 n)
 {
-	u32 i;
-	u64 t;
+	qsort(a, n, sizeof(*a), s2s_cmp_u64);
+}
 
-	for (i = n / 2; i-- > 0;)
-		s2s_sift(a, i, n);
-	for (i = n; i-- > 1;) {
-		t = a[0];
-		a[0] = a[i];
-		a[i] = t;
-		s2s_sift(a, 0, i);
-	}
+static inline void s2s_sort_d(double *a, u32 n)
+{
+	qsort(a, n, sizeof(*a), s2s_cmp_double);
+}
+
+/* index of the nearest rank in per mille of n sorted values (n > 0) */
+static inline u32 s2s_rank_index(u32 n, u32 pm)
+{
+	u64 r = ((u64)n * pm + 999) / 1000;
+
+	return r ? (u32)(r - 1) : 0;
 }
 
 /*
@@ -64,9 +56,7 @@ static inline void s2s_sort(u64 *a, u32 n)
  */
 static inline u64 s2s_rank(const u64 *sorted, u32 n, u32 pct)
 {
-	u64 r = ((u64)n * pct + 99) / 100;
-
-	return sorted[r ? r - 1 : 0];
+	return sorted[s2s_rank_index(n, pct * 10)];
 }
 
 static inline u64 s2s_median(const u64 *sorted, u32 n)
@@ -77,9 +67,7 @@ static inline u64 s2s_median(const u64 *sorted, u32 n)
 /* the same in per mille (25: 2.5%) */
 static inline u64 s2s_rank_pm(const u64 *sorted, u32 n, u32 pm)
 {
-	u64 r = ((u64)n * pm + 999) / 1000;
-
-	return sorted[r ? r - 1 : 0];
+	return sorted[s2s_rank_index(n, pm)];
 }
 
 /* xorshift64*: small, deterministic, good enough to resample */
@@ -113,9 +101,8 @@ static inline void s2s_summarize(u64 *s, u32 n, struct s2s_summary *out)
 	out->p99 = s2s_rank(s, n, 99);
 }
 
-#ifndef __KERNEL__
 /*
- * User space only (floating point): the figure of record, computed by
+ * The figure of record, computed by
  * bench/s2stats from the raw per-batch samples of s2bench.ko and s2wc.
  *
  * Pair i gives one log ratio, log(dev[i] / wc[i]): drift common to both
@@ -126,45 +113,6 @@ static inline void s2s_summarize(u64 *s, u32 n, struct s2s_summary *out)
  * nearest rank) of the log ratios is the log of the median of the ratios
  * dev[i] / wc[i]: the code ranks the ratios and needs no libm.
  */
-static inline void s2s_sift_d(double *a, u32 root, u32 n)
-{
-	double v = a[root];
-	u32 child;
-
-	while ((child = 2 * root + 1) < n) {
-		if (child + 1 < n && a[child + 1] > a[child])
-			child++;
-		if (a[child] <= v)
-			break;
-		a[root] = a[child];
-		root = child;
-	}
-	a[root] = v;
-}
-
-static inline void s2s_sort_d(double *a, u32 n)
-{
-	double t;
-	u32 i;
-
-	for (i = n / 2; i-- > 0;)
-		s2s_sift_d(a, i, n);
-	for (i = n; i-- > 1;) {
-		t = a[0];
-		a[0] = a[i];
-		a[i] = t;
-		s2s_sift_d(a, 0, i);
-	}
-}
-
-/* nearest rank in per mille of a sorted array (500: the lower median) */
-static inline double s2s_rank_pm_d(const double *sorted, u32 n, u32 pm)
-{
-	u64 r = ((u64)n * pm + 999) / 1000;
-
-	return sorted[r ? r - 1 : 0];
-}
-
 /* block length: the smallest b with b^3 >= n (n^(1/3), as is usual) */
 static inline u32 s2s_block_len(u32 n)
 {
@@ -203,7 +151,7 @@ static inline void s2s_logpair(const u64 *wc, const u64 *dev, u32 n, u32 boot,
 	for (i = 0; i < n; i++)
 		y[i] = x[i];
 	s2s_sort_d(y, n);
-	out->ratio = s2s_rank_pm_d(y, n, 500);
+	out->ratio = y[s2s_rank_index(n, 500)];
 	out->n = n;
 	out->blk = blk;
 	out->boot = boot;
@@ -218,12 +166,10 @@ static inline void s2s_logpair(const u64 *wc, const u64 *dev, u32 n, u32 boot,
 				y[i++] = x[start + k];
 		}
 		s2s_sort_d(y, n);
-		m[b] = s2s_rank_pm_d(y, n, 500);
+		m[b] = y[s2s_rank_index(n, 500)];
 	}
 	s2s_sort_d(m, boot);
-	out->lo = s2s_rank_pm_d(m, boot, 25);
-	out->hi = s2s_rank_pm_d(m, boot, 975);
+	out->lo = m[s2s_rank_index(boot, 25)];
+	out->hi = m[s2s_rank_index(boot, 975)];
 }
-#endif /* !__KERNEL__ */
-
 #endif /* S2STAT_H */

@@ -252,13 +252,6 @@ oom:
 	return -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One run's case: both sides summarized, the paired ratio and its interval. */
 static void figures(const struct series *c, double *scratch, u64 *sorted, struct fig *f)
 {
@@ -356,8 +349,8 @@ static int report_case(const struct series *first, u32 nruns, double *scratch, u
 		if (!table)
 			print_run_keys(&runs[i], i, c, &f);
 	}
-	qsort(ratios, nruns, sizeof(ratios[0]), cmp_double);
-	mid = s2s_rank_pm_d(ratios, nruns, 500);
+	s2s_sort_d(ratios, nruns);
+	mid = ratios[s2s_rank_index(nruns, 500)];
 	if (table) {
 		printf("%-13s %-10s %4u  %.4f", first->seq, first->cost, nruns, mid);
 		if (nruns < MIN_RUNS)

@@ -51,16 +51,6 @@
 #define NS_PER_S		1000000000ULL
 #define PATH_BUF		1100
 
-enum { MAP_WC, MAP_DEV, NR_MAP };
-enum { SERIAL, READBACK, NR_COST };
-
-static const char * const map_name[NR_MAP] = { "wc", "dev" };
-static const char * const cost_name[NR_COST] = { "serialized", "readback" };
-static const char * const cost_text[NR_COST] = {
-	"per op, serialized by its own barrier",
-	"per op, + wmb and a read back through the Device mapping",
-};
-
 /* ---- architecture: aliases, counter, features ---- */
 #if defined(__aarch64__)
 /* a Device and a Normal-NC mapping of one BAR can coexist */
@@ -244,7 +234,7 @@ static void s1_read(const void *va, u64 pa, char *out, size_t size)
 
 /* ---- the timed batches ---- */
 struct ctx {
-	struct win win[NR_MAP];
+	struct win win[S2W_NR_MAP];
 	unsigned char *map, *rd;
 	struct s2w_post *post;
 	unsigned int bytes;	/* BlueFlame copy: 64, 128 or 256 */
@@ -281,48 +271,21 @@ static inline u64 timed(enum s2w_seq s, struct ctx *c, bool readback, u64 n)
  * that the instructions built can be read back with objdump (bench/disasm).
  * They are called only through batches[], so none is inlined away.
  */
-#define BATCH_FN(fn, seq)							\
-static u64 batch_##fn(struct ctx *c, bool rb, u64 n)	\
-{										\
-	return timed(seq, c, rb, n);						\
+#define BATCH_FN(fn, seq)						\
+static u64 batch_##fn(struct ctx *c, bool rb, u64 n)			\
+{									\
+	return timed(seq, c, rb, n);					\
 }
 
-BATCH_FN(db_kernel, S2W_DB_KERNEL)
-BATCH_FN(db_rdma, S2W_DB_RDMA)
-#if defined(__aarch64__)
-BATCH_FN(bf_str_loop, S2W_BF_STR_LOOP)
-BATCH_FN(bf_str_block, S2W_BF_STR_BLOCK)
-BATCH_FN(bf_stp_x, S2W_BF_STP_X)
-BATCH_FN(bf_stp_q, S2W_BF_STP_Q)
-BATCH_FN(bf_st1, S2W_BF_ST1)
-BATCH_FN(bf_st4, S2W_BF_ST4)
-BATCH_FN(bf_st64b, S2W_BF_ST64B)
-#else
-BATCH_FN(bf_movq_loop, S2W_BF_MOVQ_LOOP)
-BATCH_FN(bf_movq_rdma, S2W_BF_MOVQ_RDMA)
-BATCH_FN(bf_movdir64b, S2W_BF_MOVDIR64B)
-#endif
+S2W_FOR_EACH_SEQ(BATCH_FN)
 
-#define BATCH(fn)	{ batch_##fn, "batch_" #fn }
+#define BATCH(fn, seq)	\
+	[seq] = { batch_##fn, "batch_" #fn },
 static const struct {
 	u64 (*fn)(struct ctx *c, bool rb, u64 n);
 	const char *sym;
 } batches[S2W_NR_SEQ] = {
-	[S2W_DB_KERNEL] = BATCH(db_kernel),
-	[S2W_DB_RDMA] = BATCH(db_rdma),
-#if defined(__aarch64__)
-	[S2W_BF_STR_LOOP] = BATCH(bf_str_loop),
-	[S2W_BF_STR_BLOCK] = BATCH(bf_str_block),
-	[S2W_BF_STP_X] = BATCH(bf_stp_x),
-	[S2W_BF_STP_Q] = BATCH(bf_stp_q),
-	[S2W_BF_ST1] = BATCH(bf_st1),
-	[S2W_BF_ST4] = BATCH(bf_st4),
-	[S2W_BF_ST64B] = BATCH(bf_st64b),
-#else
-	[S2W_BF_MOVQ_LOOP] = BATCH(bf_movq_loop),
-	[S2W_BF_MOVQ_RDMA] = BATCH(bf_movq_rdma),
-	[S2W_BF_MOVDIR64B] = BATCH(bf_movdir64b),
-#endif
+	S2W_FOR_EACH_SEQ(BATCH)
 };
 
 static u64 run_batch(struct ctx *c, enum s2w_seq s, bool readback, u64 n)
@@ -335,7 +298,7 @@ static int side_begin(struct ctx *c, int m)
 	if (!ALIASES_OK && win_map(&c->win[m]))
 		return -1;
 	c->map = c->win[m].p;
-	c->rd = ALIASES_OK ? c->win[MAP_DEV].p : c->win[m].p;
+	c->rd = ALIASES_OK ? c->win[S2W_DEV].p : c->win[m].p;
 	return 0;
 }
 
@@ -349,7 +312,7 @@ struct res {
 	const char *skip;
 	u64 batch;
 	u32 pairs;
-	u64 cycles[NR_MAP], insns[NR_MAP];	/* PMU totals of the timed batches */
+	u64 cycles[S2W_NR_MAP], insns[S2W_NR_MAP];	/* PMU totals of the timed batches */
 	bool pmu;
 };
 
@@ -372,7 +335,7 @@ static int side_batch(struct ctx *c, enum s2w_seq s, int k, int m, u64 n, struct
 	if (sched_getcpu() != c->cpu)
 		c->migrations++;
 	pmu = pmu_read(c, &c0, &i0);
-	*ticks = run_batch(c, s, k == READBACK, n);
+	*ticks = run_batch(c, s, k == S2W_READBACK, n);
 	if (pmu && pmu_read(c, &c1, &i1)) {
 		r->cycles[m] += c1 - c0;
 		r->insns[m] += i1 - i0;
@@ -395,11 +358,11 @@ static int calibrate(struct ctx *c, enum s2w_seq s, int k, struct res *r, u64 *o
 	int i;
 
 	for (i = 0; i < WARMUP_OPS; i++)
-		if (side_batch(c, s, k, i & 1 ? MAP_WC : MAP_DEV, 1, r, &t1))
+		if (side_batch(c, s, k, i & 1 ? S2W_WC : S2W_DEV, 1, r, &t1))
 			return -1;
 	for (;;) {
-		if (side_batch(c, s, k, MAP_DEV, n, r, &t1) ||
-		    side_batch(c, s, k, MAP_DEV, n, r, &t2))
+		if (side_batch(c, s, k, S2W_DEV, n, r, &t1) ||
+		    side_batch(c, s, k, S2W_DEV, n, r, &t2))
 			return -1;
 		ns = ticks_to_ns(t1 < t2 ? t1 : t2, c->freq);
 		if (ns >= BATCH_TARGET_NS / 4 || n >= BATCH_MAX)
@@ -411,7 +374,7 @@ static int calibrate(struct ctx *c, enum s2w_seq s, int k, struct res *r, u64 *o
 	return 0;
 }
 
-static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_MAP],
+static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[S2W_NR_MAP],
 		    struct res *r)
 {
 	u64 ticks, n;
@@ -427,8 +390,8 @@ static int run_case(struct ctx *c, enum s2w_seq s, int k, u32 pairs, u64 *ps[NR_
 	r->batch = n;
 	r->pairs = pairs;
 	for (i = 0; i < pairs; i++)
-		for (j = 0; j < NR_MAP; j++) {
-			m = (i + j) & 1 ? MAP_DEV : MAP_WC;
+		for (j = 0; j < S2W_NR_MAP; j++) {
+			m = (i + j) & 1 ? S2W_DEV : S2W_WC;
 			if (side_batch(c, s, k, m, n, r, &ticks))
 				return -1;
 			ps[m][i] = (u64)((__uint128_t)ticks * PS_PER_S / (c->freq * n));
@@ -561,7 +524,7 @@ static int tput_round(struct tput *t, struct ctx *c, int m, u64 *ps)
 	return 0;
 }
 
-static int run_tput(struct tput *t, struct ctx *c, enum s2w_seq s, u32 pairs, u64 *ps[NR_MAP])
+static int run_tput(struct tput *t, struct ctx *c, enum s2w_seq s, u32 pairs, u64 *ps[S2W_NR_MAP])
 {
 	u32 i, j;
 	int m;
@@ -570,8 +533,8 @@ static int run_tput(struct tput *t, struct ctx *c, enum s2w_seq s, u32 pairs, u6
 	for (i = 0; i < t->n; i++)
 		s2w_post_init(&t->w[i].post, c->bytes);
 	for (i = 0; i < pairs; i++)
-		for (j = 0; j < NR_MAP; j++) {
-			m = (i + j) & 1 ? MAP_DEV : MAP_WC;
+		for (j = 0; j < S2W_NR_MAP; j++) {
+			m = (i + j) & 1 ? S2W_DEV : S2W_WC;
 			if (tput_round(t, c, m, &ps[m][i]))
 				return -1;
 		}
@@ -589,13 +552,13 @@ static void print_tput(enum s2w_seq s, u32 threads, u32 pairs)
 /* What bench/s2stats needs beside the samples: batch size, PMU totals. */
 static void print_keys(FILE *f, const struct res *r, enum s2w_seq s, int k)
 {
-	const char *key = s2w_seqs[s].name, *cn = cost_name[k];
+	const char *key = s2w_seqs[s].name, *cn = s2w_cost_name[k];
 	int m;
 
 	fprintf(f, "%s.%s.batch=%llu\n%s.%s.pairs=%u\n", key, cn, r->batch, key, cn, r->pairs);
-	for (m = 0; r->pmu && m < NR_MAP; m++)
+	for (m = 0; r->pmu && m < S2W_NR_MAP; m++)
 		fprintf(f, "%s.%s.%s.cycles=%llu\n%s.%s.%s.instructions=%llu\n", key, cn,
-			map_name[m], r->cycles[m], key, cn, map_name[m], r->insns[m]);
+			s2w_map_name[m], r->cycles[m], key, cn, s2w_map_name[m], r->insns[m]);
 }
 
 struct info {
@@ -604,7 +567,7 @@ struct info {
 	u64 phys;			/* the window's physical address, 0: unknown */
 	unsigned int migrations;	/* batches that ran off the pinned CPU (0) */
 	int cpu_node;			/* the pinned CPU's NUMA node */
-	char s1[NR_MAP][200];		/* the stage-1 read of each mapping */
+	char s1[S2W_NR_MAP][200];		/* the stage-1 read of each mapping */
 	int numa_node, cpu;
 	bool force;
 	u64 freq;
@@ -727,7 +690,7 @@ static void print_seq(enum s2w_seq s, const struct info *in)
 	print_code(n, batches[s].sym, (const void *)batches[s].fn);
 }
 
-static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info *in)
+static void print_results(struct res res[S2W_NR_SEQ][S2W_NR_COST], const struct info *in)
 {
 	struct utsname u;
 	char cpu[48];
@@ -747,7 +710,7 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 			printf("skipped %s: %s\n", s2w_seqs[s].name, res[s][0].skip);
 	printf("\ntarget=%s\nbar=%u\noffset=0x%llx\nlen=0x%llx\nforce=%d\n", in->bdf, in->bar,
 	       off, len, in->force);
-	printf("phys=0x%llx\ns1.wc=%s\ns1.dev=%s\n", in->phys, in->s1[MAP_WC], in->s1[MAP_DEV]);
+	printf("phys=0x%llx\ns1.wc=%s\ns1.dev=%s\n", in->phys, in->s1[S2W_WC], in->s1[S2W_DEV]);
 	printf("vendor=0x%04x\ndevice=0x%04x\nnuma_node=%d\n", in->vendor, in->device,
 	       in->numa_node);
 	printf("kernel=%s\ncpu=%s\narch=%s\npinned_cpu=%d\n", u.release, cpu, ARCH_NAME, in->cpu);
@@ -756,15 +719,15 @@ static void print_results(struct res res[S2W_NR_SEQ][NR_COST], const struct info
 	printf("pairs=%u\nbatch_target_ns=%llu\nirqs=on\n", in->pairs, BATCH_TARGET_NS);
 	printf("bf_offset=0x%x\nbf_half=0x%x\nbf_bytes=%u\nreadback=%s\n", S2W_BF_OFFSET,
 	       S2W_BF_HALF, in->bytes, ALIASES_OK ? "dev" : "same");
-	for (k = 0; k < NR_COST; k++)
-		printf("cost.%s=%s\n", cost_name[k], cost_text[k]);
+	for (k = 0; k < S2W_NR_COST; k++)
+		printf("cost.%s=%s\n", s2w_cost_name[k], s2w_cost_text[k]);
 	for (s = 0; s < S2W_NR_SEQ; s++) {
 		print_seq(s, in);
 		if (res[s][0].skip) {
 			printf("seq.%s.skipped=%s\n", s2w_seqs[s].name, res[s][0].skip);
 			continue;
 		}
-		for (k = 0; k < NR_COST; k++) {
+		for (k = 0; k < S2W_NR_COST; k++) {
 			print_keys(stdout, &res[s][k], s, k);
 			pmu |= res[s][k].pmu;
 		}
@@ -787,15 +750,15 @@ static void samples_head(FILE *f, const struct info *in)
 }
 
 static void samples_case(FILE *f, enum s2w_seq s, const char *cost, u32 pairs,
-			 u64 *ps[NR_MAP], const struct res *r, int k)
+			 u64 *ps[S2W_NR_MAP], const struct res *r, int k)
 {
 	u32 i;
 
 	if (r)
 		print_keys(f, r, s, k);
 	for (i = 0; i < pairs; i++)
-		fprintf(f, "%s %s %u %llu %llu\n", s2w_seqs[s].name, cost, i, ps[MAP_WC][i],
-			ps[MAP_DEV][i]);
+		fprintf(f, "%s %s %u %llu %llu\n", s2w_seqs[s].name, cost, i, ps[S2W_WC][i],
+			ps[S2W_DEV][i]);
 }
 
 /* the samples kept in a temporary file, after the keys on stdout */
@@ -818,11 +781,11 @@ static int verify_one(struct ctx *c, enum s2w_seq s, int m, unsigned char *want)
 	struct s2w_post *p = c->post;
 	unsigned int op, o = 0, bytes, i;
 
-	if (side_begin(c, MAP_DEV))
+	if (side_begin(c, S2W_DEV))
 		return -1;
 	for (i = 0; i < S2W_PAGE; i += 4)
 		__atomic_store_n((unsigned int *)(c->map + i), 0xa5a5a5a5u, __ATOMIC_RELAXED);
-	side_end(c, MAP_DEV);
+	side_end(c, S2W_DEV);
 	memset(want, 0xa5, S2W_PAGE);
 	s2w_post_init(p, c->bytes);
 	for (i = 2; i < S2W_WQE_MAX / 4; i++)
@@ -837,16 +800,16 @@ static int verify_one(struct ctx *c, enum s2w_seq s, int m, unsigned char *want)
 			o ^= S2W_BF_HALF;
 	}
 	side_end(c, m);
-	if (side_begin(c, MAP_DEV))
+	if (side_begin(c, S2W_DEV))
 		return -1;
 	for (i = 0; i < S2W_PAGE; i++)
 		if (__atomic_load_n(c->map + i, __ATOMIC_RELAXED) != want[i]) {
 			printf("FAIL at +0x%x: 0x%02x, want 0x%02x\n", i,
 			       __atomic_load_n(c->map + i, __ATOMIC_RELAXED), want[i]);
-			side_end(c, MAP_DEV);
+			side_end(c, S2W_DEV);
 			return 1;
 		}
-	side_end(c, MAP_DEV);
+	side_end(c, S2W_DEV);
 	printf("ok\n");
 	return 0;
 }
@@ -863,8 +826,8 @@ static int verify_all(struct ctx *c, unsigned long mask, const struct info *in)
 
 		if (!skip && !(mask & (1UL << s)))
 			skip = "not selected";
-		for (m = 0; m < NR_MAP; m++) {
-			printf("verify.%s.%s=", s2w_seqs[s].name, map_name[m]);
+		for (m = 0; m < S2W_NR_MAP; m++) {
+			printf("verify.%s.%s=", s2w_seqs[s].name, s2w_map_name[m]);
 			if (skip) {
 				printf("skipped (%s)\n", skip);
 				continue;
@@ -987,18 +950,11 @@ static void check_decoding(const char *dev)
 
 static unsigned long parse_only(char *list)
 {
-	unsigned long mask = 0;
-	char *name;
-	int s;
+	const char *bad = NULL;
+	unsigned long mask = s2w_parse_only(list, &bad);
 
-	while ((name = strsep(&list, ","))) {
-		s = s2w_seq_find(name);
-		if (s < 0) {
-			fprintf(stderr, "s2wc: no sequence '%s' on this architecture\n", name);
-			return 0;
-		}
-		mask |= 1UL << s;
-	}
+	if (!mask)
+		fprintf(stderr, "s2wc: no sequence '%s' on this architecture\n", bad ? bad : "");
 	return mask;
 }
 
@@ -1149,11 +1105,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static struct res res[S2W_NR_SEQ][NR_COST];
+	static struct res res[S2W_NR_SEQ][S2W_NR_COST];
 	struct s2w_target t = { 0 };
 	struct info in = { .cpu = -1, .bytes = S2W_WQE_BYTES };
 	unsigned long mask = (1UL << S2W_NR_SEQ) - 1;
-	u64 bar = ~0ULL, pairs = DEF_PAIRS, threads = 0, v, *ps[NR_MAP];
+	u64 bar = ~0ULL, pairs = DEF_PAIRS, threads = 0, v, *ps[S2W_NR_MAP];
 	static struct tput tput;
 	int tcpus[MAX_THREADS];
 	cpu_set_t allowed;
@@ -1241,10 +1197,10 @@ int main(int argc, char **argv)
 		devpath[strlen(devpath) - 1] = '\0';
 
 	memset(&c, 0, sizeof(c));
-	snprintf(c.win[MAP_DEV].path, PATH_BUF, "%s/resource%llu", devpath, bar);
-	snprintf(c.win[MAP_WC].path, PATH_BUF, "%s/resource%llu_wc", devpath, bar);
-	if (stat(c.win[MAP_DEV].path, &st)) {
-		fprintf(stderr, "s2wc: %s: %s\n", c.win[MAP_DEV].path, strerror(errno));
+	snprintf(c.win[S2W_DEV].path, PATH_BUF, "%s/resource%llu", devpath, bar);
+	snprintf(c.win[S2W_WC].path, PATH_BUF, "%s/resource%llu_wc", devpath, bar);
+	if (stat(c.win[S2W_DEV].path, &st)) {
+		fprintf(stderr, "s2wc: %s: %s\n", c.win[S2W_DEV].path, strerror(errno));
 		return 1;
 	}
 	snprintf(drv, sizeof(drv), "%s/driver", devpath);
@@ -1281,13 +1237,13 @@ int main(int argc, char **argv)
 	in.phys = bar_start(devpath, bar);
 	if (in.phys)
 		in.phys += off;
-	for (m = 0; m < NR_MAP; m++) {
+	for (m = 0; m < S2W_NR_MAP; m++) {
 		if (win_map(&c.win[m]))
 			return 1;
 		s1_read(c.win[m].p, in.phys, in.s1[m], sizeof(in.s1[m]));
 	}
 	if (!ALIASES_OK)
-		for (m = 0; m < NR_MAP; m++)
+		for (m = 0; m < S2W_NR_MAP; m++)
 			win_unmap(&c.win[m]);
 
 	real = realpath(devpath, NULL);
@@ -1299,9 +1255,9 @@ int main(int argc, char **argv)
 	in.pairs = pairs;
 	c.post = aligned_alloc(64, sizeof(*c.post));
 	c.bytes = in.bytes;
-	ps[MAP_WC] = calloc(pairs, sizeof(u64));
-	ps[MAP_DEV] = calloc(pairs, sizeof(u64));
-	if (!c.post || !ps[MAP_WC] || !ps[MAP_DEV]) {
+	ps[S2W_WC] = calloc(pairs, sizeof(u64));
+	ps[S2W_DEV] = calloc(pairs, sizeof(u64));
+	if (!c.post || !ps[S2W_WC] || !ps[S2W_DEV]) {
 		fprintf(stderr, "s2wc: out of memory\n");
 		return 1;
 	}
@@ -1330,12 +1286,12 @@ int main(int argc, char **argv)
 
 		if (!skip && !(mask & (1UL << s)))
 			skip = "not selected";
-		for (k = 0; k < NR_COST; k++) {
+		for (k = 0; k < S2W_NR_COST; k++) {
 			res[s][k].skip = skip;
 			if (!skip && run_case(&c, s, k, pairs, ps, &res[s][k]))
 				return 1;
 			if (!skip)
-				samples_case(smp, s, cost_name[k], pairs, ps, &res[s][k], k);
+				samples_case(smp, s, s2w_cost_name[k], pairs, ps, &res[s][k], k);
 		}
 	}
 	if (threads && tput_cpus(&allowed, in.cpu, threads, tcpus)) {

@@ -29,15 +29,11 @@
 #ifndef S2WR_H
 #define S2WR_H
 
+#include "s2types.h"
 #ifdef __KERNEL__
-#include <linux/types.h>
+#include <linux/string.h>
 #else
-#ifndef S2_USER_TYPES
-#define S2_USER_TYPES
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-#endif
+#include <string.h>
 #define __iomem
 #endif
 
@@ -90,6 +86,37 @@ enum s2w_seq {
 	S2W_BF_MOVDIR64B,	/* MOVDIR64B: one 64-byte direct store */
 #endif
 	S2W_NR_SEQ
+};
+
+/*
+ * Every sequence as X(name, seq), for the two programs that build one timed
+ * loop per sequence, each a function of its own whose symbol names it in
+ * the results' disassembly: s2bench.c and s2wc.c.
+ */
+#if defined(__aarch64__)
+#define S2W_ARCH_SEQS(X)							\
+	X(bf_str_loop, S2W_BF_STR_LOOP) X(bf_str_block, S2W_BF_STR_BLOCK)	\
+	X(bf_stp_x, S2W_BF_STP_X) X(bf_stp_q, S2W_BF_STP_Q)			\
+	X(bf_st1, S2W_BF_ST1) X(bf_st4, S2W_BF_ST4) X(bf_st64b, S2W_BF_ST64B)
+#elif defined(__x86_64__)
+#define S2W_ARCH_SEQS(X)							\
+	X(bf_movq_loop, S2W_BF_MOVQ_LOOP) X(bf_movq_rdma, S2W_BF_MOVQ_RDMA)	\
+	X(bf_movdir64b, S2W_BF_MOVDIR64B)
+#else
+#define S2W_ARCH_SEQS(X)
+#endif
+#define S2W_FOR_EACH_SEQ(X)							\
+	X(db_kernel, S2W_DB_KERNEL) X(db_rdma, S2W_DB_RDMA) S2W_ARCH_SEQS(X)
+
+/* The two mappings of the BAR each post is timed through, and the costs. */
+enum s2w_mapping { S2W_WC, S2W_DEV, S2W_NR_MAP };
+enum s2w_cost { S2W_SERIAL, S2W_READBACK, S2W_NR_COST };
+
+static const char * const s2w_map_name[S2W_NR_MAP] = { "wc", "dev" };
+static const char * const s2w_cost_name[S2W_NR_COST] = { "serialized", "readback" };
+static const char * const s2w_cost_text[S2W_NR_COST] = {
+	"per op, serialized by its own barrier",
+	"per op, + wmb and a read back through the Device mapping",
 };
 
 /* How a sequence is bracketed: as the kernel's mlx5 code or as rdma-core. */
@@ -167,6 +194,27 @@ static inline int s2w_seq_find(const char *name)
 			return s;
 	}
 	return -1;
+}
+
+/*
+ * "NAME[,NAME]...": the mask of the sequences named, or 0 with *bad the
+ * first name this architecture has no sequence for. Cuts list up in place.
+ */
+static inline unsigned long s2w_parse_only(char *list, const char **bad)
+{
+	unsigned long mask = 0;
+	char *name;
+	int s;
+
+	while ((name = strsep(&list, ","))) {
+		s = s2w_seq_find(name);
+		if (s < 0) {
+			*bad = name;
+			return 0;
+		}
+		mask |= 1UL << s;
+	}
+	return mask;
 }
 
 /* A BlueFlame copy size: 64, 128 or 256 bytes (rdma-core: size <= buf_size / 16). */
