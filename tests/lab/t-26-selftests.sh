@@ -68,16 +68,15 @@ refkernel && peer=1
 #   dirty ring (28-56 / 84-145; dbg 119-132 / 393-469 and about 550 s
 #   with its pauses: by hand there since make check-full outgrew CI's
 #   limit, 2026-12-03), block transitions (16-28 / 26-81, run twice;
-#   their VMs live under a second), dirty logging over THP (15 / 57), a
-#   guest on one 1G hugetlb page (23 / 101: the page is
+#   their VMs live under a second), dirty logging over THP (15 / 57) and
+#   over 2M hugetlb pages (15 / 53; dbg: 64 / 101 and 4,491 leaves equal
+#   to upstream's dump, but 441 s in all with its pauses), a guest on one
+#   1G hugetlb page (23 / 101: the page is
 #   reserved at boot, see scripts/check suite_args), memslot moves
 #   beside 2,047 memslots (48 / 92: "thousands of memslots" in make
 #   check-full, 30 s of moves since 2026-12-03; the slots alone take 16 s
 #   to add) and guest_memfd (7 / 26).
-# - hand (T26_SET=full only): dirty logging over 2M hugetlb pages (15 /
-#   53; dbg: 64 / 101 and 4,491 leaves equal to upstream's dump, but 441
-#   s in all with its pauses; 2M blocks under dirty logging are THP's
-#   case too), 32,767 memslots (set_memory_region_test:
+# - hand (T26_SET=full only): 32,767 memslots (set_memory_region_test:
 #   159-258 / 273-390, the test that showed issue 21's WARNING), 4,095
 #   memslots (memslot_perf_test -s 4096: 54 s to add them, over 150 s
 #   for two tests alone), shmem dirty logging (47 alone; beside the
@@ -94,7 +93,7 @@ dirty-log-4k|full-deb|dirty_log_test -m M40 -i 2 -I 50
 memslot-stress|check|memslot_modification_stress_test -m M40 -b 16M -i 100
 block-transitions|full-deb|x2 arm64-stage2_block_transitions
 dirty-log-thp|full-deb|dirty_log_perf_test -m M40 -s anonymous_thp -b 32M -i 2
-dirty-log-hugetlb-2m|hand|dirty_log_perf_test -m M40 -s anonymous_hugetlb_2mb -b 32M -i 2
+dirty-log-hugetlb-2m|full-deb|dirty_log_perf_test -m M40 -s anonymous_hugetlb_2mb -b 32M -i 2
 hugetlb-1g|full-deb|demand_paging_test -m M40 -s anonymous_hugetlb_1gb -b 1G
 memslot-moves|full-deb|memslot_perf_test -s 2048 -f 3 -e 3 -l 1 -r 1 -t 30
 guest-memfd|full-deb|guest_memfd_test
