@@ -3,11 +3,13 @@
 # s2probe under VMMs nobody here wrote: the kernel's own KVM selftests, built
 # from the same source as this kernel (scripts/lab-selftests), run twice
 # each: once without s2probe, then with a reader looping over vms and every
-# view of every VM (selftest-reader) and, where upstream's stage-2 dump is
-# built in (the reference kernel), pauses (SIGSTOP) that compare s2probe's
-# pages with it leaf by leaf. Each test must end as it did without s2probe;
-# every read must be sane or fail with ENOENT only once its VM is gone; no
-# vms snapshot may miss a live VM; no splat.
+# view of every VM (selftest-reader), and pauses (SIGSTOP) while the test
+# holds a VM: s2probe's vms must list it and the reader go round once with
+# it stopped, so a test whose VMs live under a second is read too, and
+# where upstream's stage-2 dump is built in (the reference kernel) s2probe's
+# pages are compared with it leaf by leaf. Each test must end as it did
+# without s2probe; every read must be sane or fail with ENOENT only once its
+# VM is gone; no vms snapshot may miss a live VM; no splat.
 . "$(dirname "$0")/lib.sh"
 
 ST=$LAB/selftests
@@ -35,10 +37,9 @@ t26_runs() {
 	*) false ;;
 	esac
 }
-# seconds between two comparisons with upstream's dump while a test runs,
-# and at most PAUSE_MAX of them per test: under lockdep and KASAN one
-# comparison of a dirty-logged 1G guest (about 260,000 4K leaves) takes
-# about a minute
+# seconds between two pauses while a test holds a VM, and at most
+# PAUSE_MAX of them per test: under lockdep and KASAN one comparison of a
+# dirty-logged 1G guest (about 260,000 4K leaves) takes about a minute
 PAUSE_EVERY=${T26_PAUSE_EVERY:-5}
 PAUSE_MAX=${T26_PAUSE_MAX:-3}
 # a test alone gets LIMIT seconds; beside the reader, which takes one of
@@ -67,8 +68,8 @@ refkernel && peer=1
 #   4K dirty logging in its three modes, dirty-log, clear-log and the
 #   dirty ring (28-56 / 84-145; dbg 119-132 / 393-469 and about 550 s
 #   with its pauses: by hand there since make check-full outgrew CI's
-#   limit, 2026-12-03), block transitions (16-28 / 26-81, run twice;
-#   their VMs live under a second), dirty logging over THP (15 / 57) and
+#   limit, 2026-12-03), block transitions (16-28 / 26-81; their VMs
+#   live under a second), dirty logging over THP (15 / 57) and
 #   over 2M hugetlb pages (15 / 53; dbg: 64 / 101 and 4,491 leaves equal
 #   to upstream's dump, but 441 s in all with its pauses), a guest on one
 #   1G hugetlb page (23 / 101: the page is
@@ -91,7 +92,7 @@ refkernel && peer=1
 CASES="
 dirty-log-4k|full-deb|dirty_log_test -m M40 -i 2 -I 50
 memslot-stress|check|memslot_modification_stress_test -m M40 -b 16M -i 100
-block-transitions|full-deb|x2 arm64-stage2_block_transitions
+block-transitions|full-deb|x4 arm64-stage2_block_transitions
 dirty-log-thp|full-deb|dirty_log_perf_test -m M40 -s anonymous_thp -b 32M -i 2
 dirty-log-hugetlb-2m|full-deb|dirty_log_perf_test -m M40 -s anonymous_hugetlb_2mb -b 32M -i 2
 hugetlb-1g|full-deb|demand_paging_test -m M40 -s anonymous_hugetlb_1gb -b 1G
@@ -154,12 +155,32 @@ run_plain() {
 	echo "$(status_of $rc) $(($(date +%s) - t0))"
 }
 
-# peer_pause NAME PID N: stop the test, compare every VM of it that KVM
-# dumps with upstream's dump (comparisons named st-NAME-N.I), let it go
-# on. Appends "cmp ok|fail LEAVES" per comparison to /tmp/st-NAME.cmp:
-# run_read runs in a command substitution, whose variables die with it.
-peer_pause() {
-	local name=$1 pid=$2 n=$3 i=0 vm vpid leaves
+# test_vms PID: the VMs KVM has a debugfs directory for that a thread of
+# PID created (KVM names them "<tid>-<fd>")
+test_vms() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		t=${t##*/}
+		for d in "/sys/kernel/debug/kvm/$t"-*; do
+			[ -d "$d" ] && echo "${d##*/}"
+		done
+	done
+}
+
+# reader_rounds NAME: the rounds selftest-reader has finished
+reader_rounds() {
+	sed -n 's/^rounds=//p' "/tmp/st-$1.stats" 2>/dev/null | grep . || echo 0
+}
+
+# st_pause NAME PID N: the test stopped while it holds a VM. Every VM of it
+# in KVM's debugfs must be in s2probe's vms ("seen VM" or "miss VM" in
+# /tmp/st-NAME.seen); the reader goes once round with the test stopped, so
+# it reads and checks that VM's views whatever its lifetime; where
+# upstream's dump exists, each is compared with it leaf by leaf
+# (comparisons st-NAME-N.I; "cmp ok|fail LEAVES" in /tmp/st-NAME.cmp:
+# run_read runs in a command substitution, whose variables die with it).
+st_pause() {
+	local name=$1 pid=$2 n=$3 i=0 vm vms leaves r0 k=0
 	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 0
 	if ! freeze "$pid"; then
 		# (a pause without a comparison: say why, the test counts none)
@@ -168,21 +189,25 @@ peer_pause() {
 		thaw "$pid"
 		return
 	fi
+	vms=$(test_vms "$pid")
+	if [ -z "$vms" ]; then
+		echo "note: pause $n: the test's VM went before it stopped"
+		thaw "$pid"
+		return
+	fi
 	cat $DBG/vms >/tmp/st-pause.vms 2>/dev/null
-	awk -v p="$pid" '$2 == p { n++ } END { exit !n }' /tmp/st-pause.vms ||
-		echo "note: pause $n: no VM of pid $pid in vms"
-	while read -r vm vpid _; do
-		case "$vm" in '#'* | '') continue ;; esac
-		[ "$vpid" = "$pid" ] || continue
+	for vm in $vms; do
+		if grep -q "^$vm " /tmp/st-pause.vms; then
+			echo "seen $vm" >>"/tmp/st-$name.seen"
+		else
+			echo "miss $vm" >>"/tmp/st-$name.seen"
+			echo "note: pause $n: $vm is in KVM's debugfs, not in s2probe's vms"
+		fi
+		[ "$peer" = 1 ] || continue
 		if [ ! -e "/sys/kernel/debug/kvm/$vm/stage2_page_tables" ]; then
 			echo "note: pause $n: $vm has no stage2_page_tables in KVM's debugfs"
 			continue
 		fi
-		# (KVM names a VM "<pid>-<fd>" at creation and gives no
-		# directory to a VM whose name an older one still holds, e.g.
-		# one the test closed that a reader's open view keeps: its
-		# dump is then the older VM's, and the comparison fails with
-		# the diagnostics below)
 		peer_check "st-$name-$n.$i" "$DBG/$vm" "/sys/kernel/debug/kvm/$vm" >/tmp/st-peer.out
 		cat /tmp/st-peer.out
 		leaves=$(sed -n 's/^peer: \([0-9]*\) leaves equal.*/\1/p' /tmp/st-peer.out | head -n 1)
@@ -196,7 +221,14 @@ peer_pause() {
 			  echo "note: fds of $pid:"; ls -l /proc/"$pid"/fd; } >>"/tmp/st-$name.diag" 2>&1
 		fi
 		i=$((i + 1))
-	done </tmp/st-pause.vms
+	done
+	# a whole round of the reader begun after the stop (at most 20 s)
+	r0=$(reader_rounds "$name")
+	while [ "$(reader_rounds "$name")" -lt $((r0 + 2)) ] && [ $k -lt 200 ]; do
+		sleep 0.1
+		k=$((k + 1))
+	done
+	[ $k -lt 200 ] || echo "note: pause $n: the reader did not go round in 20 s"
 	thaw "$pid"
 }
 
@@ -226,22 +258,26 @@ run_read() {
 	timeout -s KILL "$((limit + 1800))" bash -c "$(declare -f st_run); ST=$ST; st_run \"\$@\"" st "$@" \
 		>"/tmp/st-$name.read" 2>&1 </dev/null &
 	pid=$!
-	next=$((t0 + 2))
+	# pauses when the test holds a VM (KVM's debugfs is polled five
+	# times a second): the first at once, then PAUSE_EVERY apart
+	next=$t0
 	while kill -0 $pid 2>/dev/null; do
-		if [ "$peer" = 1 ] && [ $np -lt "$PAUSE_MAX" ] && [ "$(date +%s)" -ge $next ]; then
+		if [ $np -lt "$PAUSE_MAX" ] && [ "$(date +%s)" -ge $next ]; then
 			# the selftest itself (timeout's grandchild) holds the VMs
 			tp=$(pgrep -P "$(pgrep -P $pid | head -n 1)" | head -n 1)
-			tp0=$(date +%s)
-			peer_pause "$name" "$tp" $np >>"/tmp/st-$name.peer"
-			paused=$((paused + $(date +%s) - tp0))
-			np=$((np + 1))
-			next=$(($(date +%s) + PAUSE_EVERY))
+			if [ -n "$tp" ] && [ -n "$(test_vms "$tp")" ]; then
+				tp0=$(date +%s)
+				st_pause "$name" "$tp" $np >>"/tmp/st-$name.peer"
+				paused=$((paused + $(date +%s) - tp0))
+				np=$((np + 1))
+				next=$(($(date +%s) + PAUSE_EVERY))
+			fi
 		fi
 		if [ $(($(date +%s) - t0 - paused)) -gt "$limit" ]; then
 			kill -TERM $pid 2>/dev/null
 			break
 		fi
-		sleep 0.5
+		sleep 0.2
 	done
 	wait $pid || rc=$?
 	touch /tmp/st-stop
@@ -290,11 +326,14 @@ while IFS='|' read -r name where cmd; do
 	fi
 	: >"/tmp/st-$name.peer"
 	: >"/tmp/st-$name.cmp"
+	: >"/tmp/st-$name.seen"
 	rm -f "/tmp/st-$name.diag"
 	# shellcheck disable=SC2086
 	read -r read_st read_s paused_s <<<"$(run_read "$name" $((FACTOR * plain_s + 60)) $cmd)"
 	cp "/tmp/st-$name.read" $OUT/ 2>/dev/null
 	grep -E 'S2TEST|^note|^peer:' "/tmp/st-$name.peer"
+	pseen=$(grep -c '^seen ' "/tmp/st-$name.seen")
+	pmiss=$(grep -c '^miss ' "/tmp/st-$name.seen")
 	cmp_n=$(grep -c '^cmp ' "/tmp/st-$name.cmp")
 	cmp_ok=$(grep -c '^cmp ok ' "/tmp/st-$name.cmp")
 	leaves_eq=$(awk '$2 == "ok" { n += $3 } END { print n + 0 }' "/tmp/st-$name.cmp")
@@ -315,22 +354,25 @@ while IFS='|' read -r name where cmd; do
 		not_ok "st-$name-status" "without s2probe '$plain', with readers '$read_st': $(tr '\r' '\n' <"/tmp/st-$name.read" | tail -n 3 | cut -c1-200 | tr '\n' ' ')"
 		cp "/tmp/st-$name.plain" "/tmp/st-$name.read" $OUT/ 2>/dev/null
 	fi
-	# every comparison equal, and at least one made when the test ran past
-	# the first pauses (2 s, then every PAUSE_EVERY)
+	# every comparison equal, and at least one made: each pause holds a VM
 	if [ "$peer" = 1 ]; then
-		if [ "$cmp_ok" = "$cmp_n" ] && { [ "$cmp_n" -gt 0 ] || [ "$read_s" -lt 10 ]; }; then
+		if [ "$cmp_ok" = "$cmp_n" ] && [ "$cmp_n" -gt 0 ]; then
 			ok "st-$name-peer"
 		else
-			not_ok "st-$name-peer" "$cmp_ok of $cmp_n comparisons with upstream's dump equal (ran $read_s s, $paused_s s stopped)"
+			not_ok "st-$name-peer" "$cmp_ok of $cmp_n comparisons with upstream's dump equal (ran $read_s s, $paused_s s stopped, $pseen VMs held at pauses)"
 		fi
 	fi
 	hseen=$(wc -l <"/tmp/st-$name.hseen")
-	# a VM listed at least once; views read whenever the reader saw one
-	if [ $((vm_seen + hseen)) -gt 0 ] && { [ "$vm_seen" = 0 ] || [ $((reads + enoent_gone)) -gt 0 ]; } &&
+	# a VM listed at least once (the pauses make sure of it, whatever its
+	# lifetime, when the test's VMs outlive one poll of KVM's debugfs),
+	# none of the test's VMs missing from vms at a pause; views read
+	# whenever the reader saw one
+	if [ $((vm_seen + hseen + pseen)) -gt 0 ] && [ "$pmiss" = 0 ] &&
+		{ [ "$vm_seen" = 0 ] || [ $((reads + enoent_gone)) -gt 0 ]; } &&
 		[ "$insane" = 0 ] && [ "$errors" = 0 ] && [ "$enoent_live" = 0 ] && [ "$missing" = 0 ]; then
 		ok "st-$name-reads"
 	else
-		not_ok "st-$name-reads" "$vm_seen VMs seen ($hseen vms snapshots with one), $reads reads: $insane insane, $errors errors, $enoent_live ENOENT on a live VM, $missing vms snapshots missing a live VM; first: $(head -n 1 "/tmp/st-$name.events")"
+		not_ok "st-$name-reads" "$vm_seen VMs seen ($hseen vms snapshots with one, $pseen held at pauses, $pmiss of them not in vms), $reads reads: $insane insane, $errors errors, $enoent_live ENOENT on a live VM, $missing vms snapshots missing a live VM; first: $(head -n 1 "/tmp/st-$name.events")"
 		cp "/tmp/st-$name.events" $OUT/ 2>/dev/null
 	fi
 done <<EOF
