@@ -918,12 +918,14 @@ struct s2p_host_ent {
 };
 
 /*
- * One leaf, or with S2P_RANGES/EFFECTIVE a run of alike leaves; what backs
- * it is s2p_iter.hosts[host], shared by the records of one host run.
+ * One leaf, or with S2P_RANGES/EFFECTIVE a run of alike leaves: its first
+ * leaf's descriptor and level, decoded only where a line needs it; what
+ * backs it is s2p_iter.hosts[host], shared by the records of one host run.
  */
 struct s2p_rec {
 	u64 ipa, size, pa, hva;
-	struct s2p_leaf leaf;
+	u64 pte;
+	s8 level;
 	u16 host;
 };
 
@@ -951,7 +953,7 @@ struct s2p_bar_hit {
  */
 #define S2P_HOLD_VISITS	4096
 #define S2P_RAW_MAX	512	/* 12 KiB (kmalloc-16k): a last-level table of 4K pages */
-#define S2P_BATCH	32	/* ranges, effective, bars: records per seq_file batch */
+#define S2P_BATCH	64	/* ranges, effective, bars: records per seq_file batch */
 #define S2P_HOSTS	(S2P_BATCH + 1)	/* host facts: the growing range's, one per record */
 #define S2P_PAGES_BATCH	64	/* pages: lines per seq_file batch */
 #define S2P_CONTENTION_EVERY	64	/* visits between two looks at the lock */
@@ -961,6 +963,9 @@ struct s2p_bar_hit {
 /* summary: counts per memattr and leaf size (level) */
 #define S2P_NR_MEMATTR	16
 #define S2P_NR_LEVELS	5	/* -1..3 */
+
+/* The names of the MemAttr values without and with FWB, made at load */
+static char s2p_mt_names[2][S2P_NR_MEMATTR][S2P_MT_NAME_MAX];
 
 /*
  * A valid leaf as the walk copied it: its descriptor and level, and the
@@ -1027,8 +1032,11 @@ struct s2p_iter {
 	bool table_counted;		/* the walk ended after a whole table */
 	bool leaf_ok[S2P_NR_LEVELS];	/* a valid leaf may sit at level i - 1 */
 	/* output: MemAttr names under this VM's FWB, pieces of lines */
-	char mt_name[S2P_NR_MEMATTR][S2P_MT_NAME_MAX];
-	struct s2p_pieces pieces;
+	const char (*mt_name)[S2P_MT_NAME_MAX];
+	union {
+		struct s2p_pieces page;
+		struct s2p_range_pieces range;
+	} pieces;
 	char eff_tail[S2P_LINE_MAX];
 	size_t eff_len;
 	int eff_memattr;		/* whose tail eff_tail is; -1: none */
@@ -1485,14 +1493,27 @@ static u64 s2p_raw_size(const struct s2p_iter *it, const struct s2p_raw *w)
 	return min((w->ipa & ~(size - 1)) + size, it->end) - w->ipa;
 }
 
+/* The size of the leaves of record @r */
+static u64 s2p_rec_leaf_size(const struct s2p_rec *r)
+{
+	return s2p_level_size(PAGE_SHIFT, r->level);
+}
+
+static unsigned int s2p_rec_memattr(const struct s2p_rec *r)
+{
+	return s2p_field(r->pte, S2P_F_MEMATTR);
+}
+
 /* The record of raw leaf @w, nothing of the host known yet */
 static void s2p_rec_of_raw(const struct s2p_iter *it, const struct s2p_raw *w,
 			   struct s2p_rec *r)
 {
-	s2p_leaf_decode(w->pte, w->level, PAGE_SHIFT, it->lpa2, &r->leaf);
+	r->pte = w->pte;
+	r->level = w->level;
 	r->ipa = w->ipa;
 	r->size = s2p_raw_size(it, w);
-	r->pa = r->leaf.oa + (w->ipa & (r->leaf.size - 1));
+	r->pa = s2p_leaf_oa(w->pte, PAGE_SHIFT, w->level, it->lpa2) +
+		(w->ipa & (s2p_rec_leaf_size(r) - 1));
 	r->hva = 0;
 }
 
@@ -1585,7 +1606,7 @@ static u64 s2p_host_lookup(struct s2p_iter *it, struct s2p_rec *r, struct s2p_ho
 {
 	struct s2p_vma_cache *c = &it->vma_cache;
 	struct vm_area_struct *vma = hw->vma;
-	u64 own_end = r->ipa + r->size, slot_end;
+	u64 own_end = r->ipa + r->size, slot_end, leaf_size = s2p_rec_leaf_size(r);
 
 	s2p_slot_of(it->kvm, r, f, &hw->ms);
 	if (f->slot < 0) {
@@ -1603,7 +1624,7 @@ static u64 s2p_host_lookup(struct s2p_iter *it, struct s2p_rec *r, struct s2p_ho
 		f->backing = S2P_B_GONE;
 		return own_end;
 	}
-	if (s2p_vma_cached(c, vma, r->leaf.size)) {
+	if (s2p_vma_cached(c, vma, leaf_size)) {
 		f->backing = c->f.backing;
 		f->wc = c->f.wc;
 		f->has_vf = c->f.has_vf;
@@ -1611,8 +1632,8 @@ static u64 s2p_host_lookup(struct s2p_iter *it, struct s2p_rec *r, struct s2p_ho
 		if (f->backing == S2P_B_FILE)	/* no other line shows a path */
 			memcpy(f->path, c->f.path, sizeof(f->path));
 	} else {
-		s2p_vma_kind(it, vma, r->leaf.size, f);
-		s2p_vma_cache_fill(c, vma, r->leaf.size, f);
+		s2p_vma_kind(it, vma, leaf_size, f);
+		s2p_vma_cache_fill(c, vma, leaf_size, f);
 	}
 	if (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO)
 		return own_end;
@@ -1629,7 +1650,7 @@ static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_
 	u64 end;
 
 	if (hw->have_run && r->ipa >= hw->ipa && r->ipa < hw->end &&
-	    r->leaf.size == hw->leaf_size) {
+	    s2p_rec_leaf_size(r) == hw->leaf_size) {
 		r->host = hw->host;
 		r->hva = hw->has_hva ? hw->hva + (r->ipa - hw->ipa) : 0;
 		return hw->end;
@@ -1643,7 +1664,7 @@ static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_
 	hw->ipa = r->ipa;
 	hw->end = end;
 	hw->hva = r->hva;
-	hw->leaf_size = r->leaf.size;
+	hw->leaf_size = s2p_rec_leaf_size(r);
 	return end;
 }
 
@@ -1661,8 +1682,8 @@ static bool s2p_raw_extends(const struct s2p_iter *it, const struct s2p_rec *r,
 	if (w->ipa != r->ipa + r->size || w->ipa + size > limit)
 		return false;
 	if (it->view == S2P_EFFECTIVE)
-		return s2p_field(w->pte, S2P_F_MEMATTR) == r->leaf.memattr;
-	return w->level == r->leaf.level && !((w->pte ^ r->leaf.raw) & it->attr_mask) &&
+		return s2p_field(w->pte, S2P_F_MEMATTR) == s2p_rec_memattr(r);
+	return w->level == r->level && !((w->pte ^ r->pte) & it->attr_mask) &&
 	       s2p_leaf_oa(w->pte, PAGE_SHIFT, w->level, it->lpa2) == r->pa + r->size;
 }
 
@@ -1771,10 +1792,12 @@ static bool s2p_mergeable(const struct s2p_iter *it, const struct s2p_rec *a,
 			  const struct s2p_rec *b)
 {
 	const struct s2p_host_facts *ha = &it->hosts[a->host].f, *hb = &it->hosts[b->host].f;
-	const struct s2p_leaf *x = &a->leaf, *y = &b->leaf;
+	const u64 *mask = it->pieces.range.mask;
 	bool same = a->host == b->host;	/* one entry, the same facts */
 
-	if (a->ipa + a->size != b->ipa || x->memattr != y->memattr)
+	if (a->ipa + a->size != b->ipa)
+		return false;
+	if (it->view != S2P_RANGES && s2p_rec_memattr(a) != s2p_rec_memattr(b))
 		return false;
 	if (it->view == S2P_EFFECTIVE)
 		return true;
@@ -1783,9 +1806,10 @@ static bool s2p_mergeable(const struct s2p_iter *it, const struct s2p_rec *a,
 	if (it->view == S2P_BARS)
 		return same ||
 		       (ha->bar == hb->bar && ha->wc == hb->wc && !strcmp(ha->bdf, hb->bdf));
-	return a->pa + a->size == b->pa && x->s2ap == y->s2ap && x->xn == y->xn &&
-	       x->sh == y->sh && x->af == y->af && x->contig == y->contig &&
-	       x->level == y->level &&
+	/* ranges: the same leaf part (s2p_range_key(), MemAttr too) */
+	return a->pa + a->size == b->pa &&
+	       s2p_range_key(a->pte, a->level, mask[a->level + 1]) ==
+	       s2p_range_key(b->pte, b->level, mask[b->level + 1]) &&
 	       (a->hva ? a->hva + a->size == b->hva : !b->hva) && (same || s2p_same_host(ha, hb));
 }
 
@@ -2002,29 +2026,44 @@ static void s2p_host_of(const struct s2p_host_facts *f, u64 hva, struct s2p_host
 	};
 }
 
-static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
+/*
+ * The host part of @r's host entry, for the lines of its host run; with
+ * @buf, @r's line written checked into @buf's @len bytes. Apart from
+ * s2p_show_range(): the kernel zeroes a function's structures on the stack
+ * at every call (CONFIG_INIT_STACK_ALL_ZERO), and its lines need none.
+ */
+static noinline size_t s2p_range_slow(struct s2p_iter *it, const struct s2p_rec *r,
+				      char *buf, size_t len)
 {
 	const struct s2p_host_ent *e = &it->hosts[r->host];
-	const char *name = it->mt_name[r->leaf.memattr];
+	struct s2p_leaf l;
 	struct s2p_host h;
+
+	s2p_host_of(&e->f, r->hva, &h);
+	if (!buf) {
+		s2p_host_piece_make(&it->host_piece, &h);
+		it->piece_gen = e->gen;
+		return 0;
+	}
+	s2p_leaf_decode(r->pte, r->level, PAGE_SHIFT, it->lpa2, &l);
+	return s2p_fmt_range(buf, len, r->ipa, r->size, &l, it->mt_name[l.memattr], &h);
+}
+
+static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
+{
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
 	/* the host part is written once per entry: for the lines of a host run */
-	if (it->piece_gen != e->gen) {
-		s2p_host_of(&e->f, r->hva, &h);
-		s2p_host_piece_make(&it->host_piece, &h);
-		it->piece_gen = e->gen;
-	}
+	if (it->piece_gen != it->hosts[r->host].gen)
+		s2p_range_slow(it, r, NULL, 0);
 	if (len < S2P_RANGE_LINE_MAX || !s2p_host_piece_ok(&it->host_piece)) {
 		/* near the end of the buffer: checked */
-		s2p_host_of(&e->f, r->hva, &h);
-		s2p_commit(m, s2p_fmt_range(buf, len, r->ipa, r->size, &r->leaf, name, &h));
+		s2p_commit(m, s2p_range_slow(it, r, buf, len));
 		return;
 	}
-	/* a view is pages or ranges: ranges keeps its leaf pieces in pieces.tail */
-	s2p_commit(m, s2p_fmt_range_fast(buf, it->pieces.tail, &it->pieces.victim, r->ipa,
-					 r->size, &r->leaf, name, &it->host_piece, r->hva));
+	s2p_commit(m, s2p_fmt_range_fast(buf, &it->pieces.range, r->ipa, r->size, r->pte,
+					 r->level, &it->host_piece, r->hva));
 }
 
 static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct s2p_raw *w)
@@ -2034,9 +2073,9 @@ static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct 
 	struct s2p_leaf l;
 
 	if (len >= S2P_PAGE_LINE_MAX) {
-		s2p_commit(m, s2p_fmt_page_raw(buf, &it->pieces, w->ipa, w->pte, w->level,
+		s2p_commit(m, s2p_fmt_page_raw(buf, &it->pieces.page, w->ipa, w->pte, w->level,
 					       PAGE_SHIFT, it->lpa2,
-					       (const char (*)[S2P_MT_NAME_MAX])it->mt_name));
+					       it->mt_name));
 		return;
 	}
 	/* near the end of the buffer: the checked writer */
@@ -2048,16 +2087,17 @@ static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct 
 static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
 			       const struct s2p_rec *r)
 {
+	int memattr = s2p_rec_memattr(r);
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
 	/* the tail depends on the memattr alone: computed once per run of it */
-	if (it->eff_memattr != r->leaf.memattr) {
+	if (it->eff_memattr != memattr) {
 		it->eff_len = s2p_fmt_effective_tail(it->eff_tail, sizeof(it->eff_tail),
-						     r->leaf.memattr, it->fwb);
-		it->eff_memattr = r->leaf.memattr;
+						     memattr, it->fwb);
+		it->eff_memattr = memattr;
 	}
-	s2p_commit(m, s2p_fmt_effective(buf, len, r->ipa, r->size, it->mt_name[r->leaf.memattr],
+	s2p_commit(m, s2p_fmt_effective(buf, len, r->ipa, r->size, it->mt_name[memattr],
 					it->eff_tail, it->eff_len));
 }
 
@@ -2068,7 +2108,7 @@ static void s2p_show_bar(struct seq_file *m, struct s2p_iter *it, const struct s
 	size_t len = seq_get_buf(m, &buf);
 
 	s2p_commit(m, s2p_fmt_bar(buf, len, r->ipa, r->size, f->bdf, f->bar,
-				  it->mt_name[r->leaf.memattr], f->wc,
+				  it->mt_name[s2p_rec_memattr(r)], f->wc,
 				  f->has_vf ? &f->vf : NULL));
 }
 
@@ -2179,12 +2219,14 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->fwb = g.fwb;
 	it->lpa2 = g.lpa2;
 	it->ia_bits = g.ia_bits;
-	for (i = 0; i < S2P_NR_MEMATTR; i++)
-		s2p_memattr_name(i, g.fwb, it->mt_name[i], sizeof(it->mt_name[i]));
+	it->mt_name = s2p_mt_names[g.fwb];
 	it->eff_memattr = -1;
 	for (i = 0; i < S2P_NR_LEVELS; i++)
 		it->leaf_ok[i] = s2p_leaf_level_ok((int)i - 1, PAGE_SHIFT, g.lpa2);
-	s2p_pieces_init(&it->pieces);
+	if (view == S2P_PAGES)
+		s2p_pieces_init(&it->pieces.page);
+	else
+		s2p_range_pieces_init(&it->pieces.range, PAGE_SHIFT, g.lpa2, it->mt_name);
 	/* every bit but the output address's: OA[51:50] is in [9:8] with LPA2 */
 	it->attr_mask = ~(S2P_GENMASK(49, 12) | (g.lpa2 ? S2P_GENMASK(9, 8) : 0));
 	/* the whole IPA space, until the reader sets a window (s2p_view_llseek()) */
@@ -2396,9 +2438,8 @@ static int s2p_summary_show(struct seq_file *m, void *v)
 	for (i = 0; i < S2P_NR_MEMATTR; i++) {
 		if (!c->mt_leaves[i])
 			continue;
-		s2p_memattr_name(i, it->fwb, name, sizeof(name));
-		seq_printf(m, "bytes.%s=%llu\nleaves.%s=%llu\n", name, c->mt_bytes[i],
-			   name, c->mt_leaves[i]);
+		seq_printf(m, "bytes.%s=%llu\nleaves.%s=%llu\n", s2p_mt_names[it->fwb][i],
+			   c->mt_bytes[i], s2p_mt_names[it->fwb][i], c->mt_leaves[i]);
 	}
 	for (i = 0; i < S2P_NR_LEVELS; i++) {
 		if (!c->lv_leaves[i])
@@ -2764,11 +2805,16 @@ static void s2p_remove_all(void)
 static int __init s2p_init(void)
 {
 	struct s2p_scan s = {};
+	unsigned int i;
 	int ret;
 
 	ret = s2p_resolve();
 	if (ret)
 		return ret;
+	for (i = 0; i < S2P_NR_MEMATTR; i++) {
+		s2p_memattr_name(i, false, s2p_mt_names[0][i], S2P_MT_NAME_MAX);
+		s2p_memattr_name(i, true, s2p_mt_names[1][i], S2P_MT_NAME_MAX);
+	}
 	s2p_protected = is_protected_kvm_enabled();
 	if (s2p_protected)
 		pr_info("KVM runs in protected mode (pKVM): guest stage-2 tables are the hypervisor's and not visible to the host; vms lists the VMs, their views give EOPNOTSUPP\n");

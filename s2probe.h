@@ -250,20 +250,27 @@ static inline bool s2p_is_leaf(u64 raw, int level, unsigned int page_shift, bool
  * Count the valid pages among entries [@first, @last] of a last-level
  * table: @per_memattr[MemAttr] grows by one for each (16 counters).
  * Returns how many there were. summary reads whole last-level tables with
- * it instead of one walker callback per entry.
+ * it instead of one walker callback per entry. Entries come in runs alike
+ * in bits [5:0] (valid, page, MemAttr): a guest's tables mostly hold one
+ * run each, counted at its end. Each entry is read once.
  */
+#define S2P_COUNT_BITS		S2P_GENMASK(5, 0)
+
 static inline unsigned int s2p_count_pages(const u64 *table, unsigned int first,
 					   unsigned int last, unsigned int *per_memattr)
 {
-	unsigned int i, n = 0;
+	unsigned int i = first, start, n = 0;
 
-	for (i = first; i <= last; i++) {
-		u64 raw = S2P_READ_ONCE(table[i]);
+	while (i <= last) {
+		u64 low = S2P_READ_ONCE(table[i]) & S2P_COUNT_BITS;
 
-		if (!s2p_is_leaf_at(raw, 3))
-			continue;
-		per_memattr[s2p_field(raw, S2P_F_MEMATTR)]++;
-		n++;
+		start = i;
+		while (++i <= last && (S2P_READ_ONCE(table[i]) & S2P_COUNT_BITS) == low)
+			;
+		if (s2p_is_leaf_at(low, 3)) {
+			per_memattr[s2p_field(low, S2P_F_MEMATTR)] += i - start;
+			n += i - start;
+		}
 	}
 	return n;
 }
@@ -1469,48 +1476,132 @@ static inline size_t s2p_fmt_page_raw(char *buf, struct s2p_pieces *pc, u64 ipa,
 }
 
 /*
+ * ---- ranges lines from raw descriptors ----
+ *
+ * A ranges line's leaf part (" map=4K L3 NORMAL_WB RW x ISH AF -") shows
+ * the level and the descriptor bits under s2p_range_mask(): MemAttr, S2AP,
+ * SH (unless VTCR_EL2 gives it: LPA2 with 4K or 16K pages), AF, XN, and the
+ * Contiguous bit where it is not RES0. Two leaves of one granule print the
+ * same leaf part exactly when their s2p_range_key()s are equal
+ * (tests/unit), so records keep the raw descriptor, are merged by key and
+ * decoded only when a piece is built.
+ */
+static inline u64 s2p_range_mask(unsigned int page_shift, int level, bool lpa2)
+{
+	u64 m = S2P_GENMASK(7, 2) | S2P_BIT(10) | S2P_GENMASK(54, 53);
+
+	if (!lpa2 || page_shift == 16)
+		m |= S2P_GENMASK(9, 8);
+	if (s2p_cont_entries(page_shift, level))
+		m |= S2P_BIT(52);
+	return m;
+}
+
+/* @raw's leaf part key at @level (-1..3); @mask: s2p_range_mask() of it */
+static inline u64 s2p_range_key(u64 raw, int level, u64 mask)
+{
+	return (raw & mask) | (u64)(level + 1) << 60;
+}
+
+/*
+ * What a reader of ranges keeps to write its lines fast: the leaf parts of
+ * the last S2P_PIECE_WAYS kinds of leaf (a guest whose neighbouring pages
+ * alternate in XN finds both), the granule's masks, and the text of the
+ * last span size written (a guest mapped page by page has one).
+ */
+struct s2p_range_pieces {
+	struct s2p_piece leaf[S2P_PIECE_WAYS];
+	unsigned int victim;		/* the leaf part replaced next */
+	u64 mask[5];			/* s2p_range_mask() by level + 1 */
+	unsigned int page_shift;
+	bool lpa2;
+	const char (*mt_names)[S2P_MT_NAME_MAX];	/* the VM's MemAttr names */
+	u64 size;			/* size_s is its text; size_len 0: none */
+	unsigned int size_len;
+	char size_s[S2P_SIZE_NAME_MAX];
+};
+
+static inline void s2p_range_pieces_init(struct s2p_range_pieces *rp, unsigned int page_shift,
+					 bool lpa2, const char (*mt_names)[S2P_MT_NAME_MAX])
+{
+	unsigned int i;
+
+	for (i = 0; i < S2P_PIECE_WAYS; i++)
+		rp->leaf[i].key = ~0ULL;
+	rp->victim = 0;
+	for (i = 0; i < ARRAY_SIZE(rp->mask); i++)
+		rp->mask[i] = s2p_range_mask(page_shift, (int)i - 1, lpa2);
+	rp->page_shift = page_shift;
+	rp->lpa2 = lpa2;
+	rp->mt_names = mt_names;
+	rp->size = 0;
+	rp->size_len = 0;
+}
+
+/* The leaf part of @raw at @level, from @rp's ways or built into one */
+static inline const struct s2p_piece *s2p_range_leaf_piece(struct s2p_range_pieces *rp,
+							   u64 raw, int level)
+{
+	u64 key = s2p_range_key(raw, level, rp->mask[level + 1]);
+	struct s2p_piece *pc;
+	struct s2p_leaf l;
+	struct s2p_out o;
+	bool hit;
+
+	pc = s2p_piece_way(rp->leaf, &rp->victim, key, &hit);
+	if (hit)
+		return pc;
+	s2p_leaf_decode(raw, level, rp->page_shift, rp->lpa2, &l);
+	s2p_out_init(&o, pc->s, sizeof(pc->s));
+	s2p_out_range_leaf(&o, &l, rp->mt_names[l.memattr]);
+	pc->len = (unsigned int)s2p_out_len(&o, pc->s);
+	return pc;
+}
+
+/*
  * The fast path of a ranges line, for a buffer of at least
- * S2P_RANGE_LINE_MAX bytes: the span's digits as words, the leaf's part
- * (" map=4K L3 NORMAL_WB RW x ISH AF -") from a piece kept for leaves alike
- * in @ways, the host's part from @hp (s2p_host_piece_ok()) with @hva's
- * digits. The same line as s2p_fmt_range()'s (tests/unit).
+ * S2P_RANGE_LINE_MAX bytes: the span's digits as words, its size's text
+ * kept from the line before when equal, the leaf part of the valid leaf
+ * @raw at @level from @rp, the host's part from @hp (s2p_host_piece_ok())
+ * with @hva's digits. The same line as s2p_fmt_range()'s of the decoded
+ * leaf (tests/unit).
  */
 #define S2P_RANGE_LINE_MAX	512
 
-static inline size_t s2p_fmt_range_fast(char *buf, struct s2p_piece *ways, unsigned int *victim,
-					u64 ipa, u64 size, const struct s2p_leaf *l,
-					const char *mt_name, const struct s2p_host_piece *hp,
-					u64 hva)
+static inline size_t s2p_fmt_range_fast(char *buf, struct s2p_range_pieces *rp, u64 ipa,
+					u64 size, u64 raw, int level,
+					const struct s2p_host_piece *hp, u64 hva)
 {
-	u64 key = l->memattr | (u64)l->s2ap << 4 | (u64)l->xn << 6 | (u64)l->sh << 8 |
-		  (u64)l->af << 16 | (u64)l->contig << 17 | (u64)(u8)l->level << 24 |
-		  (u64)__builtin_ctzll(l->size | S2P_BIT(63)) << 32;
-	struct s2p_piece *leaf;
-	struct s2p_out o;
-	bool hit;
+	const struct s2p_piece *leaf = s2p_range_leaf_piece(rp, raw, level);
 	char *p = buf;
 
-	leaf = s2p_piece_way(ways, victim, key, &hit);
-	if (!hit) {
-		s2p_out_init(&o, leaf->s, sizeof(leaf->s));
-		s2p_out_range_leaf(&o, l, mt_name);
-		leaf->len = s2p_out_len(&o, leaf->s);
+	if (size != rp->size || !rp->size_len) {
+		struct s2p_out o;
+
+		s2p_out_init(&o, rp->size_s, sizeof(rp->size_s));
+		s2p_out_size(&o, size);
+		rp->size_len = (unsigned int)s2p_out_len(&o, rp->size_s);
+		rp->size = size;
 	}
 	__builtin_memcpy(p, "0x", 2);
 	s2p_hex16(p + 2, ipa);
 	__builtin_memcpy(p + 18, "-0x", 3);
 	s2p_hex16(p + 21, ipa + size);
 	p[37] = ' ';
-	s2p_out_init(&o, p + 38, S2P_RANGE_LINE_MAX - 38);
-	s2p_out_size(&o, size);
-	p = o.p;
+	p += 38;
+	__builtin_memcpy(p, rp->size_s, S2P_SIZE_NAME_MAX);
+	p += rp->size_len;
 	__builtin_memcpy(p, leaf->s, S2P_PIECE_MAX);
 	p += leaf->len;
 	__builtin_memcpy(p, hp->head, S2P_HOST_HEAD_MAX);
 	p += hp->head_len;
 	if (hp->hva)
 		p += s2p_hexvar(p, hva);
-	__builtin_memcpy(p, hp->tail, hp->tail_len);
+	/* a short tail (" anon\n") as one fixed-size copy, without a call */
+	if (hp->tail_len <= S2P_PIECE_MAX)
+		__builtin_memcpy(p, hp->tail, S2P_PIECE_MAX);
+	else
+		__builtin_memcpy(p, hp->tail, hp->tail_len);
 	return (size_t)(p + hp->tail_len - buf);
 }
 

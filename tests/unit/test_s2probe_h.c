@@ -1257,6 +1257,136 @@ static void test_page_raw(void)
 	}
 }
 
+/*
+ * A random valid leaf for the raw writers: its descriptor, level, granule
+ * and LPA2 setting, decoded into @l.
+ */
+static void random_raw_leaf(unsigned long long *raw, int *level, unsigned int *shift,
+			    bool *lpa2, struct s2p_leaf *l)
+{
+	static const unsigned int shifts[] = { 12, 14, 16 };
+
+	do {
+		*shift = shifts[rnd() % 3];
+		*lpa2 = rnd() & 1;
+		*level = (int)(rnd() % 5) - 1;
+		*raw = rnd() | 1;
+		if (rnd() & 1)
+			*raw &= ~(S2P_GENMASK(63, 59) | S2P_GENMASK(50, 48));
+		*raw = (*raw & ~2ULL) | (*level == 3 ? 2 : 0);
+	} while (s2p_leaf_decode(*raw, *level, *shift, *lpa2, l));
+}
+
+/* Do @a and @b print the same leaf part of a ranges line? */
+static bool same_leaf_part(const struct s2p_leaf *a, const struct s2p_leaf *b)
+{
+	return a->level == b->level && a->size == b->size && a->memattr == b->memattr &&
+	       a->s2ap == b->s2ap && a->xn == b->xn && a->sh == b->sh && a->af == b->af &&
+	       a->contig == b->contig;
+}
+
+/*
+ * s2p_range_key(): equal keys exactly when the decoded leaves print the
+ * same leaf part, for leaves that differ in one to three random bits (any
+ * bit: attributes, software bits, output address) or in their level.
+ */
+static void test_range_key(void)
+{
+	unsigned int i, equal = 0, differ = 0;
+
+	for (i = 0; i < 200000; i++) {
+		struct s2p_leaf a, b;
+		unsigned long long ra, rb;
+		int la, lb;
+		unsigned int shift, k;
+		bool lpa2, same;
+
+		random_raw_leaf(&ra, &la, &shift, &lpa2, &a);
+		rb = ra;
+		lb = rnd() % 8 ? la : (int)(rnd() % 5) - 1;
+		for (k = 0; k < 1 + rnd() % 3; k++)
+			rb ^= S2P_BIT(2 + rnd() % 61);
+		rb = (rb & ~2ULL) | (lb == 3 ? 2 : 0);
+		if (s2p_leaf_decode(rb, lb, shift, lpa2, &b))
+			continue;
+		same = s2p_range_key(ra, la, s2p_range_mask(shift, la, lpa2)) ==
+		       s2p_range_key(rb, lb, s2p_range_mask(shift, lb, lpa2));
+		check(same == same_leaf_part(&a, &b),
+		      "key %u: %#llx L%d and %#llx L%d (%u, lpa2 %d): keys %s, parts %s", i, ra, la,
+		      rb, lb, shift, lpa2, same ? "equal" : "differ",
+		      same_leaf_part(&a, &b) ? "equal" : "differ");
+		if (same)
+			equal++;
+		else
+			differ++;
+	}
+	check(equal > 20000 && differ > 20000, "key: %u equal and %u differing pairs", equal,
+	      differ);
+}
+
+/*
+ * s2p_fmt_range_fast() against s2p_fmt_range(): random raw leaves, sizes,
+ * spans and host parts, with a few kinds per reader so that pieces are hit
+ * and replaced; the size's text kept from line to line.
+ */
+static void test_range_fast(void)
+{
+	static const char * const backings[] = { "anon", "file", "pfnmap", "gone", "none" };
+	unsigned int r, i;
+
+	for (r = 0; r < 96; r++) {
+		unsigned int shift, nkinds = 1 + r % 7, k;
+		bool lpa2, fwb = (r / 7) & 1;
+		char names[16][S2P_MT_NAME_MAX], got[512], want[512];
+		unsigned long long kinds[8];
+		int levels[8], level0;
+		struct s2p_range_pieces rp;
+		struct s2p_leaf l;
+
+		for (i = 0; i < 16; i++)
+			s2p_memattr_name(i, fwb, names[i], sizeof(names[i]));
+		random_raw_leaf(&kinds[0], &level0, &shift, &lpa2, &l);
+		levels[0] = level0;
+		for (k = 1; k < nkinds; k++) {
+			do {
+				levels[k] = rnd() % 3 ? level0 : (int)(rnd() % 5) - 1;
+				kinds[k] = kinds[0] ^ S2P_BIT(2 + rnd() % 61);
+				kinds[k] = (kinds[k] & ~2ULL) | (levels[k] == 3 ? 2 : 0);
+			} while (s2p_leaf_decode(kinds[k], levels[k], shift, lpa2, &l));
+		}
+		s2p_range_pieces_init(&rp, shift, lpa2, (const char (*)[S2P_MT_NAME_MAX])names);
+		for (i = 0; i < 3000; i++) {
+			struct s2p_host h = {
+				.slot = (int)(rnd() % 40) - 5, .has_hva = rnd() % 4,
+				.hva = rnd() >> (rnd() % 64), .backing = backings[rnd() % N(backings)],
+				.bdf = rnd() % 4 ? NULL : "0000:00:03.0", .bar = (int)(rnd() % 6),
+				.wc = !(rnd() % 5), .path = rnd() % 3 ? NULL : "/dev/shm/x\040y",
+			};
+			unsigned long long raw, ipa = rnd() >> (rnd() % 64), size;
+			struct s2p_host_piece hp;
+			size_t n;
+
+			k = rnd() % nkinds;
+			raw = (kinds[k] & ~S2P_GENMASK(47, 12)) | (rnd() & S2P_GENMASK(47, 12));
+			if (s2p_leaf_decode(raw, levels[k], shift, lpa2, &l))
+				continue;
+			/* a size kept for a while, as on a guest mapped page by page */
+			size = i % 5 ? l.size : l.size * (1 + rnd() % 600);
+			if (!(i % 97))
+				size = rnd() >> (rnd() % 64);
+			n = s2p_fmt_range(want, sizeof(want) - 1, ipa, size, &l, names[l.memattr], &h);
+			want[n] = '\0';
+			s2p_host_piece_make(&hp, &h);
+			check(s2p_host_piece_ok(&hp), "fast range %u/%u: the host piece does not fit",
+			      r, i);
+			memset(got, '#', sizeof(got));
+			n = s2p_fmt_range_fast(got, &rp, ipa, size, raw, levels[k], &hp, h.hva);
+			check_line("fast range", i, got, n, want);
+			check(n <= S2P_RANGE_LINE_MAX, "fast range %u/%u: %zu bytes", r, i, n);
+		}
+	}
+}
+
 static void test_lines(void)
 {
 	static const char * const backings[] = {
@@ -1269,13 +1399,9 @@ static void test_lines(void)
 		"\\134\\134\\134\\134\\134\\134\\134\\134\\134\\134\\134wxyz",
 	};
 	char got[512], want[512], name[S2P_MT_NAME_MAX];
-	struct s2p_host_piece hp;
-	struct s2p_pieces range_pc[2];
 	unsigned int i, m;
 	size_t n;
 
-	s2p_pieces_init(&range_pc[0]);
-	s2p_pieces_init(&range_pc[1]);
 	check(strlen(paths[3]) == S2P_HOST_PATH_MAX - 1, "the longest path is %zu bytes",
 	      strlen(paths[3]));
 	for (i = 0; i < 20000; i++) {
@@ -1308,15 +1434,6 @@ static void test_lines(void)
 		model_range(want, sizeof(want), ipa, size, &l, fwb, &h);
 		n = s2p_fmt_range(got, sizeof(got), ipa, size, &l, name, &h);
 		check_line("range", i, got, n, want);
-		/* the fast path: pieces per FWB setting, as two VMs' files have */
-		s2p_host_piece_make(&hp, &h);
-		check(s2p_host_piece_ok(&hp), "range %u: the host piece does not fit", i);
-		memset(got, '#', sizeof(got));
-		n = s2p_fmt_range_fast(got, range_pc[fwb].tail, &range_pc[fwb].victim, ipa, size,
-				       &l, name, &hp, h.hva);
-		check_line("fast range", i, got, n, want);
-		check(range_pc[fwb].tail[0].len < S2P_PIECE_MAX - 1 || range_pc[fwb].tail[0].key == ~0ULL,
-		      "range %u: a leaf piece fills its buffer", i);
 		if (i < 2000)
 			check(!s2p_fmt_range(got, strlen(want), ipa, size, &l, name, &h),
 			      "range %u: a buffer one byte short gives 0", i);
@@ -1526,6 +1643,12 @@ static void test_count_pages(void)
 				case 1: r = (r & ~3ULL) | 1; break;	/* reserved at L3 */
 				default: r |= 3; break;			/* page */
 				}
+				/*
+				 * every other round: runs of entries alike in
+				 * [5:0] (a guest's tables), other bits random
+				 */
+				if ((round & 1) && i && rnd() % 16)
+					r = (r & ~S2P_GENMASK(5, 0)) | (table[i - 1] & S2P_GENMASK(5, 0));
 				table[i] = r;
 			}
 			cnt = s2p_count_pages(table, first, last, got);
@@ -2273,6 +2396,8 @@ int main(void)
 	test_hex();
 	test_lines();
 	test_page_raw();
+	test_range_key();
+	test_range_fast();
 	test_count_pages();
 	test_escape();
 	test_policy();
