@@ -960,6 +960,21 @@ struct s2p_bar_hit {
 #define S2P_LINE_MAX	512	/* effective's tail (8 types) fits */
 #define S2P_PTD_BATCH	64	/* ptdump: lines made per lock hold, at most */
 
+/*
+ * The records of ranges, effective and bars, apart from the iterator so
+ * that pages, summary and ptdump readers do not hold them.
+ */
+struct s2p_batch {
+	/* records of runs of raw leaves, then merged into recs */
+	struct s2p_rec leaves[S2P_BATCH];
+	struct s2p_rec recs[S2P_BATCH + 1];
+	/* what backs them: reset to the growing range's own at each s2p_stage() */
+	struct s2p_host_ent hosts[S2P_HOSTS];
+	/* effective: the tail of its lines for MemAttr eff_memattr */
+	char eff_tail[S2P_LINE_MAX];
+	size_t eff_len;
+};
+
 /* summary: counts per memattr and leaf size (level) */
 #define S2P_NR_MEMATTR	16
 #define S2P_NR_LEVELS	5	/* -1..3 */
@@ -1006,19 +1021,17 @@ struct s2p_iter {
 	struct s2p_raw *raw;
 	unsigned int nraw, rawpos, visits;
 	u64 attr_mask;		/* descriptor bits that are not the output address */
-	/* ranges, effective, bars: records of runs of raw leaves, then merged */
-	struct s2p_rec leaves[S2P_BATCH];
+	/* ranges, effective, bars: their records (allocated at the first read) */
+	struct s2p_batch *batch;
 	unsigned int nleaves;
 	/*
 	 * the batch handed to seq_file as its record number base: nrecs
-	 * records, in recs (ranges, effective, bars) or for pages raw[bpos..];
-	 * with have_pend, recs[nrecs] is a range still growing
+	 * records, in batch->recs (ranges, effective, bars) or for pages
+	 * raw[bpos..]; with have_pend, batch->recs[nrecs] is a range still
+	 * growing
 	 */
-	struct s2p_rec recs[S2P_BATCH + 1];
 	unsigned int nrecs, bpos;
 	loff_t base;
-	/* what backs them: reset to the growing range's own at each s2p_stage() */
-	struct s2p_host_ent hosts[S2P_HOSTS];
 	unsigned int nhosts;
 	u32 host_gen;		/* the last gen given */
 	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
@@ -1037,8 +1050,6 @@ struct s2p_iter {
 		struct s2p_pieces page;
 		struct s2p_range_pieces range;
 	} pieces;
-	char eff_tail[S2P_LINE_MAX];
-	size_t eff_len;
 	int eff_memattr;		/* whose tail eff_tail is; -1: none */
 	/* ptdump: the run still open, and the runs closed in this lock hold */
 	struct s2p_ptd ptd;
@@ -1315,6 +1326,11 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 		if (!it->raw)
 			return -ENOMEM;
 	}
+	if (!it->counts && it->view != S2P_PTDUMP && it->view != S2P_PAGES && !it->batch) {
+		it->batch = kmalloc(sizeof(*it->batch), GFP_KERNEL);
+		if (!it->batch)
+			return -ENOMEM;
+	}
 	it->nraw = 0;
 	it->rawpos = 0;
 	it->nruns = 0;
@@ -1546,7 +1562,7 @@ static bool s2p_same_host(const struct s2p_host_facts *a, const struct s2p_host_
  */
 static struct s2p_host_facts *s2p_host_new(struct s2p_iter *it, u8 backing)
 {
-	struct s2p_host_facts *f = &it->hosts[it->nhosts].f;
+	struct s2p_host_facts *f = &it->batch->hosts[it->nhosts].f;
 
 	memset(f, 0, sizeof(*f));
 	f->slot = -1;
@@ -1560,7 +1576,7 @@ static u16 s2p_host_keep(struct s2p_iter *it)
 {
 	if (!++it->host_gen)
 		it->host_gen++;	/* 0 is no piece's */
-	it->hosts[it->nhosts].gen = it->host_gen;
+	it->batch->hosts[it->nhosts].gen = it->host_gen;
 	return it->nhosts++;
 }
 
@@ -1572,10 +1588,10 @@ static u16 s2p_host_keep(struct s2p_iter *it)
  */
 static void s2p_host_commit(struct s2p_iter *it, struct s2p_rec *r)
 {
-	const struct s2p_host_facts *f = &it->hosts[it->nhosts].f;
+	const struct s2p_host_facts *f = &it->batch->hosts[it->nhosts].f;
 
 	if (it->nhosts && f->backing != S2P_B_PFNMAP && f->backing != S2P_B_IO &&
-	    s2p_same_host(&it->hosts[it->nhosts - 1].f, f)) {
+	    s2p_same_host(&it->batch->hosts[it->nhosts - 1].f, f)) {
 		r->host = it->nhosts - 1;
 		return;
 	}
@@ -1688,7 +1704,7 @@ static bool s2p_raw_extends(const struct s2p_iter *it, const struct s2p_rec *r,
 }
 
 /*
- * Make it->leaves from the raw leaves left, a record per run of alike
+ * Make batch->leaves from the raw leaves left, a record per run of alike
  * leaves; with @hw, find what backs each in the host (memslot and VMA once
  * per host run); without, they have one entry: no memslot.
  */
@@ -1702,7 +1718,7 @@ static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
 	}
 	it->nleaves = 0;
 	while (it->nleaves < S2P_BATCH && it->rawpos < it->nraw) {
-		struct s2p_rec *r = &it->leaves[it->nleaves++];
+		struct s2p_rec *r = &it->batch->leaves[it->nleaves++];
 		u64 limit = U64_MAX;
 
 		s2p_rec_of_raw(it, &it->raw[it->rawpos++], r);
@@ -1730,9 +1746,9 @@ static void s2p_hosts_reset(struct s2p_iter *it)
 	it->nhosts = 0;
 	if (!it->have_pend)
 		return;
-	if (it->recs[0].host)
-		it->hosts[0] = it->hosts[it->recs[0].host];
-	it->recs[0].host = 0;
+	if (it->batch->recs[0].host)
+		it->batch->hosts[0] = it->batch->hosts[it->batch->recs[0].host];
+	it->batch->recs[0].host = 0;
 	it->nhosts = 1;
 }
 
@@ -1773,8 +1789,8 @@ static int s2p_stage(struct s2p_iter *it)
 		return ret;
 	/* a PFNMAP or IO leaf is a run of its own, and its entry its own */
 	for (i = 0; i < it->nleaves; i++) {
-		struct s2p_rec *r = &it->leaves[i];
-		struct s2p_host_facts *f = &it->hosts[r->host].f;
+		struct s2p_rec *r = &it->batch->leaves[i];
+		struct s2p_host_facts *f = &it->batch->hosts[r->host].f;
 
 		if (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO)
 			s2p_pci_of(it, r, f);
@@ -1791,7 +1807,8 @@ static int s2p_stage(struct s2p_iter *it)
 static bool s2p_mergeable(const struct s2p_iter *it, const struct s2p_rec *a,
 			  const struct s2p_rec *b)
 {
-	const struct s2p_host_facts *ha = &it->hosts[a->host].f, *hb = &it->hosts[b->host].f;
+	const struct s2p_host_ent *hosts = it->batch->hosts;
+	const struct s2p_host_facts *ha = &hosts[a->host].f, *hb = &hosts[b->host].f;
 	const u64 *mask = it->pieces.range.mask;
 	bool same = a->host == b->host;	/* one entry, the same facts */
 
@@ -1849,17 +1866,17 @@ static void s2p_coalesce(struct s2p_iter *it)
 	unsigned int i;
 
 	for (i = 0; i < it->nleaves; i++) {
-		struct s2p_rec *r = &it->leaves[i];
-		struct s2p_rec *pend = &it->recs[it->nrecs];
+		struct s2p_rec *r = &it->batch->leaves[i];
+		struct s2p_rec *pend = &it->batch->recs[it->nrecs];
 
-		if (it->view == S2P_BARS && it->hosts[r->host].f.bar < 0)
+		if (it->view == S2P_BARS && it->batch->hosts[r->host].f.bar < 0)
 			continue;	/* not a BAR: not in this view */
 		if (it->have_pend && s2p_mergeable(it, pend, r)) {
 			pend->size += r->size;
 			continue;
 		}
 		if (it->have_pend)
-			pend = &it->recs[++it->nrecs];
+			pend = &it->batch->recs[++it->nrecs];
 		*pend = *r;
 		it->have_pend = true;
 	}
@@ -1877,7 +1894,8 @@ static int s2p_refill(struct s2p_iter *it)
 	if (it->view == S2P_PTDUMP)
 		return s2p_refill_ptd(it);
 	if (it->have_pend && it->nrecs)
-		it->recs[0] = it->recs[it->nrecs];	/* the range still growing */
+		/* the range still growing */
+		it->batch->recs[0] = it->batch->recs[it->nrecs];
 	it->nrecs = 0;
 	while (!it->nrecs) {
 		if (it->rawpos == it->nraw) {
@@ -2035,7 +2053,7 @@ static void s2p_host_of(const struct s2p_host_facts *f, u64 hva, struct s2p_host
 static noinline size_t s2p_range_slow(struct s2p_iter *it, const struct s2p_rec *r,
 				      char *buf, size_t len)
 {
-	const struct s2p_host_ent *e = &it->hosts[r->host];
+	const struct s2p_host_ent *e = &it->batch->hosts[r->host];
 	struct s2p_leaf l;
 	struct s2p_host h;
 
@@ -2055,7 +2073,7 @@ static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct
 	size_t len = seq_get_buf(m, &buf);
 
 	/* the host part is written once per entry: for the lines of a host run */
-	if (it->piece_gen != it->hosts[r->host].gen)
+	if (it->piece_gen != it->batch->hosts[r->host].gen)
 		s2p_range_slow(it, r, NULL, 0);
 	if (len < S2P_RANGE_LINE_MAX || !s2p_host_piece_ok(&it->host_piece)) {
 		/* near the end of the buffer: checked */
@@ -2087,23 +2105,24 @@ static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct 
 static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
 			       const struct s2p_rec *r)
 {
+	struct s2p_batch *b = it->batch;
 	int memattr = s2p_rec_memattr(r);
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
 	/* the tail depends on the memattr alone: computed once per run of it */
 	if (it->eff_memattr != memattr) {
-		it->eff_len = s2p_fmt_effective_tail(it->eff_tail, sizeof(it->eff_tail),
-						     memattr, it->fwb);
+		b->eff_len = s2p_fmt_effective_tail(b->eff_tail, sizeof(b->eff_tail), memattr,
+						    it->fwb);
 		it->eff_memattr = memattr;
 	}
 	s2p_commit(m, s2p_fmt_effective(buf, len, r->ipa, r->size, it->mt_name[memattr],
-					it->eff_tail, it->eff_len));
+					b->eff_tail, b->eff_len));
 }
 
 static void s2p_show_bar(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
 {
-	const struct s2p_host_facts *f = &it->hosts[r->host].f;
+	const struct s2p_host_facts *f = &it->batch->hosts[r->host].f;
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
@@ -2145,13 +2164,15 @@ static void s2p_show_ptd(struct seq_file *m, struct s2p_iter *it)
 static int s2p_seq_show(struct seq_file *m, void *v)
 {
 	struct s2p_iter *it = m->private;
-	const struct s2p_rec *r = it->recs;
+	const struct s2p_rec *r;
 	unsigned int i;
 
 	if (it->view == S2P_PTDUMP) {
 		s2p_show_ptd(m, it);
 		return 0;
 	}
+	/* pages shows raw leaves; the other views have records */
+	r = it->view == S2P_PAGES ? NULL : it->batch->recs;
 	for (i = 0; i < it->nrecs && !seq_has_overflowed(m); i++) {
 		switch (it->view) {
 		case S2P_PAGES:
@@ -2182,6 +2203,7 @@ static const struct seq_operations s2p_seq_ops = {
 
 static void s2p_iter_fini(struct s2p_iter *it)
 {
+	kfree(it->batch);
 	kfree(it->raw);
 	kfree(it->pathbuf);
 	kvm_put_kvm(it->kvm);
