@@ -101,7 +101,7 @@ ivshmem_dev() {
 	pci_dev 0x1af4 0x1110
 }
 
-# QEMU's pci-testdev that lab-run gives L1 (lab-vm --testdev, 0000:00:1f.0)
+# QEMU's pci-testdev that scripts/lab/run gives L1 (scripts/lab/boot-vm --testdev, 0000:00:1f.0)
 testdev_dev() {
 	pci_dev 0x1b36 0x0005
 }
@@ -331,7 +331,7 @@ ptdump_sane() {
 }
 
 # refkernel: the running kernel is the lab's reference kernel (series dbg,
-# scripts/lab-refkernel): built with KASAN, which Debian's kernels are not.
+# scripts/lab/refkernel): built with KASAN, which Debian's kernels are not.
 # The root image has no gzip package: busybox's zcat reads the config.
 refkernel() {
 	[ -r /proc/config.gz ] && busybox zcat /proc/config.gz | grep -q '^CONFIG_KASAN=y$'

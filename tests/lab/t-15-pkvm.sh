@@ -8,7 +8,7 @@
 # shows exactly the test VMM's touched pages. A BAR cannot be given to a
 # guest there: 7.3's pKVM fails the guest's first access to it (KVM_RUN
 # EINVAL), 6.12's maps it; the last check records which.
-# Only on a pKVM machine (lab-init's kvm_mode); elsewhere nothing to do.
+# Only on a pKVM machine (scripts/lab/vm/init's kvm_mode); elsewhere nothing to do.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(machine kvm_mode)" = pKVM ] || exit 0

@@ -13,7 +13,7 @@ log=/tmp/l2-guest.log
 # Returns 1 if it does not come up.
 start_guest() {
 	: >$log
-	$LAB/bin/lab-l2 --mem 512M --console $log --out /tmp/l2-guest --timeout 420 -- \
+	$LAB/bin/l2 --mem 512M --console $log --out /tmp/l2-guest --timeout 420 -- \
 		bash -c 'fallocate -l 64M /tmp/grow; echo "S2GUEST: ready" >/dev/console
 			i=0; while [ $i -lt 96 ]; do
 				fallocate -l 1M /tmp/grow$i; i=$((i + 1)); sleep 0.25

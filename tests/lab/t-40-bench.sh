@@ -83,7 +83,7 @@ rmmod s2bench
 
 phase s2bench-testdev
 # The rules for devices that are not known test devices, in dmesg exactly as
-# the module words them, and QEMU's pci-testdev (1b36:0005, lab-vm
+# the module words them, and QEMU's pci-testdev (1b36:0005, scripts/lab/boot-vm
 # --testdev) as a known one.
 # dmesg_count LINE: how many dmesg lines are LINE exactly (timestamp aside)
 dmesg_count() {

@@ -10,7 +10,7 @@
 [ "$LAB_CPU" = max ] || { echo "t-50: skipped on $LAB_CPU"; exit 0; }
 
 S=/tmp/scenario
-if ! $LAB/bin/lab-scenario --out $S --batches 20 --hold 20 >/tmp/scenario.log 2>&1; then
+if ! $LAB/bin/scenario --out $S --batches 20 --hold 20 >/tmp/scenario.log 2>&1; then
 	not_ok scenario-ran "$(tail -n 3 /tmp/scenario.log | tr '\n' ' ')"
 	exit 0
 fi

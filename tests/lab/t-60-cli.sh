@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 S2=$LAB/bin/s2probe
-[ -x "$S2" ] || { not_ok cli-present "no $S2 (scripts/lab-run puts it)"; exit 0; }
+[ -x "$S2" ] || { not_ok cli-present "no $S2 (scripts/lab/run puts it)"; exit 0; }
 dev=$(ivshmem_dev) || { not_ok cli-setup "no ivshmem device"; exit 0; }
 bdf=$(basename "$dev")
 load_s2probe

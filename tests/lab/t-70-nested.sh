@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Nested virtualization (scripts/lab-run --nv: QEMU 10 with FEAT_NV2, L1 with
+# Nested virtualization (scripts/lab/run --nv: QEMU 10 with FEAT_NV2, L1 with
 # kvm-arm.mode=nested). L1 starts a guest hypervisor L2 (Debian's 7.x, KVM at
 # virtual EL2, by trixie-backports' QEMU 11 from the s2nv disk), which runs
 # s2vmm as L3 (tests/lab/nested-l2). While L3 is held, L1 reads the shadow
@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! grep -qw 'kvm-arm.mode=nested' /proc/cmdline; then
-	echo "t-70: skipped: L1 was not booted with kvm-arm.mode=nested (scripts/lab-run --nv)"
+	echo "t-70: skipped: L1 was not booted with kvm-arm.mode=nested (scripts/lab/run --nv)"
 	exit 0
 fi
 # How long L2 holds L3 after saying ready: L1's reads below must end
@@ -25,10 +25,10 @@ mkdir -p $N/l2
 phase nv-start
 expect_eq nv-l1-kvm-mode "kvm [1]: VHE+NV2 mode initialized successfully" \
 	"$(dmesg | grep -o 'kvm \[1\]: VHE+NV2 mode initialized successfully' | head -n 1)"
-# what lab-init tells every test about this machine
+# what scripts/lab/vm/init tells every test about this machine
 expect_eq nv-machine-file "VHE yes" "$(machine kvm_mode) $(machine kvm_nv)"
 
-nvdev=$(blkid -L s2nv 2>/dev/null) || { not_ok nv-disk "no disk labelled s2nv (scripts/lab-qemu)"; exit 0; }
+nvdev=$(blkid -L s2nv 2>/dev/null) || { not_ok nv-disk "no disk labelled s2nv (scripts/lab/qemu)"; exit 0; }
 mkdir -p /tmp/nv
 busybox mount -t ext4 -o ro "$nvdev" /tmp/nv || { not_ok nv-disk "cannot mount $nvdev"; exit 0; }
 ok nv-disk
@@ -36,7 +36,7 @@ echo "L1 runs L2 with $(/tmp/nv/qemu-system-aarch64 --version 2>/dev/null | head
 
 puts=(--put "$BUILD/s2vmm:s2vmm" --put "$LAB/tests/nested-l2:nested-l2")
 [ -e $LAB/l2/s2probe.ko ] && puts+=(--put "$LAB/l2/s2probe.ko:s2probe.ko")
-$LAB/bin/lab-l2 --el2 --qemu /tmp/nv/qemu-system-aarch64 --timeout 500 --out $N/l2 \
+$LAB/bin/l2 --el2 --qemu /tmp/nv/qemu-system-aarch64 --timeout 500 --out $N/l2 \
 	"${puts[@]}" -- bash /job/nested-l2 --hold "$HOLD" >$N/l2.run 2>&1 &
 l2=$!
 if ! wait_for $N/l2/console.log '^S2NV: ready' 480; then
@@ -179,7 +179,7 @@ if [ "$upstream" = 1 ]; then
 		expect_eq nv-vtcr-fields "$want" "$got"
 		# VTTBR_EL2: VMID 1 (L2's first VM), CnP clear, the root table
 		# (two concatenated level-1 tables for 40 bits: 8K aligned) in
-		# L2's RAM (lab-vm: 512M at 0x40000000).
+		# L2's RAM (scripts/lab/boot-vm: 512M at 0x40000000).
 		got=$(gawk -v v="$vttbr" 'BEGIN { x = strtonum(v); b = and(x, 0xfffffffffffe)
 			printf "vmid=%d cnp=%d align8k=%d in-ram=%d", rshift(x, 48), and(x, 1),
 				b % 8192 == 0, b >= 0x40000000 && b < 0x60000000 }')
