@@ -10,7 +10,7 @@
 # pages are compared with it leaf by leaf. Each test must end as it did
 # without s2probe; every read must be sane or fail with ENOENT only once its
 # VM is gone; no vms snapshot may miss a live VM; no splat.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 ST=$LAB/selftests
 if [ ! -d $ST ]; then
@@ -241,7 +241,7 @@ run_read() {
 	local name=$1 limit=$2 rc=0 pid rpid next t0 tp tp0 np=0 paused=0
 	shift 2
 	rm -f /tmp/st-stop
-	"$LAB/tests/selftest-reader" /tmp/st-stop "/tmp/st-$name.stats" "/tmp/st-$name.events" &
+	"$LAB/tests/tools/selftest-reader" /tmp/st-stop "/tmp/st-$name.stats" "/tmp/st-$name.events" &
 	rpid=$!
 	# and vms opened ten times a second: each open walks every memslot
 	# of every VM while the test changes them

@@ -3,7 +3,7 @@
 # A Linux guest (L2) under KVM: s2probe's views are consistent with its memory
 # map, and s2probe survives concurrent readers, window abuse, the VM exiting
 # mid-read and unloading while a file is open.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 log=/tmp/l2-guest.log
 # start_guest: an L2 Linux whose memory keeps growing, so stage 2 gains

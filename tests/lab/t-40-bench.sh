@@ -11,7 +11,7 @@
 # QEMU's pci-testdev, a known test device: accepted without an offset, its
 # verify allowed; on a virtio device: refused without one, and its verify
 # refused, each with its exact dmesg line.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 phase t40-start
 # the headers' unit test, arm64 build

@@ -3,7 +3,7 @@
 # The passthrough scenario: a vfio-pci BAR in an L2 guest. Stage 2 maps it
 # Normal-NC from 6.9 on (VM_ALLOW_ANY_UNCACHED), Device-nGnRE before; the
 # guest bench reports sane, consistent figures (no timing thresholds).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 # The scenario is about the stage-2 type of a vfio BAR, which FWB does not
 # change: it runs on -cpu max only (make check's time budget).

@@ -8,7 +8,7 @@
 # --no-thp); the Prometheus file's samples; and the errors: without
 # CAP_SYS_ADMIN, as a user, the VM gone, debugfs not mounted, the module not
 # loaded (each with its exit status and message).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 S2=$LAB/bin/s2probe
 [ -x "$S2" ] || { not_ok cli-present "no $S2 (scripts/lab/run puts it)"; exit 0; }

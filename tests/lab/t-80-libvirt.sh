@@ -5,7 +5,7 @@
 # managed='no'); the s2probe command finds the VM by the domain's name and
 # UUID (from /run/libvirt/qemu) and names the vfio BAR in check.
 # Needs the libvirt root (scripts/lab/run --libvirt, scripts/lab/libvirt-root).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 DOM=s2lab-guest
 UUID=5215c0de-0000-4000-8000-000000000080

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# Helpers for the layout tests (t-21, t-22, t-25); sourced after lib.sh.
+# Helpers for the layout tests (t-21, t-22, t-25); sourced after lib/common.sh.
 # The model: from the layout spec given to s2vmm (--slot/--touch strings),
 # the stage-2 leaves KVM must create, computed here and never copied from
 # s2probe's output. Rules (KVM's user_mem_abort/gmem_abort, s2vmm's backing):
@@ -23,7 +23,7 @@
 #     file path=/memfd:s2vmm\040(deleted) (the path escaped), hugetlb (also
 #     memfd-huge), gmem, pfnmap.
 
-granule_init	# PG, BLK (lib.sh)
+granule_init	# PG, BLK (common.sh)
 CODE=0x10000000
 VMM_OUT=/tmp/vmm.out
 

@@ -6,7 +6,7 @@
 # up1/up2.nested_mmu<n>),
 # V_NESTED (s2probe's <vm>/nested, only tested for existence), upstream (1 if
 # upstream's dumps were read), n (the MMU with stage 2 on, if known), xs (x
-# or xn: the data pages' XN in the shadow), LAB, ok/not_ok/expect_eq (lib.sh).
+# or xn: the data pages' XN in the shadow), LAB, ok/not_ok/expect_eq (common.sh).
 # s2probe's nested views (the module side): each nested MMU listed as
 # upstream sees it, and the valid one's pages equal upstream's leaf by leaf.
 if [ ! -e $V_NESTED/mmus ]; then
@@ -72,7 +72,7 @@ if [ -e $V_NESTED/mmus ]; then
 		sed '1d' "$f" >$N/up.peer$i
 		if ! cmp -s $N/up1.nested_mmu$i "$f"; then
 			not_ok peer-nested-$i "upstream nested_mmu$i changed while s2probe's was read"
-		elif $LAB/tests/peer-compare --granule 4K $N/up.peer$i $N/s2p-$i-pages >$N/peer$i.cmp 2>&1; then
+		elif $LAB/tests/tools/peer-compare --granule 4K $N/up.peer$i $N/s2p-$i-pages >$N/peer$i.cmp 2>&1; then
 			grep '^peer: ' $N/peer$i.cmp
 			ok peer-nested-$i
 		else

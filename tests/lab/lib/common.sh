@@ -206,7 +206,7 @@ peer_check() {
 	# getconf: s2vmm --caps says it).
 	g=$($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')
 	case "$((g))" in 4096 | 16384 | 65536) gran=(--granule "$((g))") ;; esac
-	"$LAB/tests/peer-compare" "${gran[@]}" "$t.up2" "$t.pages" >"$t.out" 2>&1 || rc=$?
+	"$LAB/tests/tools/peer-compare" "${gran[@]}" "$t.up2" "$t.pages" >"$t.out" 2>&1 || rc=$?
 	if [ "$rc" = 0 ]; then
 		grep '^peer: ' "$t.out"
 		ok "peer-$name"
@@ -306,7 +306,7 @@ ptdump_sane() {
 	bad=$(ptdump_tiles "$t.ptd" "$bits")
 	g=$($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')
 	case "$((g))" in 4096 | 16384 | 65536) gran=(--granule "$((g))") ;; esac
-	"$LAB/tests/peer-compare" "${gran[@]}" "$t.ptd" "$t.pages" >"$t.out" 2>&1 || rc=$?
+	"$LAB/tests/tools/peer-compare" "${gran[@]}" "$t.ptd" "$t.pages" >"$t.out" 2>&1 || rc=$?
 	# a window from half a page into the first leaf to 100 bytes past
 	# three more pages: the whole dump's lines cut at its edges
 	ws=$(awk 'NR == 1 { print $1 }' "$t.pages")
