@@ -25,20 +25,20 @@ unit:
 	$(MAKE) -C tests/unit check
 
 check:
-	scripts/check
+	scripts/dev/check
 
 # make check, and DKMS building the Debian package's module in L1 (3.5 min
 # of one core more: over the warm budget of make check), the nested
 # virtualization suite on the reference kernel (lab-dbg-nv, 3 min), and the
-# 16K and 64K page kernels' suites (scripts/check --granules); .ci/run runs it
+# 16K and 64K page kernels' suites (scripts/dev/check --granules); .ci/run runs it
 check-full:
-	scripts/check --full
+	scripts/dev/check --full
 
 demo:
-	scripts/demo $(foreach k,$(KERNEL),--kernel $(k))
+	scripts/dev/demo $(foreach k,$(KERNEL),--kernel $(k))
 
 bench:
-	scripts/bench $(BENCH_ARGS)
+	scripts/dev/bench $(BENCH_ARGS)
 
 deb:
 	scripts/pkg/mkdeb

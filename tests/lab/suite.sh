@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Inside L1: run every tests/lab/t-*.sh, in order. Results: S2TEST: lines;
 # "=== NAME at Ns" before each test and "=== end at Ns" after the last
-# (L1's uptime: scripts/check prints each test's time from them).
+# (L1's uptime: scripts/dev/check prints each test's time from them).
 set -u
 cpu=max
 only=""
@@ -34,6 +34,6 @@ for t in "$here"/t-*.sh; do
 	echo "=== $(basename "$t") at $(cut -d' ' -f1 /proc/uptime)s"
 	bash "$t" || echo "S2TEST: FAIL $(basename "$t" .sh): script exited with $?"
 done
-# the host (scripts/check) fails a suite whose output lacks this line: one
+# the host (scripts/dev/check) fails a suite whose output lacks this line: one
 # that was cut short must not pass on the tests it had run
 echo "=== end at $(cut -d' ' -f1 /proc/uptime)s"

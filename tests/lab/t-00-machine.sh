@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The emulated host is what the test expects: KVM up, VHE/nVHE, S2FWB.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 expect_eq kvm-present yes "$(machine kvm)"
 # kvm-arm.mode=protected on the command line: pKVM whatever the CPU

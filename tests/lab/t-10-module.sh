@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # s2probe.ko and s2bench.ko load and unload cleanly; s2probe's top level.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 check s2probe-insmod insmod $BUILD/s2probe.ko
 check s2probe-debugfs test -r $DBG/vms

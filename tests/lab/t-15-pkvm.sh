@@ -8,8 +8,8 @@
 # shows exactly the test VMM's touched pages. A BAR cannot be given to a
 # guest there: 7.3's pKVM fails the guest's first access to it (KVM_RUN
 # EINVAL), 6.12's maps it; the last check records which.
-# Only on a pKVM machine (lab-init's kvm_mode); elsewhere nothing to do.
-. "$(dirname "$0")/lib.sh"
+# Only on a pKVM machine (scripts/lab/vm/init's kvm_mode); elsewhere nothing to do.
+. "$(dirname "$0")/lib/common.sh"
 
 [ "$(machine kvm_mode)" = pKVM ] || exit 0
 dev=$(ivshmem_dev) || { not_ok pkvm-bar "no ivshmem device"; exit 0; }

@@ -5,7 +5,7 @@
 # as level-2 blocks (2M, 32M, 512M), the sysfs resource2 BAR slot as DEVICE_nGnRE on every kernel,
 # nothing where the guest did not go. Every expectation follows from the
 # host's page size (granule_init): 4K, 16K or 64K.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 dev=$(ivshmem_dev) || { not_ok vmm-bar "no ivshmem device"; exit 0; }
 bdf=$(basename "$dev")

@@ -5,11 +5,11 @@
 # near its top, read-only slots, dirty logging over THP (maximal merging in
 # ranges, before and after KVM_GET_DIRTY_LOG write-protects), memfd RAM,
 # hugetlb RAM and guest_memfd. Expectations come from the spec through the
-# model in layout-lib.sh; PAs (not predictable) are read from `pages` only
+# model in lib/layout.sh; PAs (not predictable) are read from `pages` only
 # to say which leaves ranges must merge. Where the kernel has upstream's
 # stage-2 dump, ptdump must be its bytes (cmp).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/layout-lib.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/layout.sh"
 
 phase t21-start
 t0=$(cut -d' ' -f1 /proc/uptime)
@@ -90,7 +90,7 @@ if [ "$PG" = 16384 ] && [ "$max" -gt 51 ]; then
 	max=51
 fi
 # KVM (kvm_get_vtcr): levels = ARM64_HW_PGTABLE_LEVELS(ipa - 4), at least 2,
-# the first level concatenated; start level = 4 - levels (lib.sh).
+# the first level concatenated; start level = 4 - levels (lib/common.sh).
 want_sl=$(start_level "$max")
 top=$((1 << max))
 hx() { printf '0x%x' "$1"; }

@@ -4,8 +4,8 @@
 # is listed under KVM's own name (<tid>-<fd>); a VM destroyed and created
 # again with the same fd number is listed again under the same name, its
 # directory works, and nothing warns.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/layout-lib.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/layout.sh"
 
 phase t22-start
 t0=$(cut -d' ' -f1 /proc/uptime)

@@ -10,7 +10,7 @@
 #   output address of its first byte;
 # - pages and ranges (host addresses) need CAP_SYS_ADMIN, summary does not;
 # - vms is one snapshot per open: a byte-by-byte read equals a whole read.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 dev=$(ivshmem_dev) || { not_ok truth-setup "no ivshmem device"; exit 0; }
 load_s2probe

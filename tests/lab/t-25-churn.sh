@@ -5,8 +5,8 @@
 # deleted and re-added, the guest writing all the while); every read must
 # be sane. Then, on a quiescent VM: partial reads agree with full ones, a
 # killed VMM gives ENOENT and no splat, rmmod with a file open is refused.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/layout-lib.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/layout.sh"
 
 phase t25-start
 t0=$(cut -d' ' -f1 /proc/uptime)

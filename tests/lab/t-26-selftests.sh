@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # s2probe under VMMs nobody here wrote: the kernel's own KVM selftests, built
-# from the same source as this kernel (scripts/lab-selftests), run twice
+# from the same source as this kernel (scripts/lab/selftests), run twice
 # each: once without s2probe, then with a reader looping over vms and every
 # view of every VM (selftest-reader), and pauses (SIGSTOP) while the test
 # holds a VM: s2probe's vms must list it and the reader go round once with
@@ -10,11 +10,11 @@
 # pages are compared with it leaf by leaf. Each test must end as it did
 # without s2probe; every read must be sane or fail with ENOENT only once its
 # VM is gone; no vms snapshot may miss a live VM; no splat.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 ST=$LAB/selftests
 if [ ! -d $ST ]; then
-	not_ok selftests-built "no KVM selftests in $ST: run 'scripts/lab-selftests --kernel SERIES'"
+	not_ok selftests-built "no KVM selftests in $ST: run 'scripts/lab/selftests --kernel SERIES'"
 	exit 0
 fi
 phase t26-start
@@ -73,7 +73,7 @@ refkernel && peer=1
 #   over 2M hugetlb pages (15 / 53; dbg: 64 / 101 and 4,491 leaves equal
 #   to upstream's dump, but 441 s in all with its pauses), a guest on one
 #   1G hugetlb page (23 / 101: the page is
-#   reserved at boot, see scripts/check suite_args), memslot moves
+#   reserved at boot, see scripts/dev/check suite_args), memslot moves
 #   beside 2,047 memslots (48 / 92: "thousands of memslots" in make
 #   check-full, 30 s of moves since 2026-12-03; the slots alone take 16 s
 #   to add) and guest_memfd (7 / 26).
@@ -109,13 +109,13 @@ page-fault|hand|arm64-page_fault_test -m M40
 
 # -m M40: the guest mode with 40-bit IPAs and 4K pages (VM_MODE_P40V48_4K),
 # which both CPUs have; its number in the source's enum vm_guest_mode was
-# read at build time (scripts/lab-selftests). Other granules: the tests'
+# read at build time (scripts/lab/selftests). Other granules: the tests'
 # own choice.
 m40=$(cat $ST/mode-p40v48-4k 2>/dev/null)
 [ "$PG" = 4096 ] && [ -n "$m40" ] || m40=""
 
 # hugetlb pages for the cases that ask for them: 2M ones now; the 1G one
-# of hugetlb-1g is reserved at boot (scripts/check boots the suites that run
+# of hugetlb-1g is reserved at boot (scripts/dev/check boots the suites that run
 # it with hugepagesz=1G hugepages=1): else asked for now, which needs 1G of
 # free contiguous memory in L1
 echo 96 >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages 2>/dev/null
@@ -241,7 +241,7 @@ run_read() {
 	local name=$1 limit=$2 rc=0 pid rpid next t0 tp tp0 np=0 paused=0
 	shift 2
 	rm -f /tmp/st-stop
-	"$LAB/tests/selftest-reader" /tmp/st-stop "/tmp/st-$name.stats" "/tmp/st-$name.events" &
+	"$LAB/tests/tools/selftest-reader" /tmp/st-stop "/tmp/st-$name.stats" "/tmp/st-$name.events" &
 	rpid=$!
 	# and vms opened ten times a second: each open walks every memslot
 	# of every VM while the test changes them

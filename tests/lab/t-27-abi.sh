@@ -13,8 +13,8 @@
 # - effective tells nothing of the host: two guests that differ only in
 #   host physical contiguity have byte-identical effective views;
 # - bars needs no CAP_SYS_ADMIN and equals what root reads.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/layout-lib.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/layout.sh"
 
 phase t27-start
 load_s2probe

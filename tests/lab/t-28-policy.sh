@@ -9,9 +9,9 @@
 # (arch/arm64/kvm/mmu.c of its series; the policy file, the FWB and DIC it
 # reports) and what s2probe's expect= says. The cells are printed as
 # "S2POLICY <kernel> <cpu> <kind> <op> <result>" lines for the README's
-# table (scripts/gen-policy-table).
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/layout-lib.sh"
+# table (scripts/dev/gen-policy-table).
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/layout.sh"
 
 phase t28-start
 load_s2probe

@@ -3,7 +3,7 @@
 # A Linux guest (L2) under KVM: s2probe's views are consistent with its memory
 # map, and s2probe survives concurrent readers, window abuse, the VM exiting
 # mid-read and unloading while a file is open.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 log=/tmp/l2-guest.log
 # start_guest: an L2 Linux whose memory keeps growing, so stage 2 gains
@@ -13,7 +13,7 @@ log=/tmp/l2-guest.log
 # Returns 1 if it does not come up.
 start_guest() {
 	: >$log
-	$LAB/bin/lab-l2 --mem 512M --console $log --out /tmp/l2-guest --timeout 420 -- \
+	$LAB/bin/l2 --mem 512M --console $log --out /tmp/l2-guest --timeout 420 -- \
 		bash -c 'fallocate -l 64M /tmp/grow; echo "S2GUEST: ready" >/dev/console
 			i=0; while [ $i -lt 96 ]; do
 				fallocate -l 1M /tmp/grow$i; i=$((i + 1)); sleep 0.25

@@ -11,7 +11,7 @@
 # QEMU's pci-testdev, a known test device: accepted without an offset, its
 # verify allowed; on a virtio device: refused without one, and its verify
 # refused, each with its exact dmesg line.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 phase t40-start
 # the headers' unit test, arm64 build
@@ -83,7 +83,7 @@ rmmod s2bench
 
 phase s2bench-testdev
 # The rules for devices that are not known test devices, in dmesg exactly as
-# the module words them, and QEMU's pci-testdev (1b36:0005, lab-vm
+# the module words them, and QEMU's pci-testdev (1b36:0005, scripts/lab/boot-vm
 # --testdev) as a known one.
 # dmesg_count LINE: how many dmesg lines are LINE exactly (timestamp aside)
 dmesg_count() {

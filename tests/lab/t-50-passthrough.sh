@@ -3,14 +3,14 @@
 # The passthrough scenario: a vfio-pci BAR in an L2 guest. Stage 2 maps it
 # Normal-NC from 6.9 on (VM_ALLOW_ANY_UNCACHED), Device-nGnRE before; the
 # guest bench reports sane, consistent figures (no timing thresholds).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 # The scenario is about the stage-2 type of a vfio BAR, which FWB does not
 # change: it runs on -cpu max only (make check's time budget).
 [ "$LAB_CPU" = max ] || { echo "t-50: skipped on $LAB_CPU"; exit 0; }
 
 S=/tmp/scenario
-if ! $LAB/bin/lab-scenario --out $S --batches 20 --hold 20 >/tmp/scenario.log 2>&1; then
+if ! $LAB/bin/scenario --out $S --batches 20 --hold 20 >/tmp/scenario.log 2>&1; then
 	not_ok scenario-ran "$(tail -n 3 /tmp/scenario.log | tr '\n' ' ')"
 	exit 0
 fi

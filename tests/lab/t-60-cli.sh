@@ -8,10 +8,10 @@
 # --no-thp); the Prometheus file's samples; and the errors: without
 # CAP_SYS_ADMIN, as a user, the VM gone, debugfs not mounted, the module not
 # loaded (each with its exit status and message).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 S2=$LAB/bin/s2probe
-[ -x "$S2" ] || { not_ok cli-present "no $S2 (scripts/lab-run puts it)"; exit 0; }
+[ -x "$S2" ] || { not_ok cli-present "no $S2 (scripts/lab/run puts it)"; exit 0; }
 dev=$(ivshmem_dev) || { not_ok cli-setup "no ivshmem device"; exit 0; }
 bdf=$(basename "$dev")
 load_s2probe

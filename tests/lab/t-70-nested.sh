@@ -1,18 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Nested virtualization (scripts/lab-run --nv: QEMU 10 with FEAT_NV2, L1 with
+# Nested virtualization (scripts/lab/run --nv: QEMU 10 with FEAT_NV2, L1 with
 # kvm-arm.mode=nested). L1 starts a guest hypervisor L2 (Debian's 7.x, KVM at
 # virtual EL2, by trixie-backports' QEMU 11 from the s2nv disk), which runs
-# s2vmm as L3 (tests/lab/nested-l2). While L3 is held, L1 reads the shadow
+# s2vmm as L3 (tests/lab/tools/nested-l2). While L3 is held, L1 reads the shadow
 # stage 2 L1's KVM built for L3: upstream's nested/nested_mmuN (the perf and
 # dbg kernels) and s2probe's <vm>/nested/. Known facts: two nested MMUs (one
 # vCPU), one valid with stage 2 enabled, its VTCR what L2's KVM programs for a
 # 40-bit 4K VM, its VTTBR's VMID 1 and a root table in L2's RAM, and exactly
 # the four 4K pages L3 touched, with the permissions L2 gave them.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 if ! grep -qw 'kvm-arm.mode=nested' /proc/cmdline; then
-	echo "t-70: skipped: L1 was not booted with kvm-arm.mode=nested (scripts/lab-run --nv)"
+	echo "t-70: skipped: L1 was not booted with kvm-arm.mode=nested (scripts/lab/run --nv)"
 	exit 0
 fi
 # How long L2 holds L3 after saying ready: L1's reads below must end
@@ -25,18 +25,18 @@ mkdir -p $N/l2
 phase nv-start
 expect_eq nv-l1-kvm-mode "kvm [1]: VHE+NV2 mode initialized successfully" \
 	"$(dmesg | grep -o 'kvm \[1\]: VHE+NV2 mode initialized successfully' | head -n 1)"
-# what lab-init tells every test about this machine
+# what scripts/lab/vm/init tells every test about this machine
 expect_eq nv-machine-file "VHE yes" "$(machine kvm_mode) $(machine kvm_nv)"
 
-nvdev=$(blkid -L s2nv 2>/dev/null) || { not_ok nv-disk "no disk labelled s2nv (scripts/lab-qemu)"; exit 0; }
+nvdev=$(blkid -L s2nv 2>/dev/null) || { not_ok nv-disk "no disk labelled s2nv (scripts/lab/qemu)"; exit 0; }
 mkdir -p /tmp/nv
 busybox mount -t ext4 -o ro "$nvdev" /tmp/nv || { not_ok nv-disk "cannot mount $nvdev"; exit 0; }
 ok nv-disk
 echo "L1 runs L2 with $(/tmp/nv/qemu-system-aarch64 --version 2>/dev/null | head -n 1)"
 
-puts=(--put "$BUILD/s2vmm:s2vmm" --put "$LAB/tests/nested-l2:nested-l2")
+puts=(--put "$BUILD/s2vmm:s2vmm" --put "$LAB/tests/tools/nested-l2:nested-l2")
 [ -e $LAB/l2/s2probe.ko ] && puts+=(--put "$LAB/l2/s2probe.ko:s2probe.ko")
-$LAB/bin/lab-l2 --el2 --qemu /tmp/nv/qemu-system-aarch64 --timeout 500 --out $N/l2 \
+$LAB/bin/l2 --el2 --qemu /tmp/nv/qemu-system-aarch64 --timeout 500 --out $N/l2 \
 	"${puts[@]}" -- bash /job/nested-l2 --hold "$HOLD" >$N/l2.run 2>&1 &
 l2=$!
 if ! wait_for $N/l2/console.log '^S2NV: ready' 480; then
@@ -143,7 +143,7 @@ if [ "$upstream" = 1 ]; then
 	# table has more (what L2 touched later): only those may differ.
 	if grep -q '^VTCR: .* s2: disabled$' $N/up2.nested_mmu0 && [ -s $N/l1-pages ]; then
 		sed '1d' $N/up2.nested_mmu0 >$N/up.mmu0
-		$LAB/tests/peer-compare --granule 4K --max 3 $N/up.mmu0 $N/l1-pages >$N/mmu0.cmp 2>&1
+		$LAB/tests/tools/peer-compare --granule 4K --max 3 $N/up.mmu0 $N/l1-pages >$N/mmu0.cmp 2>&1
 		sed -n 's/^peer: \([0-9]*\) leaves equal, \([0-9]*\) differ, \([0-9]*\) upstream-only, .*/\1 \2 \3/p; s/^peer: \([0-9]*\) leaves equal (.*/\1 0 0/p' \
 			$N/mmu0.cmp >$N/mmu0.counts
 		read -r eq df uo <$N/mmu0.counts || true
@@ -179,7 +179,7 @@ if [ "$upstream" = 1 ]; then
 		expect_eq nv-vtcr-fields "$want" "$got"
 		# VTTBR_EL2: VMID 1 (L2's first VM), CnP clear, the root table
 		# (two concatenated level-1 tables for 40 bits: 8K aligned) in
-		# L2's RAM (lab-vm: 512M at 0x40000000).
+		# L2's RAM (scripts/lab/boot-vm: 512M at 0x40000000).
 		got=$(gawk -v v="$vttbr" 'BEGIN { x = strtonum(v); b = and(x, 0xfffffffffffe)
 			printf "vmid=%d cnp=%d align8k=%d in-ram=%d", rshift(x, 48), and(x, 1),
 				b % 8192 == 0, b >= 0x40000000 && b < 0x60000000 }')
@@ -194,7 +194,7 @@ if [ "$upstream" = 1 ]; then
 0x0000000040500000 L3 map=4K desc=- pa=- NORMAL_WB R- $xs - AF - sw=-
 EOW
 		sed '1d' $up >$N/up.shadow
-		if $LAB/tests/peer-compare --granule 4K $N/up.shadow $N/want.pages >$N/shadow.cmp 2>&1; then
+		if $LAB/tests/tools/peer-compare --granule 4K $N/up.shadow $N/want.pages >$N/shadow.cmp 2>&1; then
 			ok nv-shadow-leaves
 		else
 			cat $N/shadow.cmp
@@ -218,9 +218,9 @@ else
 	not_ok nv-l2-table "no s2probe pages from L2 (s2probe.ko for L2's kernel not built?)"
 fi
 
-# s2probe's nested views (the module side): tests/lab/nested-s2probe.sh
+# s2probe's nested views (the module side): tests/lab/lib/nested.sh
 V_NESTED=$V/nested
-. "$(dirname "$0")/nested-s2probe.sh"
+. "$(dirname "$0")/lib/nested.sh"
 unload_s2probe
 busybox umount /tmp/nv 2>/dev/null
 dmesg_clean nv-dmesg-clean

@@ -4,15 +4,15 @@
 # domain with the ivshmem BAR passed through (<hostdev> vfio-pci,
 # managed='no'); the s2probe command finds the VM by the domain's name and
 # UUID (from /run/libvirt/qemu) and names the vfio BAR in check.
-# Needs the libvirt root (lab-run --libvirt, scripts/lab-libvirt-root).
-. "$(dirname "$0")/lib.sh"
+# Needs the libvirt root (scripts/lab/run --libvirt, scripts/lab/libvirt-root).
+. "$(dirname "$0")/lib/common.sh"
 
 DOM=s2lab-guest
 UUID=5215c0de-0000-4000-8000-000000000080
 R=/tmp/lvroot
 # the libvirt root: a disk labelled s2lv
 lvdev=$(blkid -L s2lv 2>/dev/null) ||
-	{ echo "t-80: skipped: no libvirt root (lab-run --libvirt)"; exit 0; }
+	{ echo "t-80: skipped: no libvirt root (scripts/lab/run --libvirt)"; exit 0; }
 # the lab's root has busybox's mount only
 command -v mount >/dev/null || mount() { busybox mount "$@"; }
 command -v umount >/dev/null || umount() { busybox umount "$@"; }
@@ -84,8 +84,8 @@ cat >$R/etc/libvirt/libvirtd.conf <<'EOF'
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOF
 
-# the BAR to vfio-pci, as the passthrough scenario does it (lab-l2)
-grp=$($LAB/bin/lab-l2 --bind-only --vfio "$bdf" 2>&1)
+# the BAR to vfio-pci, as the passthrough scenario does it (scripts/lab/vm/l2)
+grp=$($LAB/bin/l2 --bind-only --vfio "$bdf" 2>&1)
 expect_eq lv-vfio-bound "vfio-pci" "$(basename "$(readlink /sys/bus/pci/devices/$bdf/driver)")"
 echo "vfio: $grp"
 
@@ -145,7 +145,7 @@ truncate -s $(((sz + 511) / 512 * 512)) $G/initrd
 (cd /tmp/ginit && find . | busybox cpio -o -H newc 2>/dev/null) >>$G/initrd
 
 # the domain: the lab's L2 kernel, -M virt, KVM, the BAR as a
-# managed='no' vfio hostdev, on the root bus as lab-l2's QEMU has it
+# managed='no' vfio hostdev, on the root bus as scripts/lab/vm/l2's QEMU has it
 # (libvirt would add a PCIe root port and a PCIe-to-PCI bridge for it)
 b=${bdf#*:}
 cat >$R/tmp/$DOM.xml <<EOF

@@ -4,7 +4,7 @@
 # is writable or opened for writing: s2probe's views are read-only and its
 # windows are set by seeking (SEEK_DATA, SEEK_HOLE), so they still work.
 # Lockdown cannot be lowered again: this runs last in its suite.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 LD=/sys/kernel/security/lockdown
 # (the root image has busybox's mount only)

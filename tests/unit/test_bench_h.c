@@ -4,7 +4,7 @@
  * what each writes and where) and bench/s2stat.h (sorting, ranks, each
  * side's summary, the paired log ratio and its block bootstrap), and the
  * window checks. Built for the
- * host (x86_64 sequences) and, by scripts/lab-build, for arm64 (run in the
+ * host (x86_64 sequences) and, by scripts/lab/build, for arm64 (run in the
  * lab by tests/lab/t-45-bench-seq.sh). Ends with "N passed, N failed".
  */
 #define _GNU_SOURCE
