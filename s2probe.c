@@ -2415,6 +2415,16 @@ static const struct file_operations s2p_##view##_fops = {	\
 	.release = s2p_release_view,				\
 }
 
+/* The seq_file files with an open and a release of their own: summary, pkvm, vms */
+#define S2P_SEQ_FOPS(name, seek)				\
+static const struct file_operations s2p_##name##_fops = {	\
+	.owner = THIS_MODULE,					\
+	.open = s2p_##name##_open,				\
+	.read = seq_read,					\
+	.llseek = seek,						\
+	.release = s2p_##name##_release,			\
+}
+
 S2P_VIEW_FOPS(ranges);
 S2P_VIEW_FOPS(pages);
 S2P_VIEW_FOPS(effective);
@@ -2504,13 +2514,7 @@ static int s2p_summary_release(struct inode *inode, struct file *file)
 	return single_release(inode, file);
 }
 
-static const struct file_operations s2p_summary_fops = {
-	.owner = THIS_MODULE,
-	.open = s2p_summary_open,
-	.read = seq_read,
-	.llseek = s2p_view_llseek,
-	.release = s2p_summary_release,
-};
+S2P_SEQ_FOPS(summary, s2p_view_llseek);
 
 /* ---- pkvm: what the host asked pKVM's hypervisor to map (7.x) ---- */
 
@@ -2623,13 +2627,7 @@ static int s2p_pkvm_release(struct inode *inode, struct file *file)
 	return seq_release_private(inode, file);
 }
 
-static const struct file_operations s2p_pkvm_fops = {
-	.owner = THIS_MODULE,
-	.open = s2p_pkvm_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = s2p_pkvm_release,
-};
+S2P_SEQ_FOPS(pkvm, seq_lseek);
 
 /* ---- nested/mmus: the shadow MMUs of a guest hypervisor ---- */
 
@@ -2671,18 +2669,7 @@ static int s2p_mmus_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int s2p_mmus_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, s2p_mmus_show, inode->i_private);
-}
-
-static const struct file_operations s2p_mmus_fops = {
-	.owner = THIS_MODULE,
-	.open = s2p_mmus_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+DEFINE_SHOW_ATTRIBUTE(s2p_mmus);
 
 /* ---- vms ---- */
 
@@ -2804,13 +2791,7 @@ static int s2p_vms_release(struct inode *inode, struct file *file)
 	return single_release(inode, file);
 }
 
-static const struct file_operations s2p_vms_fops = {
-	.owner = THIS_MODULE,
-	.open = s2p_vms_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = s2p_vms_release,
-};
+S2P_SEQ_FOPS(vms, seq_lseek);
 
 /* ---- Module ---- */
 
