@@ -778,20 +778,6 @@ static inline const char *s2p_sh_name(unsigned int sh)
 	return sh < ARRAY_SIZE(names) ? names[sh] : "?";
 }
 
-/* A size in the largest unit dividing it: "4K" "2M" "1G" "12K" "64G", or "100B". */
-static inline const char *s2p_size_name(u64 size, char *buf, size_t len)
-{
-	static const char units[] = "BKMGTPE";
-	unsigned int i = 0;
-
-	while (size && !(size & 1023) && i + 1 < sizeof(units) - 1) {
-		size >>= 10;
-		i++;
-	}
-	snprintf(buf, len, "%llu%c", (unsigned long long)size, units[i]);
-	return buf;
-}
-
 /*
  * The descriptor flags, ptdump style: for each {mask, value} the set or the
  * clear string, space separated: "AF C DBM FnXS" or "-- - --- ----".
@@ -931,7 +917,7 @@ static inline void s2p_out_dec(struct s2p_out *o, int v)
 	s2p_out_udec(o, v < 0 ? 0U - (unsigned int)v : (unsigned int)v);
 }
 
-/* A size as s2p_size_name() writes it. */
+/* A size in the largest unit dividing it: "4K" "2M" "1G" "12K" "64G", or "100B". */
 static inline void s2p_out_size(struct s2p_out *o, u64 size)
 {
 	static const char units[] = "BKMGTPE";
@@ -943,6 +929,19 @@ static inline void s2p_out_size(struct s2p_out *o, u64 size)
 	}
 	s2p_out_udec(o, size);
 	s2p_out_chr(o, units[i]);
+}
+
+/* The same, as a string in @buf of @len bytes (cut to fit). */
+static inline const char *s2p_size_name(u64 size, char *buf, size_t len)
+{
+	struct s2p_out o;
+
+	if (!len)
+		return buf;
+	s2p_out_init(&o, buf, len - 1);
+	s2p_out_size(&o, size);
+	*o.p = '\0';
+	return buf;
 }
 
 /* " <MEMATTR> <ap> <xn> <sh> <AF|--> <C|->": @mt_name is the memattr's name. */

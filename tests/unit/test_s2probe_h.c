@@ -1035,6 +1035,36 @@ static unsigned long long rnd(void)
 }
 
 /* A leaf with every field drawn at random (decoded or made up). */
+/* s2p_size_name()'s model: the largest unit dividing @size, by snprintf() */
+static const char *model_size(unsigned long long size, char *buf, size_t len)
+{
+	static const char units[] = "BKMGTPE";
+	unsigned int i = 0;
+
+	while (size && !(size & 1023) && i + 1 < sizeof(units) - 1) {
+		size >>= 10;
+		i++;
+	}
+	snprintf(buf, len, "%llu%c", size, units[i]);
+	return buf;
+}
+
+/* s2p_size_name() (the writers' s2p_out_size()) against its model */
+static void test_size_model(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 100000; i++) {
+		unsigned long long size = rnd() >> (rnd() % 64);
+		char got[S2P_SIZE_NAME_MAX], want[S2P_SIZE_NAME_MAX];
+
+		if (i % 3 == 0)
+			size &= ~0ULL << (10 * (rnd() % 7));	/* whole K, M, ... */
+		check_str(s2p_size_name(size, got, sizeof(got)),
+			  model_size(size, want, sizeof(want)), "size %llu", size);
+	}
+}
+
 static void random_leaf(struct s2p_leaf *l)
 {
 	static const unsigned int shifts[] = { 12, 14, 16 };
@@ -1073,7 +1103,7 @@ static void model_page(char *buf, size_t len, unsigned long long ipa, unsigned l
 	int n;
 
 	n = snprintf(buf, len, "0x%016llx L%d map=%s desc=0x%016llx pa=0x%llx", ipa, l->level,
-		     s2p_size_name(l->size, map, sizeof(map)), (unsigned long long)l->raw, pa);
+		     model_size(l->size, map, sizeof(map)), (unsigned long long)l->raw, pa);
 	n += model_attrs(buf + n, len - n, l, fwb);
 	snprintf(buf + n, len - n, " sw=0x%x\n", l->sw);
 }
@@ -1108,7 +1138,7 @@ static void model_range(char *buf, size_t len, unsigned long long ipa, unsigned 
 	int n;
 
 	n = snprintf(buf, len, "0x%016llx-0x%016llx %s map=%s L%d", ipa, ipa + size,
-		     s2p_size_name(size, sz, sizeof(sz)), s2p_size_name(l->size, map, sizeof(map)),
+		     model_size(size, sz, sizeof(sz)), model_size(l->size, map, sizeof(map)),
 		     l->level);
 	n += model_attrs(buf + n, len - n, l, fwb);
 	if (h->slot < 0)
@@ -1450,7 +1480,7 @@ static void test_lines(void)
 		random_vma_facts(&vf);
 		s2p_memattr_name(rnd() % 16, fwb, name, sizeof(name));
 		k = snprintf(want, sizeof(want), "0x%016llx-0x%016llx %s pci=%s bar=%d %s%s", ipa,
-			     ipa + size, s2p_size_name(size, sz, sizeof(sz)), bdf, bar, name,
+			     ipa + size, model_size(size, sz, sizeof(sz)), bdf, bar, name,
 			     wc ? " wc" : "");
 		k += model_vma_facts(want + k, sizeof(want) - k, v);
 		snprintf(want + k, sizeof(want) - k, "\n");
@@ -2396,6 +2426,7 @@ int main(void)
 	test_hex();
 	test_lines();
 	test_page_raw();
+	test_size_model();
 	test_range_key();
 	test_range_fast();
 	test_count_pages();
