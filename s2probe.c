@@ -59,7 +59,7 @@
  *                "1 invalid - - - - - -"
  *       <n>/     ranges, pages, summary (with a "nested=<n>" line) and
  *                effective of shadow MMU n, as above (no ptdump yet: see
- *                s2p_space_files()); their IPAs
+ *                s2p_stage2_files()); their IPAs
  *                are the nested guest's, so ranges shows slot=- hva=- nested.
  *                A read ends with ESTALE if KVM gives that MMU to another
  *                context meanwhile.
@@ -485,7 +485,7 @@ struct s2p_vm;
  * What the views of one directory walk: the VM's stage 2 (nested -1) or
  * the shadow stage 2 of nested MMU n (nested/<n>/).
  */
-struct s2p_space {
+struct s2p_stage2 {
 	struct s2p_vm *vm;
 	int nested;
 };
@@ -503,10 +503,10 @@ struct s2p_vm {
 	char name[32];
 	char comm[TASK_COMM_LEN];
 	struct dentry *dir;
-	struct s2p_space canon;
+	struct s2p_stage2 own;	/* its own stage 2: the directory's views */
 	/* nested/: made when the VM has shadow MMUs, grown at rescans */
 	struct dentry *nested_dir;
-	struct s2p_space *nested[S2P_MAX_NESTED];
+	struct s2p_stage2 *nested[S2P_MAX_NESTED];
 	int nr_nested;
 	bool seen;
 };
@@ -638,13 +638,13 @@ static const struct file_operations s2p_ranges_fops, s2p_pages_fops,
 	s2p_summary_fops, s2p_effective_fops, s2p_bars_fops, s2p_ptdump_fops,
 	s2p_mmus_fops, s2p_pkvm_fops;
 
-static void s2p_space_init(struct s2p_space *sp, struct s2p_vm *vm, int nested)
+static void s2p_stage2_init(struct s2p_stage2 *sp, struct s2p_vm *vm, int nested)
 {
 	sp->vm = vm;
 	sp->nested = nested;
 }
 
-static void s2p_space_files(struct dentry *dir, struct s2p_space *sp)
+static void s2p_stage2_files(struct dentry *dir, struct s2p_stage2 *sp)
 {
 	debugfs_create_file("ranges", 0400, dir, sp, &s2p_ranges_fops);
 	debugfs_create_file("pages", 0400, dir, sp, &s2p_pages_fops);
@@ -685,13 +685,13 @@ static void s2p_vm_sync_nested(struct s2p_vm *vm, struct kvm *kvm)
 		debugfs_create_file("mmus", 0400, vm->nested_dir, vm, &s2p_mmus_fops);
 	}
 	while (vm->nr_nested < want) {
-		struct s2p_space *sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+		struct s2p_stage2 *sp = kzalloc(sizeof(*sp), GFP_KERNEL);
 
 		if (!sp)
 			return;
-		s2p_space_init(sp, vm, vm->nr_nested);
+		s2p_stage2_init(sp, vm, vm->nr_nested);
 		snprintf(name, sizeof(name), "%d", vm->nr_nested);
-		s2p_space_files(debugfs_create_dir(name, vm->nested_dir), sp);
+		s2p_stage2_files(debugfs_create_dir(name, vm->nested_dir), sp);
 		vm->nested[vm->nr_nested++] = sp;
 	}
 }
@@ -703,7 +703,7 @@ static void s2p_vm_add(struct s2p_found *f)
 	if (!vm)
 		return;
 	kref_init(&vm->ref);
-	s2p_space_init(&vm->canon, vm, -1);
+	s2p_stage2_init(&vm->own, vm, -1);
 	vm->kvm = f->kvm;
 	vm->pid = f->pid;
 	vm->tid = f->tid;
@@ -718,7 +718,7 @@ static void s2p_vm_add(struct s2p_found *f)
 		kfree(vm);
 		return;
 	}
-	s2p_space_files(vm->dir, &vm->canon);
+	s2p_stage2_files(vm->dir, &vm->own);
 	if (s2p_protected && S2P_PKVM_MAPPINGS)
 		debugfs_create_file("pkvm", 0400, vm->dir, vm, &s2p_pkvm_fops);
 	s2p_vm_sync_nested(vm, f->kvm);
@@ -1001,7 +1001,6 @@ struct s2p_counts {		/* all leaves and bytes: the sums over levels */
 struct s2p_iter {
 	struct s2p_vm *vm;
 	struct kvm *kvm;
-	struct s2p_space *space;
 	int nested;		/* -1, or the shadow MMU walked */
 	u64 vttbr;		/* its context when opened */
 	u64 vtcr;		/* and the guest hypervisor's VTCR_EL2 for it */
@@ -1027,7 +1026,7 @@ struct s2p_iter {
 	/*
 	 * the batch handed to seq_file as its record number base: nrecs
 	 * records, in batch->recs (ranges, effective, bars) or for pages
-	 * raw[bpos..]; with have_pend, batch->recs[nrecs] is a range still
+	 * raw[bpos..]; with have_growing, batch->recs[nrecs] is a range still
 	 * growing
 	 */
 	unsigned int nrecs, bpos;
@@ -1036,7 +1035,7 @@ struct s2p_iter {
 	u32 host_gen;		/* the last gen given */
 	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
 	struct s2p_vma_cache vma_cache;	/* the last VMA described */
-	bool have_pend;
+	bool have_growing;
 	char *pathbuf;
 	/* ranges: the host part of lines whose host entry has gen piece_gen */
 	struct s2p_host_piece host_piece;
@@ -1744,7 +1743,7 @@ static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
 static void s2p_hosts_reset(struct s2p_iter *it)
 {
 	it->nhosts = 0;
-	if (!it->have_pend)
+	if (!it->have_growing)
 		return;
 	if (it->batch->recs[0].host)
 		it->batch->hosts[0] = it->batch->hosts[it->batch->recs[0].host];
@@ -1867,18 +1866,18 @@ static void s2p_coalesce(struct s2p_iter *it)
 
 	for (i = 0; i < it->nleaves; i++) {
 		struct s2p_rec *r = &it->batch->leaves[i];
-		struct s2p_rec *pend = &it->batch->recs[it->nrecs];
+		struct s2p_rec *growing = &it->batch->recs[it->nrecs];
 
 		if (it->view == S2P_BARS && it->batch->hosts[r->host].f.bar < 0)
 			continue;	/* not a BAR: not in this view */
-		if (it->have_pend && s2p_mergeable(it, pend, r)) {
-			pend->size += r->size;
+		if (it->have_growing && s2p_mergeable(it, growing, r)) {
+			growing->size += r->size;
 			continue;
 		}
-		if (it->have_pend)
-			pend = &it->batch->recs[++it->nrecs];
-		*pend = *r;
-		it->have_pend = true;
+		if (it->have_growing)
+			growing = &it->batch->recs[++it->nrecs];
+		*growing = *r;
+		it->have_growing = true;
 	}
 }
 
@@ -1893,16 +1892,16 @@ static int s2p_refill(struct s2p_iter *it)
 
 	if (it->view == S2P_PTDUMP)
 		return s2p_refill_ptd(it);
-	if (it->have_pend && it->nrecs)
+	if (it->have_growing && it->nrecs)
 		/* the range still growing */
 		it->batch->recs[0] = it->batch->recs[it->nrecs];
 	it->nrecs = 0;
 	while (!it->nrecs) {
 		if (it->rawpos == it->nraw) {
 			if (it->walked) {
-				if (it->have_pend) {
+				if (it->have_growing) {
 					it->nrecs++;
-					it->have_pend = false;
+					it->have_growing = false;
 				}
 				return 0;
 			}
@@ -1939,7 +1938,7 @@ static void s2p_restart(struct s2p_iter *it)
 	it->rawpos = 0;
 	it->nrecs = 0;
 	it->base = 0;
-	it->have_pend = false;
+	it->have_growing = false;
 	it->piece_gen = 0;
 	it->bar_hit.bar = -1;
 	it->bar_hit.have_miss = false;
@@ -2212,7 +2211,7 @@ static void s2p_iter_fini(struct s2p_iter *it)
 
 static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view view)
 {
-	struct s2p_space *sp = inode->i_private;
+	struct s2p_stage2 *sp = inode->i_private;
 	struct s2p_vm *vm = sp->vm;
 	struct s2p_geom g;
 	struct kvm *kvm;
@@ -2230,7 +2229,6 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	kref_get(&vm->ref);
 	it->vm = vm;
 	it->kvm = kvm;
-	it->space = sp;
 	it->nested = sp->nested;
 	it->vttbr = g.hyp_vttbr;
 	it->vtcr = g.hyp_vtcr;
