@@ -1008,6 +1008,7 @@ struct s2p_iter {
 	bool s2_enabled;	/* its virtual HCR_EL2.VM then */
 	u8 no_slot;		/* backing of a leaf no memslot holds */
 	enum s2p_view view;
+	const struct s2p_consumer *consumer;	/* what the view does with the walk */
 	bool fwb, lpa2;
 	u32 ia_bits;
 	u64 start, end;		/* the window walked */
@@ -1057,10 +1058,17 @@ struct s2p_iter {
 };
 
 /*
- * summary's visitor: count @bytes of a valid leaf. The lock hold ends after
- * S2P_HOLD_VISITS entries, or earlier when a writer waits for it.
+ * Does the lock hold end here? After S2P_HOLD_VISITS entries, or earlier
+ * when a writer waits for the lock (looked at every S2P_CONTENTION_EVERY).
  */
-static int s2p_visit_count(struct s2p_iter *it, u64 pte, int level, u64 bytes)
+static bool s2p_hold_over(const struct s2p_iter *it)
+{
+	return it->visits >= S2P_HOLD_VISITS ||
+	       (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock));
+}
+
+/* summary, at an entry that is not a table: count @bytes of a valid leaf */
+static int s2p_count_entry(struct s2p_iter *it, u64 from, int level, u64 pte, u64 bytes)
 {
 	struct s2p_counts *c = it->counts;
 
@@ -1074,28 +1082,19 @@ static int s2p_visit_count(struct s2p_iter *it, u64 pte, int level, u64 bytes)
 		c->lv_bytes[level + 1] += bytes;
 		it->nraw++;
 	}
-	if (it->visits >= S2P_HOLD_VISITS)
-		return -E2BIG;
-	if (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock))
-		return -E2BIG;
-	return 0;
+	return s2p_hold_over(it) ? -E2BIG : 0;
 }
 
 /*
- * ptdump's visitor: note every entry that is not a table, valid or not, from
- * @from on (last-level tables: s2p_ptd_table_visit()). The lock hold ends
- * after S2P_PTD_BATCH lines or S2P_HOLD_VISITS entries, or earlier when a
- * writer waits for the lock.
+ * ptdump, at an entry that is not a table: note it, valid or not, from
+ * @from on (last-level tables: s2p_ptd_note_table()). The lock hold also ends
+ * after S2P_PTD_BATCH lines.
  */
-static int s2p_visit_ptd(struct s2p_iter *it, u64 from, int level, u64 pte)
+static int s2p_ptd_entry(struct s2p_iter *it, u64 from, int level, u64 pte, u64 bytes)
 {
 	if (s2p_ptd_note(&it->ptd, from, level, pte, &it->runs[it->nruns]))
 		it->nruns++;
-	if (it->nruns == S2P_PTD_BATCH || it->visits >= S2P_HOLD_VISITS)
-		return -E2BIG;
-	if (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock))
-		return -E2BIG;
-	return 0;
+	return it->nruns == S2P_PTD_BATCH || s2p_hold_over(it) ? -E2BIG : 0;
 }
 
 /*
@@ -1125,9 +1124,9 @@ static int s2p_count_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
 	c->lv_leaves[3 + 1] += n;
 	c->lv_bytes[3 + 1] += (u64)n << PAGE_SHIFT;
 	/* the first and the last entry may reach outside the window */
-	s2p_visit_count(it, head, 3, min(ipa + ((u64)(first + 1) << PAGE_SHIFT), to) - from);
+	s2p_count_entry(it, from, 3, head, min(ipa + ((u64)(first + 1) << PAGE_SHIFT), to) - from);
 	if (last != first)
-		s2p_visit_count(it, tail, 3, to - (ipa + ((u64)last << PAGE_SHIFT)));
+		s2p_count_entry(it, from, 3, tail, to - (ipa + ((u64)last << PAGE_SHIFT)));
 	it->nraw += n;
 	it->visits += last - first + 1;
 	it->cursor = to;
@@ -1137,11 +1136,11 @@ static int s2p_count_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
 
 /*
  * ptdump, at a level-2 table entry: note the last-level table below it in
- * one loop (s2p_ptd_table()) and end the walk, as summary does
+ * one loop (s2p_ptd_table() of s2probe.h) and end the walk, as summary does
  * (s2p_count_table()); s2p_walk_chunk() walks on from the cursor in the
  * same lock hold unless the batch of lines is full.
  */
-static int s2p_ptd_table_visit(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
+static int s2p_ptd_note_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
 {
 	const unsigned int ptrs = PAGE_SIZE / sizeof(kvm_pte_t);
 	u64 from = max(ipa, it->cursor), to = min(ipa + ((u64)ptrs << PAGE_SHIFT), it->end);
@@ -1197,9 +1196,48 @@ static int s2p_raw_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
 }
 
 /*
- * The leaf visitor. It records what lies in [max(cursor, window start),
- * window end), setting every field (nothing survives from an earlier
- * chunk), and moves the cursor to the entry's end, never backwards:
+ * pages, ranges, effective and bars, at an entry that is not a table: copy
+ * it if it is a valid leaf; the hold also ends when the copies are full.
+ */
+static int s2p_raw_entry(struct s2p_iter *it, u64 from, int level, u64 pte, u64 bytes)
+{
+	if (it->leaf_ok[level + 1] && s2p_is_leaf_at(pte, level) &&
+	    s2p_raw_push(it, from, pte, level))
+		return -E2BIG;
+	return s2p_hold_over(it) ? -E2BIG : 0;
+}
+
+/*
+ * What a view does with the walk: @table reads a last-level table whole
+ * (at its level-2 table entry) and ends the walk, which s2p_walk_chunk()
+ * resumes from the cursor; @entry takes any other entry that is not a
+ * table, from @from on, @bytes of it in the window. Both return -E2BIG to
+ * end the walk, and the lock hold with it unless the table was read whole.
+ */
+struct s2p_consumer {
+	int (*table)(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa);
+	int (*entry)(struct s2p_iter *it, u64 from, int level, u64 pte, u64 bytes);
+};
+
+static const struct s2p_consumer s2p_count_consumer = {	/* summary */
+	.table = s2p_count_table,
+	.entry = s2p_count_entry,
+};
+
+static const struct s2p_consumer s2p_ptd_consumer = {	/* ptdump */
+	.table = s2p_ptd_note_table,
+	.entry = s2p_ptd_entry,
+};
+
+static const struct s2p_consumer s2p_raw_consumer = {	/* the views of leaves */
+	.table = s2p_raw_table,
+	.entry = s2p_raw_entry,
+};
+
+/*
+ * The visitor of every view. It hands the view's consumer what lies in
+ * [max(cursor, window start), window end) and moves the cursor to the
+ * entry's end, never backwards:
  * - 6.3+ shared walks re-read an entry after its callback and descend if a
  *   fault turned the block into a table meanwhile (dirty logging splits
  *   blocks under the read lock): those children lie below the cursor and
@@ -1207,6 +1245,8 @@ static int s2p_raw_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
  * - a chunk resumes at the cursor, which a merge (pages collapsed into a
  *   block between two lock holds) may have put inside a block: only the
  *   part from the cursor on is recorded.
+ * Consumers set every field they fill: nothing survives from an earlier
+ * chunk.
  */
 static int s2p_visit(void *arg, const struct s2p_entry *e)
 {
@@ -1220,28 +1260,10 @@ static int s2p_visit(void *arg, const struct s2p_entry *e)
 	it->visits++;
 	if (end <= it->cursor)
 		return 0;	/* below the cursor: already shown */
-	if (e->table_pre) {	/* a last-level table: one loop */
-		if (level != 2)
-			return 0;
-		if (it->counts)
-			return s2p_count_table(it, e->child, ipa);
-		if (it->view == S2P_PTDUMP)
-			return s2p_ptd_table_visit(it, e->child, ipa);
-		return s2p_raw_table(it, e->child, ipa);
-	}
+	if (e->table_pre)	/* a last-level table: one loop */
+		return level == 2 ? it->consumer->table(it, e->child, ipa) : 0;
 	it->cursor = end;
-	if (it->counts)
-		return s2p_visit_count(it, e->pte, level, min(end, it->end) - from);
-	if (it->view == S2P_PTDUMP)
-		return s2p_visit_ptd(it, from, level, e->pte);
-	if (it->leaf_ok[level + 1] && s2p_is_leaf_at(e->pte, level) &&
-	    s2p_raw_push(it, from, e->pte, level))
-		return -E2BIG;	/* the copies are full: end of this lock hold */
-	if (it->visits >= S2P_HOLD_VISITS)
-		return -E2BIG;
-	if (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock))
-		return -E2BIG;
-	return 0;
+	return it->consumer->entry(it, from, level, e->pte, min(end, it->end) - from);
 }
 
 /*
@@ -1320,12 +1342,12 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	int idx, ret;
 	u64 addr, t0;
 
-	if (!it->counts && it->view != S2P_PTDUMP && !it->raw) {
+	if (it->consumer == &s2p_raw_consumer && !it->raw) {
 		it->raw = kmalloc_array(S2P_RAW_MAX, sizeof(*it->raw), GFP_KERNEL);
 		if (!it->raw)
 			return -ENOMEM;
 	}
-	if (!it->counts && it->view != S2P_PTDUMP && it->view != S2P_PAGES && !it->batch) {
+	if (it->consumer == &s2p_raw_consumer && it->view != S2P_PAGES && !it->batch) {
 		it->batch = kmalloc(sizeof(*it->batch), GFP_KERNEL);
 		if (!it->batch)
 			return -ENOMEM;
@@ -2236,6 +2258,12 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->s2_enabled = g.s2_enabled;
 	it->no_slot = sp->nested < 0 ? S2P_B_NONE : S2P_B_NESTED;
 	it->view = view;
+	if (view == S2P_SUMMARY)
+		it->consumer = &s2p_count_consumer;
+	else if (view == S2P_PTDUMP)
+		it->consumer = &s2p_ptd_consumer;
+	else
+		it->consumer = &s2p_raw_consumer;
 	it->fwb = g.fwb;
 	it->lpa2 = g.lpa2;
 	it->ia_bits = g.ia_bits;
