@@ -294,14 +294,25 @@ ptdump_clip() {
 # [0, 2^ipa_bits) in order, standing for exactly the leaves of pages (leaf
 # by leaf, with peer-compare, which reads upstream's format).
 ptdump_sane() {
-	local name=$1 v=$2 t=/tmp/ptdsane-$1 bits g bad ws we rc=0
+	local name=$1 v=$2 t=/tmp/ptdsane-$1 bits g bad ws we rc=0 try
 	local gran=()
-	if ! { cat "$v/pages" >"$t.pages1" && cat "$v/ptdump" >"$t.ptd" &&
-		cat "$v/pages" >"$t.pages" && cat "$v/summary" >"$t.sum"; } 2>"$t.err"; then
-		not_ok "ptdump-sane-$name" "read failed: $(head -n 2 "$t.err" | tr '\n' ' ')"
-		return 0
-	fi
-	cmp -s "$t.pages1" "$t.pages" || echo "note: ptdump-sane-$name: pages changed while ptdump was read"
+	# pages before and after ptdump: the comparison needs tables that held
+	# still. The host may still change an idle VM's (the MMU notifier's
+	# aging clears AF where the CPU has no hardware AF): read again.
+	for try in 1 2 3 4 5; do
+		if ! { cat "$v/pages" >"$t.pages1" && cat "$v/ptdump" >"$t.ptd" &&
+			cat "$v/pages" >"$t.pages" && cat "$v/summary" >"$t.sum"; } 2>"$t.err"; then
+			not_ok "ptdump-sane-$name" "read failed: $(head -n 2 "$t.err" | tr '\n' ' ')"
+			return 0
+		fi
+		cmp -s "$t.pages1" "$t.pages" && break
+		echo "note: ptdump-sane-$name: pages changed while ptdump was read (try $try)"
+		[ "$try" = 5 ] && {
+			not_ok "ptdump-sane-$name" "the VM's tables changed during each of 5 reads"
+			return 0
+		}
+		sleep 1
+	done
 	bits=$(sed -n 's/^ipa_bits=//p' "$t.sum")
 	bad=$(ptdump_tiles "$t.ptd" "$bits")
 	g=$($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')
