@@ -180,28 +180,39 @@ thaw() {
 	kill -CONT "$1"
 }
 
+# read_still NAME WHAT REF OTHER REF_OUT OTHER_OUT: REF, OTHER and REF again
+# (REF_OUT.1, OTHER_OUT, REF_OUT) until the two reads of REF agree, so the
+# VM held still while OTHER was read; up to 3 more times. A failed read or
+# a VM that never holds still is not_ok NAME (WHAT names REF), and 1.
+read_still() {
+	local name=$1 what=$2 ref=$3 other=$4 rout=$5 oout=$6 n=0
+	while :; do
+		if ! { cat "$ref" >"$rout.1" && cat "$other" >"$oout" && cat "$ref" >"$rout"; } \
+			2>"$rout.err"; then
+			not_ok "$name" "read failed: $(head -n 2 "$rout.err" | tr '\n' ' ')"
+			return 1
+		fi
+		cmp -s "$rout.1" "$rout" && return 0
+		n=$((n + 1))
+		if [ $n -gt 3 ]; then
+			not_ok "$name" "$what changed across every read ($n tries)"
+			return 1
+		fi
+		echo "note: $name: $what changed during the read, again ($n)"
+	done
+}
+
 # peer_check NAME S2PROBE_VMDIR KVM_VMDIR: s2probe's pages against upstream's
 # stage-2 ptdump (CONFIG_PTDUMP_STAGE2_DEBUGFS), leaf by leaf, with
 # peer-compare. Silent when the kernel has no KVM_VMDIR/stage2_page_tables.
 # The upstream file is read before and after s2probe's: if the two differ
 # the VM was changing, and all three are read again (up to 3 more times).
 peer_check() {
-	local name=$1 up=$3/stage2_page_tables pg=$2/pages t=/tmp/peer-$1 n=0 g rc=0
+	local name=$1 up=$3/stage2_page_tables pg=$2/pages t=/tmp/peer-$1 g rc=0
 	local gran=()
 	[ -e "$up" ] || return 0
-	while :; do
-		if ! { cat "$up" >"$t.up1" && cat "$pg" >"$t.pages" && cat "$up" >"$t.up2"; } 2>"$t.err"; then
-			not_ok "peer-$name" "read failed: $(head -n 2 "$t.err" | tr '\n' ' ')"
-			return 0
-		fi
-		cmp -s "$t.up1" "$t.up2" && break
-		n=$((n + 1))
-		if [ $n -gt 3 ]; then
-			not_ok "peer-$name" "upstream stage2_page_tables changed across every read ($n tries)"
-			return 0
-		fi
-		echo "note: peer-$name: upstream changed during the read, again ($n)"
-	done
+	read_still "peer-$name" "upstream stage2_page_tables" "$up" "$pg" "$t.up2" "$t.pages" ||
+		return 0
 	# KVM's stage-2 granule is the host's page size (the root image has no
 	# getconf: s2vmm --caps says it).
 	g=$($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')
@@ -228,21 +239,10 @@ peer_check() {
 # differ the VM was changing, and all three are read again (up to 3 more
 # times). Silent when the kernel has no KVM_VMDIR/stage2_page_tables.
 ptdump_check() {
-	local name=$1 up=$3/stage2_page_tables pd=$2/ptdump t=/tmp/ptdump-$1 n=0
+	local name=$1 up=$3/stage2_page_tables pd=$2/ptdump t=/tmp/ptdump-$1
 	[ -e "$up" ] || return 0
-	while :; do
-		if ! { cat "$up" >"$t.up1" && cat "$pd" >"$t.s2p" && cat "$up" >"$t.up2"; } 2>"$t.err"; then
-			not_ok "ptdump-$name" "read failed: $(head -n 2 "$t.err" | tr '\n' ' ')"
-			return 0
-		fi
-		cmp -s "$t.up1" "$t.up2" && break
-		n=$((n + 1))
-		if [ $n -gt 3 ]; then
-			not_ok "ptdump-$name" "upstream stage2_page_tables changed across every read ($n tries)"
-			return 0
-		fi
-		echo "note: ptdump-$name: upstream changed during the read, again ($n)"
-	done
+	read_still "ptdump-$name" "upstream stage2_page_tables" "$up" "$pd" "$t.up2" "$t.s2p" ||
+		return 0
 	if cmp "$t.up2" "$t.s2p" >"$t.cmp" 2>&1; then
 		echo "ptdump-$name: cmp equal: $(wc -l <"$t.s2p") lines, $(wc -c <"$t.s2p") bytes"
 		ok "ptdump-$name"
@@ -294,25 +294,16 @@ ptdump_clip() {
 # [0, 2^ipa_bits) in order, standing for exactly the leaves of pages (leaf
 # by leaf, with peer-compare, which reads upstream's format).
 ptdump_sane() {
-	local name=$1 v=$2 t=/tmp/ptdsane-$1 bits g bad ws we rc=0 try
+	local name=$1 v=$2 t=/tmp/ptdsane-$1 bits g bad ws we rc=0
 	local gran=()
 	# pages before and after ptdump: the comparison needs tables that held
 	# still. The host may still change an idle VM's (the MMU notifier's
 	# aging clears AF where the CPU has no hardware AF): read again.
-	for try in 1 2 3 4 5; do
-		if ! { cat "$v/pages" >"$t.pages1" && cat "$v/ptdump" >"$t.ptd" &&
-			cat "$v/pages" >"$t.pages" && cat "$v/summary" >"$t.sum"; } 2>"$t.err"; then
-			not_ok "ptdump-sane-$name" "read failed: $(head -n 2 "$t.err" | tr '\n' ' ')"
-			return 0
-		fi
-		cmp -s "$t.pages1" "$t.pages" && break
-		echo "note: ptdump-sane-$name: pages changed while ptdump was read (try $try)"
-		[ "$try" = 5 ] && {
-			not_ok "ptdump-sane-$name" "the VM's tables changed during each of 5 reads"
-			return 0
-		}
-		sleep 1
-	done
+	read_still "ptdump-sane-$name" pages "$v/pages" "$v/ptdump" "$t.pages" "$t.ptd" || return 0
+	if ! cat "$v/summary" >"$t.sum" 2>"$t.err"; then
+		not_ok "ptdump-sane-$name" "read failed: $(head -n 2 "$t.err" | tr '\n' ' ')"
+		return 0
+	fi
 	bits=$(sed -n 's/^ipa_bits=//p' "$t.sum")
 	bad=$(ptdump_tiles "$t.ptd" "$bits")
 	g=$($BUILD/s2vmm --caps | sed -n 's/.* page=\(0x[0-9a-f]*\).*/\1/p')
