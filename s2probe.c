@@ -2066,24 +2066,30 @@ static void s2p_host_of(const struct s2p_host_facts *f, u64 hva, struct s2p_host
 }
 
 /*
- * The host part of @r's host entry, for the lines of its host run; with
- * @buf, @r's line written checked into @buf's @len bytes. Apart from
- * s2p_show_range(): the kernel zeroes a function's structures on the stack
- * at every call (CONFIG_INIT_STACK_ALL_ZERO), and its lines need none.
+ * The checked paths of a ranges line, apart from s2p_show_range(): the
+ * kernel zeroes a function's structures on the stack at every call
+ * (CONFIG_INIT_STACK_ALL_ZERO), and the fast path needs none.
  */
-static noinline size_t s2p_range_slow(struct s2p_iter *it, const struct s2p_rec *r,
-				      char *buf, size_t len)
+
+/* The host part of @r's host entry, for the lines of its host run */
+static noinline void s2p_range_host_piece(struct s2p_iter *it, const struct s2p_rec *r)
 {
 	const struct s2p_host_ent *e = &it->batch->hosts[r->host];
-	struct s2p_leaf l;
 	struct s2p_host h;
 
 	s2p_host_of(&e->f, r->hva, &h);
-	if (!buf) {
-		s2p_host_piece_make(&it->host_piece, &h);
-		it->piece_gen = e->gen;
-		return 0;
-	}
+	s2p_host_piece_make(&it->host_piece, &h);
+	it->piece_gen = e->gen;
+}
+
+/* @r's line written checked into the @len bytes of @buf */
+static noinline size_t s2p_range_checked(struct s2p_iter *it, const struct s2p_rec *r,
+					 char *buf, size_t len)
+{
+	struct s2p_leaf l;
+	struct s2p_host h;
+
+	s2p_host_of(&it->batch->hosts[r->host].f, r->hva, &h);
 	s2p_leaf_decode(r->pte, r->level, PAGE_SHIFT, it->lpa2, &l);
 	return s2p_fmt_range(buf, len, r->ipa, r->size, &l, it->mt_name[l.memattr], &h);
 }
@@ -2095,10 +2101,10 @@ static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct
 
 	/* the host part is written once per entry: for the lines of a host run */
 	if (it->piece_gen != it->batch->hosts[r->host].gen)
-		s2p_range_slow(it, r, NULL, 0);
+		s2p_range_host_piece(it, r);
 	if (len < S2P_RANGE_LINE_MAX || !s2p_host_piece_ok(&it->host_piece)) {
 		/* near the end of the buffer: checked */
-		s2p_commit(m, s2p_range_slow(it, r, buf, len));
+		s2p_commit(m, s2p_range_checked(it, r, buf, len));
 		return;
 	}
 	s2p_commit(m, s2p_fmt_range_fast(buf, &it->pieces.range, r->ipa, r->size, r->pte,
