@@ -998,6 +998,12 @@ struct s2p_counts {		/* all leaves and bytes: the sums over levels */
 	u64 lv_leaves[S2P_NR_LEVELS], lv_bytes[S2P_NR_LEVELS];
 };
 
+/* Where a reader is: one seq_file record per batch (s2p_seq_ahead()) */
+struct s2p_seq_pos {
+	loff_t base;		/* the record number of the batch held */
+	unsigned int n;		/* its records; 0 before the first */
+};
+
 struct s2p_iter {
 	struct s2p_vm *vm;
 	struct kvm *kvm;
@@ -1025,13 +1031,13 @@ struct s2p_iter {
 	struct s2p_batch *batch;
 	unsigned int nleaves;
 	/*
-	 * the batch handed to seq_file as its record number base: nrecs
-	 * records, in batch->recs (ranges, effective, bars) or for pages
-	 * raw[bpos..]; with have_growing, batch->recs[nrecs] is a range still
+	 * the batch handed to seq_file at seq.base: seq.n records, in
+	 * batch->recs (ranges, effective, bars), runs (ptdump) or for pages
+	 * raw[bpos..]; with have_growing, batch->recs[seq.n] is a range still
 	 * growing
 	 */
-	unsigned int nrecs, bpos;
-	loff_t base;
+	struct s2p_seq_pos seq;
+	unsigned int bpos;
 	unsigned int nhosts;
 	u32 host_gen;		/* the last gen given */
 	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
@@ -1860,11 +1866,11 @@ static int s2p_refill_ptd(struct s2p_iter *it)
 {
 	int ret;
 
-	it->nrecs = 0;
-	while (!it->nrecs) {
+	it->seq.n = 0;
+	while (!it->seq.n) {
 		if (it->walked) {
 			if (s2p_ptd_flush(&it->ptd, it->end, &it->runs[0]))
-				it->nrecs = 1;
+				it->seq.n = 1;
 			return 0;
 		}
 		if (fatal_signal_pending(current))
@@ -1872,14 +1878,14 @@ static int s2p_refill_ptd(struct s2p_iter *it)
 		ret = s2p_walk_chunk(it);
 		if (ret)
 			return ret;
-		it->nrecs = it->nruns;
+		it->seq.n = it->nruns;
 		cond_resched();
 	}
 	return 0;
 }
 
 /*
- * Join the records just made to the range still growing (recs[nrecs]), or
+ * Join the records just made to the range still growing (recs[seq.n]), or
  * close it and start the next one after it.
  */
 static void s2p_coalesce(struct s2p_iter *it)
@@ -1888,7 +1894,7 @@ static void s2p_coalesce(struct s2p_iter *it)
 
 	for (i = 0; i < it->nleaves; i++) {
 		struct s2p_rec *r = &it->batch->leaves[i];
-		struct s2p_rec *growing = &it->batch->recs[it->nrecs];
+		struct s2p_rec *growing = &it->batch->recs[it->seq.n];
 
 		if (it->view == S2P_BARS && it->batch->hosts[r->host].f.bar < 0)
 			continue;	/* not a BAR: not in this view */
@@ -1897,15 +1903,15 @@ static void s2p_coalesce(struct s2p_iter *it)
 			continue;
 		}
 		if (it->have_growing)
-			growing = &it->batch->recs[++it->nrecs];
+			growing = &it->batch->recs[++it->seq.n];
 		*growing = *r;
 		it->have_growing = true;
 	}
 }
 
 /*
- * Produce the next batch for seq_file; sets nrecs (0 at the end). pages'
- * batch is raw leaves themselves, raw[bpos, bpos + nrecs); the other views'
+ * Produce the next batch for seq_file; sets seq.n (0 at the end). pages'
+ * batch is raw leaves themselves, raw[bpos, bpos + seq.n); the other views'
  * are records in recs.
  */
 static int s2p_refill(struct s2p_iter *it)
@@ -1914,15 +1920,15 @@ static int s2p_refill(struct s2p_iter *it)
 
 	if (it->view == S2P_PTDUMP)
 		return s2p_refill_ptd(it);
-	if (it->have_growing && it->nrecs)
+	if (it->have_growing && it->seq.n)
 		/* the range still growing */
-		it->batch->recs[0] = it->batch->recs[it->nrecs];
-	it->nrecs = 0;
-	while (!it->nrecs) {
+		it->batch->recs[0] = it->batch->recs[it->seq.n];
+	it->seq.n = 0;
+	while (!it->seq.n) {
 		if (it->rawpos == it->nraw) {
 			if (it->walked) {
 				if (it->have_growing) {
-					it->nrecs++;
+					it->seq.n++;
 					it->have_growing = false;
 				}
 				return 0;
@@ -1937,8 +1943,8 @@ static int s2p_refill(struct s2p_iter *it)
 		}
 		if (it->view == S2P_PAGES) {
 			it->bpos = it->rawpos;
-			it->nrecs = min(it->nraw - it->rawpos, S2P_PAGES_BATCH);
-			it->rawpos += it->nrecs;
+			it->seq.n = min(it->nraw - it->rawpos, S2P_PAGES_BATCH);
+			it->rawpos += it->seq.n;
 			return 0;
 		}
 		ret = s2p_stage(it);
@@ -1958,8 +1964,8 @@ static void s2p_restart(struct s2p_iter *it)
 	it->nruns = 0;
 	it->nraw = 0;
 	it->rawpos = 0;
-	it->nrecs = 0;
-	it->base = 0;
+	it->seq.n = 0;
+	it->seq.base = 0;
 	it->have_growing = false;
 	it->piece_gen = 0;
 	it->bar_hit.bar = -1;
@@ -1971,40 +1977,37 @@ static void s2p_restart(struct s2p_iter *it)
  * One seq_file record is one batch: the records of one refill (a lock
  * hold's worth), shown together. seq_file's work per record (start, next,
  * show, its own loop) is then paid once per batch, not once per line; a
- * batch's lines (at most S2P_BATCH) fit the buffer many times over.
- *
- * s2p_seek_batch() is the start of the views and of the pkvm view: *base
- * is the position of the batch held now, *n its records (0 before the
- * first); refill(it) reads the next batch, setting *n. Returns batch (the
- * record seq_file shows) once the batch at pos is held, NULL past the last
- * one, or refill's error as an ERR_PTR.
+ * batch's lines (at most S2P_BATCH) fit the buffer many times over. The
+ * views and pkvm keep where their batch is in a struct s2p_seq_pos.
  */
-static void *s2p_seek_batch(loff_t pos, loff_t *base, const unsigned int *n,
-			    int (*refill)(void *it), void *it, void *batch)
+
+/*
+ * Is the batch at @pos after the one held? Then the caller refills: @p's
+ * base moves past the batch held (none before the first).
+ */
+static bool s2p_seq_ahead(struct s2p_seq_pos *p, loff_t pos)
+{
+	if (pos < p->base + !!p->n)
+		return false;
+	p->base += !!p->n;
+	return true;
+}
+
+/* The batch at @pos, NULL past the last one, or an ERR_PTR */
+static void *s2p_seq_at(struct s2p_iter *it, loff_t pos)
 {
 	int ret;
 
-	while (pos >= *base + !!*n) {
-		*base += !!*n;
-		ret = refill(it);
+	if (pos < it->seq.base)
+		s2p_restart(it);
+	while (s2p_seq_ahead(&it->seq, pos)) {
+		ret = s2p_refill(it);
 		if (ret)
 			return ERR_PTR(ret);
-		if (!*n)
+		if (!it->seq.n)
 			return NULL;
 	}
-	return batch;
-}
-
-static int s2p_refill_batch(void *it)
-{
-	return s2p_refill(it);
-}
-
-static void *s2p_seq_at(struct s2p_iter *it, loff_t pos)
-{
-	if (pos < it->base)
-		s2p_restart(it);
-	return s2p_seek_batch(pos, &it->base, &it->nrecs, s2p_refill_batch, it, it);
+	return it;
 }
 
 /*
@@ -2013,7 +2016,7 @@ static void *s2p_seq_at(struct s2p_iter *it, loff_t pos)
  * ENOENT (or ESTALE) after the lines seq_file holds, so a reader can tell
  * a VM that went from one that has no more leaves.
  */
-static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
+static void *s2p_view_start(struct seq_file *m, loff_t *pos)
 {
 	struct s2p_iter *it = m->private;
 	struct kvm_pgtable *pgt;
@@ -2027,14 +2030,24 @@ static void *s2p_seq_start(struct seq_file *m, loff_t *pos)
 	return s2p_seq_at(it, *pos);
 }
 
-static void *s2p_seq_next(struct seq_file *m, void *v, loff_t *pos)
+static void *s2p_view_next(struct seq_file *m, void *v, loff_t *pos)
 {
 	++*pos;
 	return s2p_seq_at(m->private, *pos);
 }
 
+/* Nothing is held from one read() to the next: each refill locks for itself */
 static void s2p_seq_stop(struct seq_file *m, void *v)
 {
+}
+
+/* seq_operations of s2p_<name>_start, _next and _show, named as DEFINE_SEQ_ATTRIBUTE() does */
+#define S2P_SEQ_OPS(name)					\
+static const struct seq_operations s2p_##name##_seq_ops = {	\
+	.start = s2p_##name##_start,				\
+	.next = s2p_##name##_next,				\
+	.stop = s2p_seq_stop,					\
+	.show = s2p_##name##_show,				\
 }
 
 /*
@@ -2170,7 +2183,7 @@ static void s2p_show_ptd(struct seq_file *m, struct s2p_iter *it)
 	char *buf;
 	size_t len;
 
-	if (!it->base) {
+	if (!it->seq.base) {
 		if (it->nested >= 0) {
 			len = seq_get_buf(m, &buf);
 			s2p_commit(m, s2p_fmt_ptd_mmu(buf, len, it->vtcr, it->vttbr,
@@ -2178,7 +2191,7 @@ static void s2p_show_ptd(struct seq_file *m, struct s2p_iter *it)
 		}
 		seq_puts(m, S2P_PTD_HEADER);
 	}
-	for (i = 0; i < it->nrecs && !seq_has_overflowed(m); i++) {
+	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++) {
 		len = seq_get_buf(m, &buf);
 		s2p_commit(m, s2p_fmt_ptd(buf, len, &it->runs[i]));
 	}
@@ -2188,7 +2201,7 @@ static void s2p_show_ptd(struct seq_file *m, struct s2p_iter *it)
  * A line that does not fit marks the buffer full (s2p_commit()): seq_file
  * then drops the batch's lines written so far and shows the batch again.
  */
-static int s2p_seq_show(struct seq_file *m, void *v)
+static int s2p_view_show(struct seq_file *m, void *v)
 {
 	struct s2p_iter *it = m->private;
 	const struct s2p_rec *r;
@@ -2200,7 +2213,7 @@ static int s2p_seq_show(struct seq_file *m, void *v)
 	}
 	/* pages shows raw leaves; the other views have records */
 	r = it->view == S2P_PAGES ? NULL : it->batch->recs;
-	for (i = 0; i < it->nrecs && !seq_has_overflowed(m); i++) {
+	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++) {
 		switch (it->view) {
 		case S2P_PAGES:
 			s2p_show_page(m, it, &it->raw[it->bpos + i]);
@@ -2219,12 +2232,7 @@ static int s2p_seq_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static const struct seq_operations s2p_seq_ops = {
-	.start = s2p_seq_start,
-	.next = s2p_seq_next,
-	.stop = s2p_seq_stop,
-	.show = s2p_seq_show,
-};
+S2P_SEQ_OPS(view);
 
 /* ---- Per-VM files ---- */
 
@@ -2333,7 +2341,7 @@ static int s2p_open_view(struct inode *inode, struct file *file, enum s2p_view v
 
 	if (s2p_view_shows_host_addresses(view) && !s2p_may_see_host_addresses())
 		return -EPERM;
-	it = __seq_open_private(file, &s2p_seq_ops, sizeof(*it));
+	it = __seq_open_private(file, &s2p_view_seq_ops, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
 	m = file->private_data;
@@ -2557,46 +2565,52 @@ struct s2p_pkvm_iter {
 	struct kvm *kvm;
 	u64 cursor;		/* next gfn */
 	bool walked;
-	loff_t base;		/* s2p_seek_batch()'s: one record per batch */
-	unsigned int n;
+	struct s2p_seq_pos seq;	/* map[0, seq.n) is the batch at seq.base */
 	struct s2p_pkvm_map map[S2P_PKVM_BATCH];
 };
 
-static int s2p_pkvm_refill(void *arg)
+static int s2p_pkvm_refill(struct s2p_pkvm_iter *it)
 {
-	struct s2p_pkvm_iter *it = arg;
 	struct kvm_pgtable *pgt;
 	int ret = 0;
 	u64 t0;
 
-	it->n = 0;
+	it->seq.n = 0;
 	if (it->walked)
 		return 0;
 	read_lock(&it->kvm->mmu_lock);
 	t0 = local_clock();
 	pgt = it->kvm->arch.mmu.pgt;
 	if (pgt)
-		it->walked = s2p_pkvm_map_from(pgt, it->cursor, it->map, S2P_PKVM_BATCH, &it->n);
+		it->walked = s2p_pkvm_map_from(pgt, it->cursor, it->map, S2P_PKVM_BATCH,
+					       &it->seq.n);
 	else
 		ret = -ENOENT;	/* torn down: the VMM has exited */
 	s2p_hold_end(t0);
 	read_unlock(&it->kvm->mmu_lock);
-	if (it->n)
-		it->cursor = it->map[it->n - 1].gfn + it->map[it->n - 1].nr;
+	if (it->seq.n)
+		it->cursor = it->map[it->seq.n - 1].gfn + it->map[it->seq.n - 1].nr;
 	return ret;
 }
 
 static void *s2p_pkvm_start(struct seq_file *m, loff_t *pos)
 {
 	struct s2p_pkvm_iter *it = m->private;
+	int ret;
 
-	if (*pos < it->base) {
+	if (*pos < it->seq.base) {
 		it->cursor = 0;
 		it->walked = false;
-		it->base = 0;
-		it->n = 0;
+		it->seq = (struct s2p_seq_pos){ };
 	}
-	return s2p_seek_batch(*pos, &it->base, &it->n, s2p_pkvm_refill, it, it->map);
+	while (s2p_seq_ahead(&it->seq, *pos)) {
+		ret = s2p_pkvm_refill(it);
+		if (ret)
+			return ERR_PTR(ret);
+		if (!it->seq.n)
+			return NULL;
+	}
+	return it->map;
 }
 
 static void *s2p_pkvm_next(struct seq_file *m, void *v, loff_t *pos)
@@ -2612,7 +2626,7 @@ static int s2p_pkvm_show(struct seq_file *m, void *v)
 	char size[S2P_SIZE_NAME_MAX];
 	unsigned int i;
 
-	for (i = 0; i < it->n; i++) {
+	for (i = 0; i < it->seq.n; i++) {
 		const struct s2p_pkvm_map *p = &it->map[i];
 		u64 ipa = p->gfn << PAGE_SHIFT, len = p->nr << PAGE_SHIFT;
 
@@ -2623,12 +2637,7 @@ static int s2p_pkvm_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static const struct seq_operations s2p_pkvm_seq_ops = {
-	.start = s2p_pkvm_start,
-	.next = s2p_pkvm_next,
-	.stop = s2p_seq_stop,
-	.show = s2p_pkvm_show,
-};
+S2P_SEQ_OPS(pkvm);
 
 static int s2p_pkvm_open(struct inode *inode, struct file *file)
 {
