@@ -998,6 +998,32 @@ struct s2p_counts {		/* all leaves and bytes: the sums over levels */
 	u64 lv_leaves[S2P_NR_LEVELS], lv_bytes[S2P_NR_LEVELS];
 };
 
+/* ptdump: the run still open, and the runs closed in this lock hold */
+struct s2p_ptdump_state {
+	struct s2p_ptd open;
+	struct s2p_ptd_run runs[S2P_PTD_BATCH];
+	unsigned int nruns;
+};
+
+/* ranges, effective and bars: their records, and what backs them */
+struct s2p_rec_state {
+	struct s2p_batch *batch;	/* allocated at the first read */
+	unsigned int nleaves;		/* batch->leaves made */
+	unsigned int nhosts;		/* batch->hosts used */
+	u32 host_gen;			/* the last gen given */
+	bool have_growing;
+	/* ranges and bars of a VM's own stage 2: the host's view of it */
+	char *pathbuf;			/* for d_path() */
+	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
+	struct s2p_vma_cache vma_cache;	/* the last VMA described */
+	/* ranges: pieces of lines; the host part of the gen piece_gen's */
+	struct s2p_range_pieces range_pieces;
+	struct s2p_host_piece host_piece;
+	u32 piece_gen;			/* 0: none yet */
+	/* effective: whose tail batch->eff_tail is; -1: none */
+	int eff_memattr;
+};
+
 /* Where a reader is: one seq_file record per batch (s2p_seq_ahead()) */
 struct s2p_seq_pos {
 	loff_t base;		/* the record number of the batch held */
@@ -1027,9 +1053,10 @@ struct s2p_iter {
 	struct s2p_raw *raw;
 	unsigned int nraw, rawpos, visits;
 	u64 attr_mask;		/* descriptor bits that are not the output address */
-	/* ranges, effective, bars: their records (allocated at the first read) */
-	struct s2p_batch *batch;
-	unsigned int nleaves;
+	bool table_counted;		/* the walk ended after a whole table */
+	bool leaf_ok[S2P_NR_LEVELS];	/* a valid leaf may sit at level i - 1 */
+	/* MemAttr names under this VM's FWB */
+	const char (*mt_name)[S2P_MT_NAME_MAX];
 	/*
 	 * the batch handed to seq_file at seq.base: seq.n records, in
 	 * batch->recs (ranges, effective, bars), runs (ptdump) or for pages
@@ -1038,29 +1065,13 @@ struct s2p_iter {
 	 */
 	struct s2p_seq_pos seq;
 	unsigned int bpos;
-	unsigned int nhosts;
-	u32 host_gen;		/* the last gen given */
-	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
-	struct s2p_vma_cache vma_cache;	/* the last VMA described */
-	bool have_growing;
-	char *pathbuf;
-	/* ranges: the host part of lines whose host entry has gen piece_gen */
-	struct s2p_host_piece host_piece;
-	u32 piece_gen;		/* 0: none yet */
-	struct s2p_counts *counts;	/* summary: counted in the visitor */
-	bool table_counted;		/* the walk ended after a whole table */
-	bool leaf_ok[S2P_NR_LEVELS];	/* a valid leaf may sit at level i - 1 */
-	/* output: MemAttr names under this VM's FWB, pieces of lines */
-	const char (*mt_name)[S2P_MT_NAME_MAX];
+	/* what the view keeps of its own: the member its view names */
 	union {
-		struct s2p_pieces page;
-		struct s2p_range_pieces range;
-	} pieces;
-	int eff_memattr;		/* whose tail eff_tail is; -1: none */
-	/* ptdump: the run still open, and the runs closed in this lock hold */
-	struct s2p_ptd ptd;
-	struct s2p_ptd_run runs[S2P_PTD_BATCH];
-	unsigned int nruns;
+		struct s2p_counts counts;		/* summary */
+		struct s2p_pieces page_pieces;		/* pages */
+		struct s2p_ptdump_state ptdump;		/* ptdump */
+		struct s2p_rec_state rec;		/* ranges, effective, bars */
+	};
 };
 
 /*
@@ -1076,7 +1087,7 @@ static bool s2p_hold_over(const struct s2p_iter *it)
 /* summary, at an entry that is not a table: count @bytes of a valid leaf */
 static int s2p_count_entry(struct s2p_iter *it, u64 from, int level, u64 pte, u64 bytes)
 {
-	struct s2p_counts *c = it->counts;
+	struct s2p_counts *c = &it->counts;
 
 	/* s2p_is_leaf(), its per-level part computed once (leaf_ok) */
 	if (it->leaf_ok[level + 1] && s2p_is_leaf_at(pte, level)) {
@@ -1098,9 +1109,9 @@ static int s2p_count_entry(struct s2p_iter *it, u64 from, int level, u64 pte, u6
  */
 static int s2p_ptd_entry(struct s2p_iter *it, u64 from, int level, u64 pte, u64 bytes)
 {
-	if (s2p_ptd_note(&it->ptd, from, level, pte, &it->runs[it->nruns]))
-		it->nruns++;
-	return it->nruns == S2P_PTD_BATCH || s2p_hold_over(it) ? -E2BIG : 0;
+	if (s2p_ptd_note(&it->ptdump.open, from, level, pte, &it->ptdump.runs[it->ptdump.nruns]))
+		it->ptdump.nruns++;
+	return it->ptdump.nruns == S2P_PTD_BATCH || s2p_hold_over(it) ? -E2BIG : 0;
 }
 
 /*
@@ -1114,7 +1125,7 @@ static int s2p_ptd_entry(struct s2p_iter *it, u64 from, int level, u64 pte, u64 
 static int s2p_count_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
 {
 	const unsigned int ptrs = PAGE_SIZE / sizeof(kvm_pte_t);
-	struct s2p_counts *c = it->counts;
+	struct s2p_counts *c = &it->counts;
 	u64 from = max(ipa, it->cursor), to = min(ipa + ((u64)ptrs << PAGE_SHIFT), it->end);
 	unsigned int first = (from - ipa) >> PAGE_SHIFT, last = (to - 1 - ipa) >> PAGE_SHIFT;
 	unsigned int per_mt[S2P_NR_MEMATTR] = { 0 };
@@ -1153,11 +1164,11 @@ static int s2p_ptd_note_table(struct s2p_iter *it, const kvm_pte_t *table, u64 i
 	unsigned int first = (from - ipa) >> PAGE_SHIFT, last = (to - 1 - ipa) >> PAGE_SHIFT;
 	unsigned int next;
 
-	next = s2p_ptd_table(&it->ptd, (const u64 *)table, first, last, ipa, PAGE_SHIFT,
-			     it->cursor, it->runs, &it->nruns, S2P_PTD_BATCH);
+	next = s2p_ptd_table(&it->ptdump.open, (const u64 *)table, first, last, ipa, PAGE_SHIFT,
+			     it->cursor, it->ptdump.runs, &it->ptdump.nruns, S2P_PTD_BATCH);
 	it->visits += next - first;
 	it->cursor = max(it->cursor, ipa + ((u64)next << PAGE_SHIFT));
-	it->table_counted = it->nruns < S2P_PTD_BATCH;
+	it->table_counted = it->ptdump.nruns < S2P_PTD_BATCH;
 	return -E2BIG;
 }
 
@@ -1300,6 +1311,12 @@ static void s2p_slot_of(struct kvm *kvm, struct s2p_rec *r, struct s2p_host_fact
 		 (r->ipa & ~PAGE_MASK);
 }
 
+/* ranges, effective and bars: the views made of records (it->rec) */
+static bool s2p_has_recs(const struct s2p_iter *it)
+{
+	return it->view == S2P_RANGES || it->view == S2P_EFFECTIVE || it->view == S2P_BARS;
+}
+
 /*
  * Views that name the memslot and the host backing of what they show. A
  * shadow stage 2's input addresses are the nested guest's: memslots do not
@@ -1353,14 +1370,13 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 		if (!it->raw)
 			return -ENOMEM;
 	}
-	if (it->consumer == &s2p_raw_consumer && it->view != S2P_PAGES && !it->batch) {
-		it->batch = kmalloc(sizeof(*it->batch), GFP_KERNEL);
-		if (!it->batch)
+	if (s2p_has_recs(it) && !it->rec.batch) {
+		it->rec.batch = kmalloc(sizeof(*it->rec.batch), GFP_KERNEL);
+		if (!it->rec.batch)
 			return -ENOMEM;
 	}
 	it->nraw = 0;
 	it->rawpos = 0;
-	it->nruns = 0;
 	it->visits = 0;
 	s2p_count(S2P_ST_CHUNKS, 1);
 	idx = srcu_read_lock(&kvm->srcu);
@@ -1393,7 +1409,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
  */
 static void s2p_pci_of(struct s2p_iter *it, const struct s2p_rec *r, struct s2p_host_facts *f)
 {
-	struct s2p_bar_hit *hit = &it->bar_hit;
+	struct s2p_bar_hit *hit = &it->rec.bar_hit;
 	struct pci_dev *pdev = NULL;
 	u64 lo = 0, hi = U64_MAX;
 	int bar;
@@ -1490,7 +1506,7 @@ static void s2p_vma_kind(struct s2p_iter *it, struct vm_area_struct *vma, u64 le
 	}
 	/* the path is shown for file mappings; the name tells a _wc BAR file */
 	if (vma->vm_file && f->backing != S2P_B_ANON && f->backing != S2P_B_THP) {
-		char *p = d_path(&vma->vm_file->f_path, it->pathbuf, PATH_MAX);
+		char *p = d_path(&vma->vm_file->f_path, it->rec.pathbuf, PATH_MAX);
 
 		if (!IS_ERR(p)) {
 			size_t n = strlen(p);
@@ -1589,7 +1605,7 @@ static bool s2p_same_host(const struct s2p_host_facts *a, const struct s2p_host_
  */
 static struct s2p_host_facts *s2p_host_new(struct s2p_iter *it, u8 backing)
 {
-	struct s2p_host_facts *f = &it->batch->hosts[it->nhosts].f;
+	struct s2p_host_facts *f = &it->rec.batch->hosts[it->rec.nhosts].f;
 
 	memset(f, 0, sizeof(*f));
 	f->slot = -1;
@@ -1601,10 +1617,10 @@ static struct s2p_host_facts *s2p_host_new(struct s2p_iter *it, u8 backing)
 /* Keep the entry s2p_host_new() filled, under a gen of its own. */
 static u16 s2p_host_keep(struct s2p_iter *it)
 {
-	if (!++it->host_gen)
-		it->host_gen++;	/* 0 is no piece's */
-	it->batch->hosts[it->nhosts].gen = it->host_gen;
-	return it->nhosts++;
+	if (!++it->rec.host_gen)
+		it->rec.host_gen++;	/* 0 is no piece's */
+	it->rec.batch->hosts[it->rec.nhosts].gen = it->rec.host_gen;
+	return it->rec.nhosts++;
 }
 
 /*
@@ -1615,11 +1631,11 @@ static u16 s2p_host_keep(struct s2p_iter *it)
  */
 static void s2p_host_commit(struct s2p_iter *it, struct s2p_rec *r)
 {
-	const struct s2p_host_facts *f = &it->batch->hosts[it->nhosts].f;
+	const struct s2p_host_facts *f = &it->rec.batch->hosts[it->rec.nhosts].f;
 
-	if (it->nhosts && f->backing != S2P_B_PFNMAP && f->backing != S2P_B_IO &&
-	    s2p_same_host(&it->batch->hosts[it->nhosts - 1].f, f)) {
-		r->host = it->nhosts - 1;
+	if (it->rec.nhosts && f->backing != S2P_B_PFNMAP && f->backing != S2P_B_IO &&
+	    s2p_same_host(&it->rec.batch->hosts[it->rec.nhosts - 1].f, f)) {
+		r->host = it->rec.nhosts - 1;
 		return;
 	}
 	r->host = s2p_host_keep(it);
@@ -1647,7 +1663,7 @@ struct s2p_host_walk {
 static u64 s2p_host_lookup(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_facts *f,
 			   struct s2p_host_walk *hw)
 {
-	struct s2p_vma_cache *c = &it->vma_cache;
+	struct s2p_vma_cache *c = &it->rec.vma_cache;
 	struct vm_area_struct *vma = hw->vma;
 	u64 own_end = r->ipa + r->size, slot_end, leaf_size = s2p_rec_leaf_size(r);
 
@@ -1743,9 +1759,9 @@ static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
 		s2p_host_new(it, it->no_slot);
 		none = s2p_host_keep(it);
 	}
-	it->nleaves = 0;
-	while (it->nleaves < S2P_BATCH && it->rawpos < it->nraw) {
-		struct s2p_rec *r = &it->batch->leaves[it->nleaves++];
+	it->rec.nleaves = 0;
+	while (it->rec.nleaves < S2P_BATCH && it->rawpos < it->nraw) {
+		struct s2p_rec *r = &it->rec.batch->leaves[it->rec.nleaves++];
 		u64 limit = U64_MAX;
 
 		s2p_rec_of_raw(it, &it->raw[it->rawpos++], r);
@@ -1768,15 +1784,17 @@ static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
  * Before new records: only the range still growing (recs[0] then) keeps
  * its host entry, moved to the first.
  */
-static void s2p_hosts_reset(struct s2p_iter *it)
+static void s2p_hosts_reset(struct s2p_rec_state *rs)
 {
-	it->nhosts = 0;
-	if (!it->have_growing)
+	struct s2p_batch *b = rs->batch;
+
+	rs->nhosts = 0;
+	if (!rs->have_growing)
 		return;
-	if (it->batch->recs[0].host)
-		it->batch->hosts[0] = it->batch->hosts[it->batch->recs[0].host];
-	it->batch->recs[0].host = 0;
-	it->nhosts = 1;
+	if (b->recs[0].host)
+		b->hosts[0] = b->hosts[b->recs[0].host];
+	b->recs[0].host = 0;
+	rs->nhosts = 1;
 }
 
 /*
@@ -1792,7 +1810,7 @@ static int s2p_stage(struct s2p_iter *it)
 	unsigned int i;
 	int idx, ret = 0;
 
-	s2p_hosts_reset(it);
+	s2p_hosts_reset(&it->rec);
 	if (!s2p_wants_backing(it)) {
 		s2p_make_recs(it, NULL);
 		return 0;
@@ -1815,9 +1833,9 @@ static int s2p_stage(struct s2p_iter *it)
 	if (ret)
 		return ret;
 	/* a PFNMAP or IO leaf is a run of its own, and its entry its own */
-	for (i = 0; i < it->nleaves; i++) {
-		struct s2p_rec *r = &it->batch->leaves[i];
-		struct s2p_host_facts *f = &it->batch->hosts[r->host].f;
+	for (i = 0; i < it->rec.nleaves; i++) {
+		struct s2p_rec *r = &it->rec.batch->leaves[i];
+		struct s2p_host_facts *f = &it->rec.batch->hosts[r->host].f;
 
 		if (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO)
 			s2p_pci_of(it, r, f);
@@ -1834,9 +1852,9 @@ static int s2p_stage(struct s2p_iter *it)
 static bool s2p_mergeable(const struct s2p_iter *it, const struct s2p_rec *a,
 			  const struct s2p_rec *b)
 {
-	const struct s2p_host_ent *hosts = it->batch->hosts;
+	const struct s2p_host_ent *hosts = it->rec.batch->hosts;
 	const struct s2p_host_facts *ha = &hosts[a->host].f, *hb = &hosts[b->host].f;
-	const u64 *mask = it->pieces.range.mask;
+	const u64 *mask = it->rec.range_pieces.mask;
 	bool same = a->host == b->host;	/* one entry, the same facts */
 
 	if (a->ipa + a->size != b->ipa)
@@ -1858,6 +1876,21 @@ static bool s2p_mergeable(const struct s2p_iter *it, const struct s2p_rec *a,
 }
 
 /*
+ * The next lock hold's walk, unless the reader is being killed; then a
+ * chance to reschedule.
+ */
+static int s2p_walk_next(struct s2p_iter *it)
+{
+	int ret;
+
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	ret = s2p_walk_chunk(it);
+	cond_resched();
+	return ret;
+}
+
+/*
  * ptdump's next lines: the runs closed in the next lock hold; the end of the
  * walk closes the open run at the window's end, as note_page_flush() does at
  * the IPA space's.
@@ -1869,18 +1902,35 @@ static int s2p_refill_ptd(struct s2p_iter *it)
 	it->seq.n = 0;
 	while (!it->seq.n) {
 		if (it->walked) {
-			if (s2p_ptd_flush(&it->ptd, it->end, &it->runs[0]))
+			if (s2p_ptd_flush(&it->ptdump.open, it->end, &it->ptdump.runs[0]))
 				it->seq.n = 1;
 			return 0;
 		}
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		ret = s2p_walk_chunk(it);
+		it->ptdump.nruns = 0;
+		ret = s2p_walk_next(it);
 		if (ret)
 			return ret;
-		it->seq.n = it->nruns;
-		cond_resched();
+		it->seq.n = it->ptdump.nruns;
 	}
+	return 0;
+}
+
+/* pages' next lines: the raw leaves themselves, raw[bpos, bpos + seq.n) */
+static int s2p_refill_pages(struct s2p_iter *it)
+{
+	int ret;
+
+	it->seq.n = 0;
+	while (it->rawpos == it->nraw) {
+		if (it->walked)
+			return 0;
+		ret = s2p_walk_next(it);
+		if (ret)
+			return ret;
+	}
+	it->bpos = it->rawpos;
+	it->seq.n = min(it->nraw - it->rawpos, S2P_PAGES_BATCH);
+	it->rawpos += it->seq.n;
 	return 0;
 }
 
@@ -1890,69 +1940,69 @@ static int s2p_refill_ptd(struct s2p_iter *it)
  */
 static void s2p_coalesce(struct s2p_iter *it)
 {
+	struct s2p_rec_state *rs = &it->rec;
+	struct s2p_batch *b = rs->batch;
 	unsigned int i;
 
-	for (i = 0; i < it->nleaves; i++) {
-		struct s2p_rec *r = &it->batch->leaves[i];
-		struct s2p_rec *growing = &it->batch->recs[it->seq.n];
+	for (i = 0; i < rs->nleaves; i++) {
+		struct s2p_rec *r = &b->leaves[i];
+		struct s2p_rec *growing = &b->recs[it->seq.n];
 
-		if (it->view == S2P_BARS && it->batch->hosts[r->host].f.bar < 0)
+		if (it->view == S2P_BARS && b->hosts[r->host].f.bar < 0)
 			continue;	/* not a BAR: not in this view */
-		if (it->have_growing && s2p_mergeable(it, growing, r)) {
+		if (rs->have_growing && s2p_mergeable(it, growing, r)) {
 			growing->size += r->size;
 			continue;
 		}
-		if (it->have_growing)
-			growing = &it->batch->recs[++it->seq.n];
+		if (rs->have_growing)
+			growing = &b->recs[++it->seq.n];
 		*growing = *r;
-		it->have_growing = true;
+		rs->have_growing = true;
 	}
 }
 
 /*
- * Produce the next batch for seq_file; sets seq.n (0 at the end). pages'
- * batch is raw leaves themselves, raw[bpos, bpos + seq.n); the other views'
- * are records in recs.
+ * ranges', effective's and bars' next lines: records in batch->recs; the
+ * range still growing waits for the next refill, or the end of the walk.
  */
-static int s2p_refill(struct s2p_iter *it)
+static int s2p_refill_recs(struct s2p_iter *it)
 {
+	struct s2p_rec_state *rs = &it->rec;
 	int ret;
 
-	if (it->view == S2P_PTDUMP)
-		return s2p_refill_ptd(it);
-	if (it->have_growing && it->seq.n)
-		/* the range still growing */
-		it->batch->recs[0] = it->batch->recs[it->seq.n];
+	if (rs->have_growing && it->seq.n)
+		rs->batch->recs[0] = rs->batch->recs[it->seq.n];
 	it->seq.n = 0;
 	while (!it->seq.n) {
-		if (it->rawpos == it->nraw) {
-			if (it->walked) {
-				if (it->have_growing) {
-					it->seq.n++;
-					it->have_growing = false;
-				}
-				return 0;
-			}
-			if (fatal_signal_pending(current))
-				return -EINTR;
-			ret = s2p_walk_chunk(it);
+		if (it->rawpos < it->nraw) {
+			ret = s2p_stage(it);
 			if (ret)
 				return ret;
-			cond_resched();
+			s2p_coalesce(it);
 			continue;
 		}
-		if (it->view == S2P_PAGES) {
-			it->bpos = it->rawpos;
-			it->seq.n = min(it->nraw - it->rawpos, S2P_PAGES_BATCH);
-			it->rawpos += it->seq.n;
+		if (it->walked) {
+			if (rs->have_growing) {
+				it->seq.n++;
+				rs->have_growing = false;
+			}
 			return 0;
 		}
-		ret = s2p_stage(it);
+		ret = s2p_walk_next(it);
 		if (ret)
 			return ret;
-		s2p_coalesce(it);
 	}
 	return 0;
+}
+
+/* Produce the next batch for seq_file; sets seq.n (0 at the end) */
+static int s2p_refill(struct s2p_iter *it)
+{
+	if (it->view == S2P_PTDUMP)
+		return s2p_refill_ptd(it);
+	if (it->view == S2P_PAGES)
+		return s2p_refill_pages(it);
+	return s2p_refill_recs(it);
 }
 
 static void s2p_restart(struct s2p_iter *it)
@@ -1960,17 +2010,22 @@ static void s2p_restart(struct s2p_iter *it)
 	it->cursor = it->start;
 	/* upstream's nested_mmuN of an MMU without a context is empty */
 	it->walked = it->start >= it->end || (it->view == S2P_PTDUMP && !it->mmu_valid);
-	s2p_ptd_init(&it->ptd);
-	it->nruns = 0;
 	it->nraw = 0;
 	it->rawpos = 0;
 	it->seq.n = 0;
 	it->seq.base = 0;
-	it->have_growing = false;
-	it->piece_gen = 0;
-	it->bar_hit.bar = -1;
-	it->bar_hit.have_miss = false;
-	it->vma_cache.valid = false;
+	if (it->view == S2P_SUMMARY) {
+		memset(&it->counts, 0, sizeof(it->counts));
+	} else if (it->view == S2P_PTDUMP) {
+		s2p_ptd_init(&it->ptdump.open);
+		it->ptdump.nruns = 0;
+	} else if (s2p_has_recs(it)) {
+		it->rec.have_growing = false;
+		it->rec.piece_gen = 0;
+		it->rec.bar_hit.bar = -1;
+		it->rec.bar_hit.have_miss = false;
+		it->rec.vma_cache.valid = false;
+	}
 }
 
 /*
@@ -2087,12 +2142,12 @@ static void s2p_host_of(const struct s2p_host_facts *f, u64 hva, struct s2p_host
 /* The host part of @r's host entry, for the lines of its host run */
 static noinline void s2p_range_host_piece(struct s2p_iter *it, const struct s2p_rec *r)
 {
-	const struct s2p_host_ent *e = &it->batch->hosts[r->host];
+	const struct s2p_host_ent *e = &it->rec.batch->hosts[r->host];
 	struct s2p_host h;
 
 	s2p_host_of(&e->f, r->hva, &h);
-	s2p_host_piece_make(&it->host_piece, &h);
-	it->piece_gen = e->gen;
+	s2p_host_piece_make(&it->rec.host_piece, &h);
+	it->rec.piece_gen = e->gen;
 }
 
 /* @r's line written checked into the @len bytes of @buf */
@@ -2102,7 +2157,7 @@ static noinline size_t s2p_range_checked(struct s2p_iter *it, const struct s2p_r
 	struct s2p_leaf l;
 	struct s2p_host h;
 
-	s2p_host_of(&it->batch->hosts[r->host].f, r->hva, &h);
+	s2p_host_of(&it->rec.batch->hosts[r->host].f, r->hva, &h);
 	s2p_leaf_decode(r->pte, r->level, PAGE_SHIFT, it->lpa2, &l);
 	return s2p_fmt_range(buf, len, r->ipa, r->size, &l, it->mt_name[l.memattr], &h);
 }
@@ -2113,15 +2168,15 @@ static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct
 	size_t len = seq_get_buf(m, &buf);
 
 	/* the host part is written once per entry: for the lines of a host run */
-	if (it->piece_gen != it->batch->hosts[r->host].gen)
+	if (it->rec.piece_gen != it->rec.batch->hosts[r->host].gen)
 		s2p_range_host_piece(it, r);
-	if (len < S2P_RANGE_LINE_MAX || !s2p_host_piece_ok(&it->host_piece)) {
+	if (len < S2P_RANGE_LINE_MAX || !s2p_host_piece_ok(&it->rec.host_piece)) {
 		/* near the end of the buffer: checked */
 		s2p_commit(m, s2p_range_checked(it, r, buf, len));
 		return;
 	}
-	s2p_commit(m, s2p_fmt_range_fast(buf, &it->pieces.range, r->ipa, r->size, r->pte,
-					 r->level, &it->host_piece, r->hva));
+	s2p_commit(m, s2p_fmt_range_fast(buf, &it->rec.range_pieces, r->ipa, r->size, r->pte,
+					 r->level, &it->rec.host_piece, r->hva));
 }
 
 static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct s2p_raw *w)
@@ -2131,7 +2186,7 @@ static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct 
 	struct s2p_leaf l;
 
 	if (len >= S2P_PAGE_LINE_MAX) {
-		s2p_commit(m, s2p_fmt_page_raw(buf, &it->pieces.page, w->ipa, w->pte, w->level,
+		s2p_commit(m, s2p_fmt_page_raw(buf, &it->page_pieces, w->ipa, w->pte, w->level,
 					       PAGE_SHIFT, it->lpa2,
 					       it->mt_name));
 		return;
@@ -2145,16 +2200,16 @@ static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct 
 static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
 			       const struct s2p_rec *r)
 {
-	struct s2p_batch *b = it->batch;
+	struct s2p_batch *b = it->rec.batch;
 	int memattr = s2p_rec_memattr(r);
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
 	/* the tail depends on the memattr alone: computed once per run of it */
-	if (it->eff_memattr != memattr) {
+	if (it->rec.eff_memattr != memattr) {
 		b->eff_len = s2p_fmt_effective_tail(b->eff_tail, sizeof(b->eff_tail), memattr,
 						    it->fwb);
-		it->eff_memattr = memattr;
+		it->rec.eff_memattr = memattr;
 	}
 	s2p_commit(m, s2p_fmt_effective(buf, len, r->ipa, r->size, it->mt_name[memattr],
 					b->eff_tail, b->eff_len));
@@ -2162,7 +2217,7 @@ static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
 
 static void s2p_show_bar(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
 {
-	const struct s2p_host_facts *f = &it->batch->hosts[r->host].f;
+	const struct s2p_host_facts *f = &it->rec.batch->hosts[r->host].f;
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
 
@@ -2193,7 +2248,7 @@ static void s2p_show_ptd(struct seq_file *m, struct s2p_iter *it)
 	}
 	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++) {
 		len = seq_get_buf(m, &buf);
-		s2p_commit(m, s2p_fmt_ptd(buf, len, &it->runs[i]));
+		s2p_commit(m, s2p_fmt_ptd(buf, len, &it->ptdump.runs[i]));
 	}
 }
 
@@ -2212,7 +2267,7 @@ static int s2p_view_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	/* pages shows raw leaves; the other views have records */
-	r = it->view == S2P_PAGES ? NULL : it->batch->recs;
+	r = it->view == S2P_PAGES ? NULL : it->rec.batch->recs;
 	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++) {
 		switch (it->view) {
 		case S2P_PAGES:
@@ -2238,9 +2293,11 @@ S2P_SEQ_OPS(view);
 
 static void s2p_iter_fini(struct s2p_iter *it)
 {
-	kfree(it->batch);
+	if (s2p_has_recs(it)) {
+		kfree(it->rec.batch);
+		kfree(it->rec.pathbuf);
+	}
 	kfree(it->raw);
-	kfree(it->pathbuf);
 	kvm_put_kvm(it->kvm);
 	s2p_vm_put(it->vm);
 }
@@ -2282,13 +2339,14 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->lpa2 = g.lpa2;
 	it->ia_bits = g.ia_bits;
 	it->mt_name = s2p_mt_names[g.fwb];
-	it->eff_memattr = -1;
 	for (i = 0; i < S2P_NR_LEVELS; i++)
 		it->leaf_ok[i] = s2p_leaf_level_ok((int)i - 1, PAGE_SHIFT, g.lpa2);
-	if (view == S2P_PAGES)
-		s2p_pieces_init(&it->pieces.page);
-	else
-		s2p_range_pieces_init(&it->pieces.range, PAGE_SHIFT, g.lpa2, it->mt_name);
+	if (view == S2P_PAGES) {
+		s2p_pieces_init(&it->page_pieces);
+	} else if (s2p_has_recs(it)) {
+		s2p_range_pieces_init(&it->rec.range_pieces, PAGE_SHIFT, g.lpa2, it->mt_name);
+		it->rec.eff_memattr = -1;
+	}
 	/* every bit but the output address's: OA[51:50] is in [9:8] with LPA2 */
 	it->attr_mask = ~(S2P_GENMASK(49, 12) | (g.lpa2 ? S2P_GENMASK(9, 8) : 0));
 	/* the whole IPA space, until the reader sets a window (s2p_view_llseek()) */
@@ -2297,8 +2355,8 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	s2p_restart(it);
 	/* the views that name host files; the leaves' copies come at the first walk */
 	if (s2p_wants_backing(it)) {
-		it->pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
-		if (!it->pathbuf) {
+		it->rec.pathbuf = kmalloc(PATH_MAX, GFP_KERNEL);
+		if (!it->rec.pathbuf) {
 			s2p_iter_fini(it);
 			return -ENOMEM;
 		}
@@ -2475,25 +2533,19 @@ S2P_VIEW_FOPS(ptdump);
 static int s2p_summary_show(struct seq_file *m, void *v)
 {
 	struct s2p_iter *it = m->private;
-	struct s2p_counts *c;
+	struct s2p_counts *c = &it->counts;
 	char name[S2P_MT_NAME_MAX];
 	u64 leaves = 0, bytes = 0;
 	unsigned int i;
-	int ret = 0;
+	int ret;
 
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
-		return -ENOMEM;
 	s2p_restart(it);
-	it->counts = c;
 	while (!it->walked) {
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			goto out;
-		}
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		ret = s2p_walk_chunk(it);
 		if (ret)
-			goto out;
+			return ret;
 		cond_resched();
 	}
 	for (i = 0; i < S2P_NR_LEVELS; i++) {
@@ -2520,10 +2572,7 @@ static int s2p_summary_show(struct seq_file *m, void *v)
 		seq_printf(m, "leaves.map.%s=%llu\nbytes.map.%s=%llu\n", name,
 			   c->lv_leaves[i], name, c->lv_bytes[i]);
 	}
-out:
-	it->counts = NULL;
-	kfree(c);
-	return ret;
+	return 0;
 }
 
 static int s2p_summary_open(struct inode *inode, struct file *file)
