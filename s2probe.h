@@ -21,8 +21,7 @@
  * - The CPU is modelled without FEAT_MTE_PERM (no supported kernel uses it).
  *   Under FWB, MemAttr[3] is then RES0 and, as in the pseudocode, only
  *   MemAttr[2:0] select the type: MemAttr[3] is ignored.  With FEAT_MTE_PERM
- *   it would mark NoTagAccess (FWB 0b111x, no FWB 0b0100): see
- *   s2p_s2_notagaccess().
+ *   it would mark NoTagAccess (FWB 0b111x, no FWB 0b0100).
  * - FWB MemAttr[2:0] = 0b100 is Reserved (rule RHWZM, "MemAttr[3:2] = x1,
  *   MemAttr[1:0] = 00: Reserved"), like the FWB=0 encodings 0b0100 (without
  *   FEAT_MTE_PERM) and 0b1x00; all of them are reported as RESERVED.  (The
@@ -80,12 +79,9 @@ enum s2p_field_id {
 	S2P_F_S2AP,		/* [7:6]: bit 0 read, bit 1 write */
 	S2P_F_SH,		/* [9:8], or OA[51:50] with VTCR_EL2.DS = 1 */
 	S2P_F_AF,		/* [10] */
-	S2P_F_FNXS,		/* [11] (FEAT_XS) */
-	S2P_F_DBM,		/* [51] */
 	S2P_F_CONTIG,		/* [52] */
 	S2P_F_XN,		/* [54:53] (FEAT_XNX) */
 	S2P_F_SW,		/* [58:55], reserved for software (KVM) */
-	S2P_F_PBHA,		/* [62:59] */
 	S2P_NR_FIELDS
 };
 
@@ -99,12 +95,9 @@ static inline unsigned int s2p_field(u64 raw, enum s2p_field_id id)
 		[S2P_F_S2AP]	= { 7, 6 },
 		[S2P_F_SH]	= { 9, 8 },
 		[S2P_F_AF]	= { 10, 10 },
-		[S2P_F_FNXS]	= { 11, 11 },
-		[S2P_F_DBM]	= { 51, 51 },
 		[S2P_F_CONTIG]	= { 52, 52 },
 		[S2P_F_XN]	= { 54, 53 },
 		[S2P_F_SW]	= { 58, 55 },
-		[S2P_F_PBHA]	= { 62, 59 },
 	};
 
 	if ((unsigned int)id >= S2P_NR_FIELDS)
@@ -129,8 +122,7 @@ struct s2p_leaf {
 	u8 sh;			/* S2P_SH_* */
 	u8 xn;			/* XN[1:0] */
 	u8 sw;			/* software bits [58:55] */
-	u8 pbha;		/* [62:59], raw */
-	bool valid, af, contig, dbm, fnxs;
+	bool valid, af, contig;
 };
 
 /*
@@ -293,13 +285,10 @@ static inline int s2p_leaf_decode(u64 raw, int level, unsigned int page_shift, b
 	l->s2ap = s2p_field(raw, S2P_F_S2AP);
 	l->sh = (lpa2 && page_shift != 16) ? S2P_SH_VTCR : s2p_field(raw, S2P_F_SH);
 	l->af = s2p_field(raw, S2P_F_AF);
-	l->fnxs = s2p_field(raw, S2P_F_FNXS);
-	l->dbm = s2p_field(raw, S2P_F_DBM);
 	/* the Effective value is 0 where the bit is RES0 */
 	l->contig = s2p_field(raw, S2P_F_CONTIG) && s2p_cont_entries(page_shift, level);
 	l->xn = s2p_field(raw, S2P_F_XN);
 	l->sw = s2p_field(raw, S2P_F_SW);
-	l->pbha = s2p_field(raw, S2P_F_PBHA);
 	return 0;
 }
 
@@ -411,16 +400,6 @@ static inline void s2p_s2_memattr(unsigned int memattr, bool fwb, struct s2p_mt 
 		s2p_mt_set(mt, S2P_RESERVED);
 		break;
 	}
-}
-
-/*
- * With FEAT_MTE_PERM, does this encoding deny tag access (NoTagAccess)?
- * FWB=0: 0b0100 (Normal WB); FWB=1: 0b1110 and 0b1111. Not modelled in the
- * types above, which assume no FEAT_MTE_PERM.
- */
-static inline bool s2p_s2_notagaccess(unsigned int memattr, bool fwb)
-{
-	return fwb ? (memattr & 0xe) == 0xe : (memattr & 0xf) == 0x4;
 }
 
 /*
@@ -776,33 +755,6 @@ static inline const char *s2p_sh_name(unsigned int sh)
 	static const char * const names[] = { "NSH", "RES", "OSH", "ISH", "VTCR" };
 
 	return sh < ARRAY_SIZE(names) ? names[sh] : "?";
-}
-
-/*
- * The descriptor flags, ptdump style: for each {mask, value} the set or the
- * clear string, space separated: "AF C DBM FnXS" or "-- - --- ----".
- */
-static inline const char *s2p_flags_name(u64 raw, char *buf, size_t len)
-{
-	static const struct {
-		u64 mask, val;
-		const char *set, *clear;
-	} bits[] = {
-		{ S2P_BIT(10), S2P_BIT(10), "AF", "--" },
-		{ S2P_BIT(52), S2P_BIT(52), "C", "-" },
-		{ S2P_BIT(51), S2P_BIT(51), "DBM", "---" },
-		{ S2P_BIT(11), S2P_BIT(11), "FnXS", "----" },
-	};
-	unsigned int i;
-	size_t n = 0;
-
-	if (!len)
-		return buf;
-	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(bits) && n < len; i++)
-		n += snprintf(buf + n, len - n, "%s%s", i ? " " : "",
-			      (raw & bits[i].mask) == bits[i].val ? bits[i].set : bits[i].clear);
-	return buf;
 }
 
 /*

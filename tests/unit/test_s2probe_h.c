@@ -96,18 +96,6 @@ static void test_memattr_names(void)
 	}
 }
 
-/* With FEAT_MTE_PERM: FWB=0 0b0100 and FWB=1 0b1110/0b1111 are NoTagAccess. */
-static void test_notagaccess(void)
-{
-	static const unsigned short nta[2] = { 1 << 0x4, (1 << 0xe) | (1 << 0xf) };
-	unsigned int m, fwb;
-
-	for (fwb = 0; fwb < 2; fwb++)
-		for (m = 0; m < 16; m++)
-			check(s2p_s2_notagaccess(m, fwb) == !!(nta[fwb] & (1 << m)),
-			      "notagaccess memattr 0x%x fwb=%u", m, fwb);
-}
-
 /* ------------------------------------------------------------------------ */
 /*
  * The effective type: for each stage-1 MAIR byte, 16 tokens per FWB setting,
@@ -707,28 +695,6 @@ static void test_names(void)
 	check_str(s2p_size_name(1ULL << 30, buf, short_len(2)), "1", "size name truncated");
 }
 
-static void test_flags(void)
-{
-	static const struct { unsigned long long raw; const char *want; } f[] = {
-		{ 0, "-- - --- ----" },
-		{ 1ULL << 10, "AF - --- ----" },
-		{ 1ULL << 52, "-- C --- ----" },
-		{ 1ULL << 51, "-- - DBM ----" },
-		{ 1ULL << 11, "-- - --- FnXS" },
-		{ ~0ULL, "AF C DBM FnXS" },
-	};
-	char buf[32];
-	unsigned int i;
-
-	for (i = 0; i < N(f); i++)
-		check_str(s2p_flags_name(f[i].raw, buf, sizeof(buf)), f[i].want,
-			  "flags 0x%llx", f[i].raw);
-	check_str(s2p_flags_name(~0ULL, buf, short_len(5)), "AF C", "flags truncated");
-	buf[0] = 'x';
-	check(s2p_flags_name(~0ULL, buf, short_len(0)) == buf && buf[0] == 'x',
-	      "flags into an empty buffer");
-}
-
 /* ------------------------------------------------------------------------ */
 /* Geometry: Arm ARM D8.3 (block levels) and D8.7.1 Table D8-104 (contiguous). */
 
@@ -900,15 +866,11 @@ static void test_walking_bits(void)
 			check_u64(l.s2ap, f == F_S2AP ? 1U << (b - 6) : 0, "%s bit %d: s2ap",
 				  t[i].what, b);
 			check_u64(l.sh, shv, "%s bit %d: sh", t[i].what, b);
-			check(l.af == (f == F_AF) && l.fnxs == (f == F_FNXS) &&
-			      l.dbm == (f == F_DBM) && l.contig == (f == F_CONTIG),
-			      "%s bit %d: af %d fnxs %d dbm %d contig %d", t[i].what, b, l.af,
-			      l.fnxs, l.dbm, l.contig);
+			check(l.af == (f == F_AF) && l.contig == (f == F_CONTIG),
+			      "%s bit %d: af %d contig %d", t[i].what, b, l.af, l.contig);
 			check_u64(l.xn, f == F_XN ? 1U << (b - 53) : 0, "%s bit %d: xn",
 				  t[i].what, b);
 			check_u64(l.sw, f == F_SW ? 1U << (b - 55) : 0, "%s bit %d: sw",
-				  t[i].what, b);
-			check_u64(l.pbha, f == F_PBHA ? 1U << (b - 59) : 0, "%s bit %d: pbha",
 				  t[i].what, b);
 			check_u64(s2p_field(d, S2P_F_CONTIG), b == 52, "%s bit %d: raw contig",
 				  t[i].what, b);
@@ -933,7 +895,7 @@ static void test_leaf_values(void)
 	check_str(s2p_sh_name(l.sh), "ISH", "4K page sh");
 	check_str(s2p_xn_name(l.xn), "xn", "4K page xn");
 	check_u64(l.sw, 5, "4K page sw");
-	check(l.af && l.contig && !l.dbm && !l.fnxs, "4K page flags");
+	check(l.af && l.contig, "4K page flags");
 	/* the README's guest-RAM block under FWB and LPA2 (-cpu max) */
 	d = 0x4ec004d9ULL;
 	check(!s2p_leaf_decode(d, 2, 12, true, &l), "KVM 2M block decodes");
@@ -2408,7 +2370,6 @@ static void test_ptdump_lab(void)
 int main(void)
 {
 	test_memattr_names();
-	test_notagaccess();
 	test_grid();
 	test_hints();
 	test_lkml_table();
@@ -2418,7 +2379,6 @@ int main(void)
 	test_bad_s1();
 	test_sh();
 	test_names();
-	test_flags();
 	test_geometry();
 	test_walking_bits();
 	test_leaf_values();
