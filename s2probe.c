@@ -372,21 +372,30 @@ static struct kvm_s2_mmu *s2p_mmu(struct kvm *kvm, int nested)
 	return nested < 0 ? &kvm->arch.mmu : s2p_nested_mmu(kvm, nested);
 }
 
-/* What s2probe needs to know of a VM's stage 2 (or of a shadow one). */
-struct s2p_geom {
+/* A shadow MMU's context: what the guest hypervisor gave it */
+struct s2p_nested_ctx {
+	bool valid;		/* it holds one (KVM marks a free MMU with VTTBR.CnP) */
+	bool s2_enabled;	/* the guest hypervisor's HCR_EL2.VM */
+	bool pending_unmap;
+	u64 vttbr, vtcr;	/* the guest hypervisor's VTTBR_EL2 and VTCR_EL2 */
+};
+
+/*
+ * How a VM's stage-2 tables (or a shadow MMU's) read, and for a shadow MMU
+ * its context; a VM's own stage 2 has a valid, enabled one of zeros.
+ */
+struct s2p_pgt_info {
 	u32 ia_bits;
 	int start_level;
 	bool fwb, lpa2;
-	/* shadow MMUs: the guest hypervisor's VTTBR_EL2 and VTCR_EL2 */
-	bool valid, s2_enabled, pending_unmap;
-	u64 hyp_vttbr, hyp_vtcr;
+	struct s2p_nested_ctx ctx;
 };
 
 /*
  * KVM frees the stage-2 tables and clears mmu.pgt when the VMM's mm goes
  * away, even while a VM reference is held: read it only under mmu_lock.
  */
-static int s2p_geom_locked(struct kvm *kvm, int nested, struct s2p_geom *g)
+static int s2p_pgt_info_locked(struct kvm *kvm, int nested, struct s2p_pgt_info *g)
 {
 	struct kvm_s2_mmu *mmu = s2p_mmu(kvm, nested);
 	struct kvm_pgtable *pgt = mmu ? mmu->pgt : NULL;
@@ -398,27 +407,23 @@ static int s2p_geom_locked(struct kvm *kvm, int nested, struct s2p_geom *g)
 	g->fwb = s2p_pgt_fwb(pgt);
 	/* the host's VTCR_EL2 for this table: DS says how its OAs read */
 	g->lpa2 = s2p_mmu_vtcr(kvm, mmu) & S2P_VTCR_DS;
-	g->valid = true;
-	g->s2_enabled = true;
-	g->pending_unmap = false;
-	g->hyp_vttbr = 0;
-	g->hyp_vtcr = 0;
+	g->ctx = (struct s2p_nested_ctx){ .valid = true, .s2_enabled = true };
 	if (nested >= 0) {
-		g->hyp_vttbr = s2p_nested_vttbr(mmu);
-		g->hyp_vtcr = s2p_nested_vtcr(mmu);
-		g->valid = !(g->hyp_vttbr & S2P_VTTBR_CNP);
-		g->s2_enabled = s2p_nested_s2_enabled(mmu);
-		g->pending_unmap = s2p_nested_pending_unmap(mmu);
+		g->ctx.vttbr = s2p_nested_vttbr(mmu);
+		g->ctx.vtcr = s2p_nested_vtcr(mmu);
+		g->ctx.valid = !(g->ctx.vttbr & S2P_VTTBR_CNP);
+		g->ctx.s2_enabled = s2p_nested_s2_enabled(mmu);
+		g->ctx.pending_unmap = s2p_nested_pending_unmap(mmu);
 	}
 	return 0;
 }
 
-static int s2p_get_geom(struct kvm *kvm, int nested, struct s2p_geom *g)
+static int s2p_get_pgt_info(struct kvm *kvm, int nested, struct s2p_pgt_info *g)
 {
 	int ret;
 
 	read_lock(&kvm->mmu_lock);
-	ret = s2p_geom_locked(kvm, nested, g);
+	ret = s2p_pgt_info_locked(kvm, nested, g);
 	read_unlock(&kvm->mmu_lock);
 	return ret;
 }
@@ -1034,10 +1039,7 @@ struct s2p_iter {
 	struct s2p_vm *vm;
 	struct kvm *kvm;
 	int nested;		/* -1, or the shadow MMU walked */
-	u64 vttbr;		/* its context when opened */
-	u64 vtcr;		/* and the guest hypervisor's VTCR_EL2 for it */
-	bool mmu_valid;		/* a shadow MMU: it held a context when opened */
-	bool s2_enabled;	/* its virtual HCR_EL2.VM then */
+	struct s2p_nested_ctx ctx;	/* a shadow MMU's context when opened */
 	u8 no_slot;		/* backing of a leaf no memslot holds */
 	enum s2p_view view;
 	const struct s2p_consumer *consumer;	/* what the view does with the walk */
@@ -1054,7 +1056,7 @@ struct s2p_iter {
 	unsigned int nraw, rawpos, visits;
 	u64 attr_mask;		/* descriptor bits that are not the output address */
 	bool table_counted;		/* the walk ended after a whole table */
-	bool leaf_ok[S2P_NR_LEVELS];	/* a valid leaf may sit at level i - 1 */
+	bool leaf_level_ok[S2P_NR_LEVELS];	/* [level + 1]: a leaf may sit there */
 	/* MemAttr names under this VM's FWB */
 	const char (*mt_name)[S2P_MT_NAME_MAX];
 	/*
@@ -1084,13 +1086,21 @@ static bool s2p_hold_over(const struct s2p_iter *it)
 	       (!(it->visits % S2P_CONTENTION_EVERY) && rwlock_is_contended(&it->kvm->mmu_lock));
 }
 
+/*
+ * Is @pte a valid leaf at @level? s2p_is_leaf() of s2probe.h, its part that
+ * depends on the level and the granule alone computed at open.
+ */
+static bool s2p_leaf_here(const struct s2p_iter *it, u64 pte, int level)
+{
+	return it->leaf_level_ok[level + 1] && s2p_is_leaf_at(pte, level);
+}
+
 /* summary, at an entry that is not a table: count @bytes of a valid leaf */
 static int s2p_count_entry(struct s2p_iter *it, u64 from, int level, u64 pte, u64 bytes)
 {
 	struct s2p_counts *c = &it->counts;
 
-	/* s2p_is_leaf(), its per-level part computed once (leaf_ok) */
-	if (it->leaf_ok[level + 1] && s2p_is_leaf_at(pte, level)) {
+	if (s2p_leaf_here(it, pte, level)) {
 		unsigned int mt = s2p_field(pte, S2P_F_MEMATTR);
 
 		c->mt_leaves[mt]++;
@@ -1218,8 +1228,7 @@ static int s2p_raw_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
  */
 static int s2p_raw_entry(struct s2p_iter *it, u64 from, int level, u64 pte, u64 bytes)
 {
-	if (it->leaf_ok[level + 1] && s2p_is_leaf_at(pte, level) &&
-	    s2p_raw_push(it, from, pte, level))
+	if (s2p_leaf_here(it, pte, level) && s2p_raw_push(it, from, pte, level))
 		return -E2BIG;
 	return s2p_hold_over(it) ? -E2BIG : 0;
 }
@@ -1338,7 +1347,7 @@ static int s2p_chunk_pgt(struct s2p_iter *it, struct kvm_pgtable **pgt)
 
 	if (!mmu || !mmu->pgt)
 		return -ENOENT;	/* torn down: the VMM has exited */
-	if (it->nested >= 0 && s2p_nested_vttbr(mmu) != it->vttbr) {
+	if (it->nested >= 0 && s2p_nested_vttbr(mmu) != it->ctx.vttbr) {
 		pr_notice_ratelimited("%s nested MMU %d was reused for another context during a read: read it again\n",
 				      it->vm->name, it->nested);
 		return -ESTALE;
@@ -2009,7 +2018,7 @@ static void s2p_restart(struct s2p_iter *it)
 {
 	it->cursor = it->start;
 	/* upstream's nested_mmuN of an MMU without a context is empty */
-	it->walked = it->start >= it->end || (it->view == S2P_PTDUMP && !it->mmu_valid);
+	it->walked = it->start >= it->end || (it->view == S2P_PTDUMP && !it->ctx.valid);
 	it->nraw = 0;
 	it->rawpos = 0;
 	it->seq.n = 0;
@@ -2241,8 +2250,8 @@ static void s2p_show_ptd(struct seq_file *m, struct s2p_iter *it)
 	if (!it->seq.base) {
 		if (it->nested >= 0) {
 			len = seq_get_buf(m, &buf);
-			s2p_commit(m, s2p_fmt_ptd_mmu(buf, len, it->vtcr, it->vttbr,
-						      it->s2_enabled));
+			s2p_commit(m, s2p_fmt_ptd_mmu(buf, len, it->ctx.vtcr, it->ctx.vttbr,
+						      it->ctx.s2_enabled));
 		}
 		seq_puts(m, S2P_PTD_HEADER);
 	}
@@ -2306,7 +2315,7 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 {
 	struct s2p_stage2 *sp = inode->i_private;
 	struct s2p_vm *vm = sp->vm;
-	struct s2p_geom g;
+	struct s2p_pgt_info g;
 	struct kvm *kvm;
 	unsigned int i;
 
@@ -2315,7 +2324,7 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	kvm = s2p_vm_get_kvm(vm);
 	if (!kvm)
 		return -ENOENT;	/* the VM is gone; reading vms rescans */
-	if (s2p_get_geom(kvm, sp->nested, &g)) {
+	if (s2p_get_pgt_info(kvm, sp->nested, &g)) {
 		kvm_put_kvm(kvm);
 		return -ENOENT;
 	}
@@ -2323,10 +2332,7 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->vm = vm;
 	it->kvm = kvm;
 	it->nested = sp->nested;
-	it->vttbr = g.hyp_vttbr;
-	it->vtcr = g.hyp_vtcr;
-	it->mmu_valid = g.valid;
-	it->s2_enabled = g.s2_enabled;
+	it->ctx = g.ctx;
 	it->no_slot = sp->nested < 0 ? S2P_B_NONE : S2P_B_NESTED;
 	it->view = view;
 	if (view == S2P_SUMMARY)
@@ -2340,7 +2346,7 @@ static int s2p_iter_init(struct s2p_iter *it, struct inode *inode, enum s2p_view
 	it->ia_bits = g.ia_bits;
 	it->mt_name = s2p_mt_names[g.fwb];
 	for (i = 0; i < S2P_NR_LEVELS; i++)
-		it->leaf_ok[i] = s2p_leaf_level_ok((int)i - 1, PAGE_SHIFT, g.lpa2);
+		it->leaf_level_ok[i] = s2p_leaf_level_ok((int)i - 1, PAGE_SHIFT, g.lpa2);
 	if (view == S2P_PAGES) {
 		s2p_pieces_init(&it->page_pieces);
 	} else if (s2p_has_recs(it)) {
@@ -2723,15 +2729,15 @@ S2P_SEQ_FOPS(pkvm, seq_lseek);
 
 static void s2p_show_mmu(struct seq_file *m, struct kvm *kvm, int n)
 {
-	struct s2p_geom g;
+	struct s2p_pgt_info g;
 
-	if (s2p_geom_locked(kvm, n, &g) || !g.valid) {
+	if (s2p_pgt_info_locked(kvm, n, &g) || !g.ctx.valid) {
 		seq_printf(m, "%d invalid - - - - - -\n", n);
 		return;
 	}
-	seq_printf(m, "%d valid 0x%016llx 0x%016llx %s %u %d %s\n", n, g.hyp_vttbr, g.hyp_vtcr,
-		   g.s2_enabled ? "enabled" : "disabled", g.ia_bits, g.start_level,
-		   g.pending_unmap ? "yes" : "no");
+	seq_printf(m, "%d valid 0x%016llx 0x%016llx %s %u %d %s\n", n, g.ctx.vttbr,
+		   g.ctx.vtcr, g.ctx.s2_enabled ? "enabled" : "disabled", g.ia_bits,
+		   g.start_level, g.ctx.pending_unmap ? "yes" : "no");
 }
 
 /*
@@ -2770,8 +2776,8 @@ struct s2p_vm_line {
 	pid_t pid;
 	unsigned int fd;
 	int nslots;
-	bool have_geom;
-	struct s2p_geom g;
+	bool have_info;
+	struct s2p_pgt_info g;
 };
 
 struct s2p_vms_snap {
@@ -2810,10 +2816,10 @@ static void s2p_vm_line(struct s2p_found *f, struct s2p_vm_line *l)
 		 */
 		l->g.ia_bits = 64 - (s2p_mmu_vtcr(kvm, &kvm->arch.mmu) & S2P_VTCR_T0SZ);
 		l->g.fwb = cpus_have_final_cap(ARM64_HAS_STAGE2_FWB);
-		l->have_geom = true;
+		l->have_info = true;
 		return;
 	}
-	l->have_geom = !s2p_get_geom(kvm, -1, &l->g);
+	l->have_info = !s2p_get_pgt_info(kvm, -1, &l->g);
 }
 
 static int s2p_vms_show(struct seq_file *m, void *v)
@@ -2827,7 +2833,7 @@ static int s2p_vms_show(struct seq_file *m, void *v)
 	for (i = 0; i < snap->nr; i++) {
 		const struct s2p_vm_line *l = &snap->line[i];
 
-		if (!l->have_geom) {
+		if (!l->have_info) {
 			seq_printf(m, "%s %d %u %s - - - - - %d\n", l->name, l->pid, l->fd,
 				   l->comm, l->nslots);
 			continue;
