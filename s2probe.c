@@ -2832,22 +2832,20 @@ static int s2p_vms_show(struct seq_file *m, void *v)
 	s2p_size_name(PAGE_SIZE, gran, sizeof(gran));
 	for (i = 0; i < snap->nr; i++) {
 		const struct s2p_vm_line *l = &snap->line[i];
+		char ia_bits[12] = "-", level[12] = "-";
+		const char *g = "-", *fwb = "-", *mode = "-";
 
-		if (!l->have_info) {
-			seq_printf(m, "%s %d %u %s - - - - - %d\n", l->name, l->pid, l->fd,
-				   l->comm, l->nslots);
-			continue;
+		if (l->have_info) {
+			snprintf(ia_bits, sizeof(ia_bits), "%u", l->g.ia_bits);
+			/* under pKVM the start level is the hypervisor's */
+			if (!s2p_protected)
+				snprintf(level, sizeof(level), "%d", l->g.start_level);
+			g = gran;
+			fwb = l->g.fwb ? "fwb=on" : "fwb=off";
+			mode = s2p_protected ? "pKVM" : is_kernel_in_hyp_mode() ? "VHE" : "nVHE";
 		}
-		if (s2p_protected) {	/* the start level is the hypervisor's */
-			seq_printf(m, "%s %d %u %s %u - %s fwb=%s pKVM %d\n", l->name, l->pid,
-				   l->fd, l->comm, l->g.ia_bits, gran,
-				   l->g.fwb ? "on" : "off", l->nslots);
-			continue;
-		}
-		seq_printf(m, "%s %d %u %s %u %d %s fwb=%s %s %d\n", l->name, l->pid, l->fd,
-			   l->comm, l->g.ia_bits, l->g.start_level, gran,
-			   l->g.fwb ? "on" : "off",
-			   is_kernel_in_hyp_mode() ? "VHE" : "nVHE", l->nslots);
+		seq_printf(m, "%s %d %u %s %s %s %s %s %s %d\n", l->name, l->pid, l->fd, l->comm,
+			   ia_bits, level, g, fwb, mode, l->nslots);
 	}
 	return 0;
 }
