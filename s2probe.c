@@ -1059,6 +1059,8 @@ struct s2p_iter {
 	bool leaf_level_ok[S2P_NR_LEVELS];	/* [level + 1]: a leaf may sit there */
 	/* MemAttr names under this VM's FWB */
 	const char (*mt_name)[S2P_MT_NAME_MAX];
+	/* pages and ranges: a line near the end of the buffer (s2p_line_at()) */
+	char aside[S2P_RANGE_LINE_MAX];
 	/*
 	 * the batch handed to seq_file at seq.base: seq.n records, in
 	 * batch->recs (ranges, effective, bars), runs (ptdump) or for pages
@@ -1075,6 +1077,8 @@ struct s2p_iter {
 		struct s2p_rec_state rec;		/* ranges, effective, bars */
 	};
 };
+
+static_assert(S2P_PAGE_LINE_MAX <= S2P_RANGE_LINE_MAX, "aside holds a pages line");
 
 /*
  * Does the lock hold end here? After S2P_HOLD_VISITS entries, or earlier
@@ -2143,67 +2147,79 @@ static void s2p_host_of(const struct s2p_host_facts *f, u64 hva, struct s2p_host
 }
 
 /*
- * The checked paths of a ranges line, apart from s2p_show_range(): the
- * kernel zeroes a function's structures on the stack at every call
- * (CONFIG_INIT_STACK_ALL_ZERO), and the fast path needs none.
+ * Where a fast writer writes a line: into seq_file's buffer when @max bytes
+ * are left there (it stores whole words past the line's end), else into
+ * it->aside, and s2p_commit_line() copies the line if it fits.
  */
+static char *s2p_line_at(struct s2p_iter *it, char *buf, size_t len, size_t max)
+{
+	return len >= max ? buf : it->aside;
+}
 
-/* The host part of @r's host entry, for the lines of its host run */
-static noinline void s2p_range_host_piece(struct s2p_iter *it, const struct s2p_rec *r)
+static void s2p_commit_line(struct seq_file *m, char *buf, size_t len, const char *line,
+			    size_t n)
+{
+	if (line != buf) {
+		if (n > len)
+			n = 0;	/* it does not fit: the buffer is full */
+		else
+			memcpy(buf, line, n);
+	}
+	s2p_commit(m, n);
+}
+
+/*
+ * The host part of @r's host entry, for the lines of its host run: apart
+ * from s2p_show_range(), as the kernel zeroes a function's structures on
+ * the stack at every call (CONFIG_INIT_STACK_ALL_ZERO). Its parts are
+ * bounded (S2P_HOST_PATH_MAX, the tables of names): one that does not fit
+ * is a bug, and the read fails rather than print a wrong line.
+ */
+static noinline int s2p_range_host_piece(struct s2p_iter *it, const struct s2p_rec *r)
 {
 	const struct s2p_host_ent *e = &it->rec.batch->hosts[r->host];
 	struct s2p_host h;
 
 	s2p_host_of(&e->f, r->hva, &h);
 	s2p_host_piece_make(&it->rec.host_piece, &h);
+	if (!s2p_host_piece_ok(&it->rec.host_piece)) {
+		pr_warn_once("the host part of a ranges line outgrew its %d bytes: please report this\n",
+			     S2P_HOST_TAIL_MAX);
+		it->rec.piece_gen = 0;
+		return -EOVERFLOW;
+	}
 	it->rec.piece_gen = e->gen;
+	return 0;
 }
 
-/* @r's line written checked into the @len bytes of @buf */
-static noinline size_t s2p_range_checked(struct s2p_iter *it, const struct s2p_rec *r,
-					 char *buf, size_t len)
-{
-	struct s2p_leaf l;
-	struct s2p_host h;
-
-	s2p_host_of(&it->rec.batch->hosts[r->host].f, r->hva, &h);
-	s2p_leaf_decode(r->pte, r->level, PAGE_SHIFT, it->lpa2, &l);
-	return s2p_fmt_range(buf, len, r->ipa, r->size, &l, it->mt_name[l.memattr], &h);
-}
-
-static void s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
+static int s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
 {
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
+	char *line = s2p_line_at(it, buf, len, S2P_RANGE_LINE_MAX);
+	int ret;
 
 	/* the host part is written once per entry: for the lines of a host run */
-	if (it->rec.piece_gen != it->rec.batch->hosts[r->host].gen)
-		s2p_range_host_piece(it, r);
-	if (len < S2P_RANGE_LINE_MAX || !s2p_host_piece_ok(&it->rec.host_piece)) {
-		/* near the end of the buffer: checked */
-		s2p_commit(m, s2p_range_checked(it, r, buf, len));
-		return;
+	if (it->rec.piece_gen != it->rec.batch->hosts[r->host].gen) {
+		ret = s2p_range_host_piece(it, r);
+		if (ret)
+			return ret;
 	}
-	s2p_commit(m, s2p_fmt_range_fast(buf, &it->rec.range_pieces, r->ipa, r->size, r->pte,
-					 r->level, &it->rec.host_piece, r->hva));
+	s2p_commit_line(m, buf, len, line,
+			s2p_fmt_range_fast(line, &it->rec.range_pieces, r->ipa, r->size, r->pte,
+					   r->level, &it->rec.host_piece, r->hva));
+	return 0;
 }
 
 static void s2p_show_page(struct seq_file *m, struct s2p_iter *it, const struct s2p_raw *w)
 {
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
-	struct s2p_leaf l;
+	char *line = s2p_line_at(it, buf, len, S2P_PAGE_LINE_MAX);
 
-	if (len >= S2P_PAGE_LINE_MAX) {
-		s2p_commit(m, s2p_fmt_page_raw(buf, &it->page_pieces, w->ipa, w->pte, w->level,
-					       PAGE_SHIFT, it->lpa2,
-					       it->mt_name));
-		return;
-	}
-	/* near the end of the buffer: the checked writer */
-	s2p_leaf_decode(w->pte, w->level, PAGE_SHIFT, it->lpa2, &l);
-	s2p_commit(m, s2p_fmt_page(buf, len, w->ipa, l.oa + (w->ipa & (l.size - 1)), &l,
-				   it->mt_name[l.memattr]));
+	s2p_commit_line(m, buf, len, line,
+			s2p_fmt_page_raw(line, &it->page_pieces, w->ipa, w->pte, w->level,
+					 PAGE_SHIFT, it->lpa2, it->mt_name));
 }
 
 static void s2p_show_effective(struct seq_file *m, struct s2p_iter *it,
@@ -2270,6 +2286,7 @@ static int s2p_view_show(struct seq_file *m, void *v)
 	struct s2p_iter *it = m->private;
 	const struct s2p_rec *r;
 	unsigned int i;
+	int ret;
 
 	if (it->view == S2P_PTDUMP) {
 		s2p_show_ptd(m, it);
@@ -2289,7 +2306,9 @@ static int s2p_view_show(struct seq_file *m, void *v)
 			s2p_show_bar(m, it, &r[i]);
 			break;
 		default:
-			s2p_show_range(m, it, &r[i]);
+			ret = s2p_show_range(m, it, &r[i]);
+			if (ret)
+				return ret;
 			break;
 		}
 	}

@@ -913,33 +913,6 @@ static inline void s2p_out_attrs(struct s2p_out *o, const struct s2p_leaf *l,
 }
 
 /*
- * A pages line: "0x<ipa:16> L<level> map=<size> desc=0x<raw:16> pa=0x<pa>
- * <attrs> sw=0x<sw>\n". Returns its length; 0 if @len is too small.
- */
-static inline size_t s2p_fmt_page(char *buf, size_t len, u64 ipa, u64 pa,
-				  const struct s2p_leaf *l, const char *mt_name)
-{
-	struct s2p_out o;
-
-	s2p_out_init(&o, buf, len);
-	s2p_out_str(&o, "0x");
-	s2p_out_hex(&o, ipa, 16);
-	s2p_out_str(&o, " L");
-	s2p_out_dec(&o, l->level);
-	s2p_out_str(&o, " map=");
-	s2p_out_size(&o, l->size);
-	s2p_out_str(&o, " desc=0x");
-	s2p_out_hex(&o, l->raw, 16);
-	s2p_out_str(&o, " pa=0x");
-	s2p_out_hex(&o, pa, 0);
-	s2p_out_attrs(&o, l, mt_name);
-	s2p_out_str(&o, " sw=0x");
-	s2p_out_hex(&o, l->sw, 0);
-	s2p_out_chr(&o, '\n');
-	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
-}
-
-/*
  * What a VM's owner controls, a process name or a file path (a memfd's name
  * is any bytes), is printed as one token that cannot forge a field or a
  * line, the way /proc escapes such strings (seq_escape()): a space, a
@@ -1098,18 +1071,6 @@ static inline bool s2p_host_shows_hva(const struct s2p_host *h)
 }
 
 /*
- * The host's part of a ranges line, from " slot=" to the newline: what
- * the VM's owner named comes last.
- */
-static inline void s2p_out_host(struct s2p_out *o, const struct s2p_host *h)
-{
-	s2p_out_host_head(o, h);
-	if (s2p_host_shows_hva(h))
-		s2p_out_hex(o, h->hva, 0);
-	s2p_out_host_tail(o, h);
-}
-
-/*
  * The host part of ranges lines alike but for their hva, written once
  * (s2p_host_piece_make()): the head, the hva's digits if @hva, the tail.
  * The tail holds an escaped path of up to S2P_HOST_PATH_MAX bytes.
@@ -1141,26 +1102,6 @@ static inline void s2p_host_piece_make(struct s2p_host_piece *hp, const struct s
 static inline bool s2p_host_piece_ok(const struct s2p_host_piece *hp)
 {
 	return hp->head_len && hp->tail_len;
-}
-
-/*
- * A ranges line: "0x<start:16>-0x<end:16> <size> map=<leaf size> L<level>
- * <attrs> slot=<id|-> hva=<0x..|-> <backing>[ pci=<bdf> bar=<n>][ wc]
- * [ vma=<type>[ uc] expect=<type>][ path=<escaped path>]\n": what the VM's
- * owner named comes last.
- * Returns its length; 0 if @len is too small.
- */
-static inline size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
-				   const struct s2p_leaf *l, const char *mt_name,
-				   const struct s2p_host *h)
-{
-	struct s2p_out o;
-
-	s2p_out_init(&o, buf, len);
-	s2p_out_span(&o, ipa, size);
-	s2p_out_range_leaf(&o, l, mt_name);
-	s2p_out_host(&o, h);
-	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
 }
 
 /*
@@ -1244,7 +1185,7 @@ static inline size_t s2p_fmt_effective(char *buf, size_t len, u64 ipa, u64 size,
  * bytes: whole words are stored instead of single checked bytes, and what
  * a run of alike leaves repeats (" L3 map=4K desc=0x", and everything after
  * pa=) is built once into a struct s2p_piece and copied. The output is the
- * same as s2p_fmt_page()'s (tests/unit checks it).
+ * same as tests/unit's checked model, s2p_fmt_page().
  */
 #define S2P_PAGE_LINE_MAX	192
 #define S2P_PIECE_MAX		64	/* copied whole: a fixed-size copy is inline */
@@ -1398,7 +1339,7 @@ static inline size_t s2p_fmt_page_fast(char *buf, u64 ipa, u64 pa, u64 raw,
 /*
  * The pages line of the valid leaf @raw at @level, shown from @ipa (inside
  * it), into @buf of at least S2P_PAGE_LINE_MAX bytes; @mt_names: the
- * MemAttr names of the VM. The same line as s2p_fmt_page()'s (tests/unit).
+ * MemAttr names of the VM. The same line as tests/unit's model s2p_fmt_page().
  */
 static inline size_t s2p_fmt_page_raw(char *buf, struct s2p_pieces *pc, u64 ipa, u64 raw,
 				      int level, unsigned int page_shift, bool lpa2,
@@ -1514,8 +1455,8 @@ static inline const struct s2p_piece *s2p_range_leaf_piece(struct s2p_range_piec
  * S2P_RANGE_LINE_MAX bytes: the span's digits as words, its size's text
  * kept from the line before when equal, the leaf part of the valid leaf
  * @raw at @level from @rp, the host's part from @hp (s2p_host_piece_ok())
- * with @hva's digits. The same line as s2p_fmt_range()'s of the decoded
- * leaf (tests/unit).
+ * with @hva's digits. The same line as tests/unit's model s2p_fmt_range()
+ * writes of the decoded leaf.
  */
 #define S2P_RANGE_LINE_MAX	512
 

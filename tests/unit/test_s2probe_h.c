@@ -980,6 +980,73 @@ static void test_leaf_rejected(void)
 
 /* ------------------------------------------------------------------------ */
 /*
+ * Checked writers of the pages and ranges lines, byte by byte through
+ * s2probe.h's struct s2p_out: models for the module's fast writers
+ * (s2p_fmt_page_raw(), s2p_fmt_range_fast()), which are its only writers
+ * of these lines, and themselves tested against snprintf() models below.
+ */
+
+/*
+ * A pages line: "0x<ipa:16> L<level> map=<size> desc=0x<raw:16> pa=0x<pa>
+ * <attrs> sw=0x<sw>\n". Returns its length; 0 if @len is too small.
+ */
+static size_t s2p_fmt_page(char *buf, size_t len, u64 ipa, u64 pa,
+			   const struct s2p_leaf *l, const char *mt_name)
+{
+	struct s2p_out o;
+
+	s2p_out_init(&o, buf, len);
+	s2p_out_str(&o, "0x");
+	s2p_out_hex(&o, ipa, 16);
+	s2p_out_str(&o, " L");
+	s2p_out_dec(&o, l->level);
+	s2p_out_str(&o, " map=");
+	s2p_out_size(&o, l->size);
+	s2p_out_str(&o, " desc=0x");
+	s2p_out_hex(&o, l->raw, 16);
+	s2p_out_str(&o, " pa=0x");
+	s2p_out_hex(&o, pa, 0);
+	s2p_out_attrs(&o, l, mt_name);
+	s2p_out_str(&o, " sw=0x");
+	s2p_out_hex(&o, l->sw, 0);
+	s2p_out_chr(&o, '\n');
+	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
+}
+
+/*
+ * The host's part of a ranges line, from " slot=" to the newline: what
+ * the VM's owner named comes last.
+ */
+static void s2p_out_host(struct s2p_out *o, const struct s2p_host *h)
+{
+	s2p_out_host_head(o, h);
+	if (s2p_host_shows_hva(h))
+		s2p_out_hex(o, h->hva, 0);
+	s2p_out_host_tail(o, h);
+}
+
+/*
+ * A ranges line: "0x<start:16>-0x<end:16> <size> map=<leaf size> L<level>
+ * <attrs> slot=<id|-> hva=<0x..|-> <backing>[ pci=<bdf> bar=<n>][ wc]
+ * [ vma=<type>[ uc] expect=<type>][ path=<escaped path>]\n": what the VM's
+ * owner named comes last.
+ * Returns its length; 0 if @len is too small.
+ */
+static size_t s2p_fmt_range(char *buf, size_t len, u64 ipa, u64 size,
+			    const struct s2p_leaf *l, const char *mt_name,
+			    const struct s2p_host *h)
+{
+	struct s2p_out o;
+
+	s2p_out_init(&o, buf, len);
+	s2p_out_span(&o, ipa, size);
+	s2p_out_range_leaf(&o, l, mt_name);
+	s2p_out_host(&o, h);
+	return s2p_out_full(&o) ? 0 : s2p_out_len(&o, buf);
+}
+
+/* ------------------------------------------------------------------------ */
+/*
  * The line writers (s2p_fmt_page, s2p_fmt_range, s2p_fmt_effective_tail)
  * against snprintf() models of each view's line, field by field as the
  * README and s2probe.c's header comment define them, over pseudo-random
