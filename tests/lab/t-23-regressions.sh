@@ -12,23 +12,23 @@
 # - vms is one snapshot per open: a byte-by-byte read equals a whole read.
 . "$(dirname "$0")/lib/common.sh"
 
-dev=$(ivshmem_dev) || { not_ok truth-setup "no ivshmem device"; exit 0; }
+dev=$(ivshmem_dev) || { not_ok regress-setup "no ivshmem device"; exit 0; }
 load_s2probe
-$BUILD/s2vmm --bar "$dev/resource2" --hold 120 >/tmp/truth-vmm.out 2>&1 &
+$BUILD/s2vmm --bar "$dev/resource2" --hold 120 >/tmp/regress-vmm.out 2>&1 &
 vmm=$!
-if ! wait_for /tmp/truth-vmm.out 'S2VMM ready' 60; then
-	not_ok truth-setup "$(tail -n 3 /tmp/truth-vmm.out | tr '\n' ' ')"
+if ! wait_for /tmp/regress-vmm.out 'S2VMM ready' 60; then
+	not_ok regress-setup "$(tail -n 3 /tmp/regress-vmm.out | tr '\n' ' ')"
 	kill $vmm 2>/dev/null
 	exit 0
 fi
-set -- $(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1 \2/p' /tmp/truth-vmm.out)
+set -- $(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1 \2/p' /tmp/regress-vmm.out)
 VM=$1-$2
 V=$DBG/$VM
 cat $DBG/vms >/dev/null
-cat $V/pages >/tmp/truth.pages
+cat $V/pages >/tmp/regress.pages
 # the first THP block (IPA 0x40800000) and the first BAR page
-thp_pa=$(awk '$1 == "0x0000000040800000" { sub("pa=", "", $5); print $5 }' /tmp/truth.pages)
-bar_pa=$(awk '$1 == "0x0000000100000000" { sub("pa=", "", $5); print $5 }' /tmp/truth.pages)
+thp_pa=$(awk '$1 == "0x0000000040800000" { sub("pa=", "", $5); print $5 }' /tmp/regress.pages)
+bar_pa=$(awk '$1 == "0x0000000100000000" { sub("pa=", "", $5); print $5 }' /tmp/regress.pages)
 
 # key NAME [START LEN]: a summary value, of the window when given
 key() {
@@ -38,15 +38,15 @@ key() {
 # --- summary inside one 2M block: 4K of it, one (partial) leaf.
 W="0x40900000 0x1000"
 # shellcheck disable=SC2086 # W: START LEN
-expect_eq truth-summary-window-bytes 4096 "$(key bytes $W)"
+expect_eq regress-summary-window-bytes 4096 "$(key bytes $W)"
 # shellcheck disable=SC2086
-expect_eq truth-summary-window-leaves 1 "$(key leaves $W)"
+expect_eq regress-summary-window-leaves 1 "$(key leaves $W)"
 # shellcheck disable=SC2086
-expect_eq truth-summary-window-map2m "1 4096" "$(key leaves.map.2M $W) $(key bytes.map.2M $W)"
+expect_eq regress-summary-window-map2m "1 4096" "$(key leaves.map.2M $W) $(key bytes.map.2M $W)"
 # summary says which window it counted; without one, the whole IPA space
 # shellcheck disable=SC2086
-expect_eq truth-summary-window-line "0x0000000040900000-0x0000000040901000" "$(key window $W)"
-expect_eq truth-summary-no-window "0x0000000000000000-$(printf '0x%016x' $((1 << $(awk '$1 == "'"$VM"'" { print $5 }' $DBG/vms))))" \
+expect_eq regress-summary-window-line "0x0000000040900000-0x0000000040901000" "$(key window $W)"
+expect_eq regress-summary-no-window "0x0000000000000000-$(printf '0x%016x' $((1 << $(awk '$1 == "'"$VM"'" { print $5 }' $DBG/vms))))" \
 	"$(key window)"
 # ranges and pages show that part of the block, at its own output address
 want=$(printf '0x0000000040900000-0x0000000040901000 4K map=2M L2 pa=0x%x' \
@@ -55,26 +55,26 @@ want=$(printf '0x0000000040900000-0x0000000040901000 4K map=2M L2 pa=0x%x' \
 got=$(win $V/ranges $W | awk '{ print $1, $2, $3, $4 }')
 # shellcheck disable=SC2086
 got="$got $(win $V/pages $W | awk '{ print $5 }')"
-expect_eq truth-window-inside-block "$want" "$got"
+expect_eq regress-window-inside-block "$want" "$got"
 
 # --- a window that starts mid-page: BAR pages 0 and 1 are both mapped.
 W="0x100000800 0x1000"
 # shellcheck disable=SC2086
-expect_eq truth-unaligned-pages "0x0000000100000800 0x0000000100001000" \
+expect_eq regress-unaligned-pages "0x0000000100000800 0x0000000100001000" \
 	"$(win $V/pages $W | awk '{ print $1 }' | tr '\n' ' ' | sed 's/ $//')"
 # shellcheck disable=SC2086
-expect_eq truth-unaligned-pages-pa \
+expect_eq regress-unaligned-pages-pa \
 	"$(printf 'pa=0x%x pa=0x%x' $((bar_pa + 0x800)) $((bar_pa + 0x1000)))" \
 	"$(win $V/pages $W | awk '{ print $5 }' | tr '\n' ' ' | sed 's/ $//')"
 # shellcheck disable=SC2086
-expect_eq truth-unaligned-ranges "0x0000000100000800-0x0000000100001800 4K" \
+expect_eq regress-unaligned-ranges "0x0000000100000800-0x0000000100001800 4K" \
 	"$(win $V/ranges $W | awk '{ print $1, $2 }')"
 # shellcheck disable=SC2086
-expect_eq truth-unaligned-summary "4096 2" "$(key bytes $W) $(key leaves $W)"
+expect_eq regress-unaligned-summary "4096 2" "$(key bytes $W) $(key leaves $W)"
 # a window inside one page: that page's part only
 W="0x100000010 0x20"
 # shellcheck disable=SC2086
-expect_eq truth-subpage-window "0x0000000100000010-0x0000000100000030 32B 32 1" \
+expect_eq regress-subpage-window "0x0000000100000010-0x0000000100000030 32B 32 1" \
 	"$(win $V/ranges $W | awk '{ print $1, $2 }') $(key bytes $W) $(key leaves $W)"
 
 # --- host addresses need CAP_SYS_ADMIN; summary and effective do not.
@@ -83,18 +83,18 @@ nocap() {
 }
 # (dmesg is not cleared: dmesg_clean must still see anything said before)
 refusals=$(dmesg | grep -c 'need CAP_SYS_ADMIN')
-if nocap cat $V/pages >/dev/null 2>/tmp/truth.err; then
-	not_ok truth-pages-needs-cap "read without CAP_SYS_ADMIN"
+if nocap cat $V/pages >/dev/null 2>/tmp/regress.err; then
+	not_ok regress-pages-needs-cap "read without CAP_SYS_ADMIN"
 else
-	expect_eq truth-pages-needs-cap "Operation not permitted" \
-		"$(sed 's/.*: //' /tmp/truth.err)"
+	expect_eq regress-pages-needs-cap "Operation not permitted" \
+		"$(sed 's/.*: //' /tmp/regress.err)"
 fi
-nocap cat $V/ranges >/dev/null 2>&1 && not_ok truth-ranges-needs-cap "read without CAP_SYS_ADMIN" ||
-	ok truth-ranges-needs-cap
-check truth-summary-without-cap nocap grep -q '^leaves=9$' $V/summary
-check truth-effective-without-cap nocap grep -q 's2=DEVICE_nGnRE' $V/effective
-[ "$(dmesg | grep -c 'need CAP_SYS_ADMIN')" -gt "$refusals" ] && ok truth-refusal-in-dmesg ||
-	not_ok truth-refusal-in-dmesg "no new 'need CAP_SYS_ADMIN' line in dmesg"
+nocap cat $V/ranges >/dev/null 2>&1 && not_ok regress-ranges-needs-cap "read without CAP_SYS_ADMIN" ||
+	ok regress-ranges-needs-cap
+check regress-summary-without-cap nocap grep -q '^leaves=9$' $V/summary
+check regress-effective-without-cap nocap grep -q 's2=DEVICE_nGnRE' $V/effective
+[ "$(dmesg | grep -c 'need CAP_SYS_ADMIN')" -gt "$refusals" ] && ok regress-refusal-in-dmesg ||
+	not_ok regress-refusal-in-dmesg "no new 'need CAP_SYS_ADMIN' line in dmesg"
 
 # --- work per range, not per leaf (stats: counters since load).
 stat() {
@@ -108,25 +108,25 @@ cost() {
 	echo $(($(stat "$1") - a))
 }
 # The 3 BAR leaves (2 ranges, one BAR): the PCI devices are scanned once.
-expect_eq truth-pci-scan-per-bar 1 "$(cost pci_scans $V/ranges)"
+expect_eq regress-pci-scan-per-bar 1 "$(cost pci_scans $V/ranges)"
 # pages and summary print no backing: no VMA or PCI look-ups at all.
-expect_eq truth-pages-no-backing "0 0" "$(cost pci_scans $V/pages) $(cost vma_descriptions $V/pages)"
-expect_eq truth-summary-no-backing "0 0" \
+expect_eq regress-pages-no-backing "0 0" "$(cost pci_scans $V/pages) $(cost vma_descriptions $V/pages)"
+expect_eq regress-summary-no-backing "0 0" \
 	"$(cost pci_scans $V/summary) $(cost vma_descriptions $V/summary)"
 # ranges: one VMA description per run of same-size leaves in one VMA:
 # slot 0 (4 pages), slot 1 (2 blocks), slot 3 (3 BAR pages).
-expect_eq truth-vma-per-run 3 "$(cost vma_descriptions $V/ranges)"
+expect_eq regress-vma-per-run 3 "$(cost vma_descriptions $V/ranges)"
 # max_hold_ns: the longest mmu_lock hold since the last read of stats.
 stat max_hold_ns >/dev/null
 cat $V/pages >/dev/null
 hold=$(stat max_hold_ns)
-[ "${hold:-0}" -gt 0 ] && ok truth-max-hold-measured ||
-	not_ok truth-max-hold-measured "max_hold_ns '$hold' after a read of pages"
-expect_eq truth-max-hold-taken 0 "$(stat max_hold_ns)"
+[ "${hold:-0}" -gt 0 ] && ok regress-max-hold-measured ||
+	not_ok regress-max-hold-measured "max_hold_ns '$hold' after a read of pages"
+expect_eq regress-max-hold-taken 0 "$(stat max_hold_ns)"
 
 # --- vms: one snapshot per open, whatever the read size.
-expect_eq truth-vms-bytewise "$(cat $DBG/vms)" "$(dd if=$DBG/vms bs=1 2>/dev/null)"
+expect_eq regress-vms-bytewise "$(cat $DBG/vms)" "$(dd if=$DBG/vms bs=1 2>/dev/null)"
 kill $vmm
 wait $vmm 2>/dev/null
 unload_s2probe
-dmesg_clean truth-dmesg-clean
+dmesg_clean regress-dmesg-clean
