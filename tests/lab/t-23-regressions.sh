@@ -14,15 +14,8 @@
 
 dev=$(ivshmem_dev) || { not_ok regress-setup "no ivshmem device"; exit 0; }
 load_s2probe
-$BUILD/s2vmm --bar "$dev/resource2" --hold 120 >/tmp/regress-vmm.out 2>&1 &
-vmm=$!
-if ! wait_for /tmp/regress-vmm.out 'S2VMM ready' 60; then
-	not_ok regress-setup "$(tail -n 3 /tmp/regress-vmm.out | tr '\n' ' ')"
-	kill $vmm 2>/dev/null
-	exit 0
-fi
-set -- $(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1 \2/p' /tmp/regress-vmm.out)
-VM=$1-$2
+vmm_start regress-setup /tmp/regress-vmm.out --bar "$dev/resource2" --hold 120 || exit 0
+VM=$(vmm_vm /tmp/regress-vmm.out)
 V=$DBG/$VM
 cat $DBG/vms >/dev/null
 cat $V/pages >/tmp/regress.pages

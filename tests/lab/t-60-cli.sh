@@ -21,14 +21,8 @@ phase cli-start
 start_vmm() {
 	local name=$1
 	shift
-	$BUILD/s2vmm --bar "$dev/resource2" --hold 120 "$@" >/tmp/cli-vmm.out 2>&1 &
-	vmm=$!
-	if ! wait_for /tmp/cli-vmm.out 'S2VMM ready' 60; then
-		not_ok "$name" "$(tail -n 3 /tmp/cli-vmm.out | tr '\n' ' ')"
-		kill $vmm 2>/dev/null
-		return 1
-	fi
-	V=$(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1-\2/p' /tmp/cli-vmm.out)
+	vmm_start "$name" /tmp/cli-vmm.out --bar "$dev/resource2" --hold 120 "$@" || return 1
+	V=$(vmm_vm /tmp/cli-vmm.out)
 }
 
 # run NAME WANT_RC ARGS...: s2probe ARGS; stdout in /tmp/cli.out, stderr in

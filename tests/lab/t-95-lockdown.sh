@@ -20,15 +20,8 @@ if [ ! -w $LD ]; then
 	exit 0
 fi
 load_s2probe
-$BUILD/s2vmm --hold 120 >/tmp/ld-vmm.out 2>&1 &
-vmm=$!
-if ! wait_for /tmp/ld-vmm.out 'S2VMM ready' 60; then
-	not_ok lockdown-setup "$(tail -n 3 /tmp/ld-vmm.out | tr '\n' ' ')"
-	kill $vmm 2>/dev/null
-	exit 0
-fi
-set -- $(sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1 \2/p' /tmp/ld-vmm.out)
-V=$DBG/$1-$2
+vmm_start lockdown-setup /tmp/ld-vmm.out --hold 120 || exit 0
+V=$DBG/$(vmm_vm /tmp/ld-vmm.out)
 cat $DBG/vms >/dev/null
 for v in vms stats; do cat $DBG/$v >/tmp/ld.$v.before; done
 for v in summary ranges pages effective bars ptdump; do

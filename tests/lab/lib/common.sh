@@ -161,6 +161,25 @@ wait_for() {
 	return 1
 }
 
+# vmm_start NAME OUT ARGS...: start the test VMM ($BUILD/s2vmm ARGS, its
+# pid in $vmm, its output in OUT) and wait until its guest is ready; else
+# not_ok NAME with the VMM's last words, stop it and return 1.
+vmm_start() {
+	local name=$1 out=$2
+	shift 2
+	$BUILD/s2vmm "$@" >"$out" 2>&1 &
+	vmm=$!
+	wait_for "$out" 'S2VMM ready' 60 && return 0
+	not_ok "$name" "$(tail -n 3 "$out" | tr '\n' ' ')"
+	kill $vmm 2>/dev/null
+	return 1
+}
+
+# vmm_vm OUT: the VM (<pid>-<fd>) of the last "S2VMM vm" line in OUT
+vmm_vm() {
+	sed -n 's/^S2VMM vm pid=\([0-9]*\) vmfd=\([0-9]*\)$/\1-\2/p' "$1" | tail -n 1
+}
+
 # freeze PID: stop every thread of a VMM (SIGSTOP) and wait until each one
 # is stopped. KVM maps guest memory in stage 2 only when a running vCPU
 # faults, so the guest's stage 2 then holds still (only the host's own mm
