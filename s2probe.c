@@ -970,9 +970,9 @@ struct s2p_bar_hit {
  * that pages, summary and ptdump readers do not hold them.
  */
 struct s2p_batch {
-	/* records of runs of raw leaves, then merged into recs */
+	/* records of runs of raw leaves, then merged into lines: one per line */
 	struct s2p_rec leaves[S2P_BATCH];
-	struct s2p_rec recs[S2P_BATCH + 1];
+	struct s2p_rec lines[S2P_BATCH + 1];
 	/* what backs them: reset to the growing range's own at each s2p_stage() */
 	struct s2p_host_ent hosts[S2P_HOSTS];
 	/* effective: the tail of its lines for MemAttr eff_memattr */
@@ -1063,8 +1063,8 @@ struct s2p_iter {
 	char aside[S2P_RANGE_LINE_MAX];
 	/*
 	 * the batch handed to seq_file at seq.base: seq.n records, in
-	 * batch->recs (ranges, effective, bars), runs (ptdump) or for pages
-	 * raw[bpos..]; with have_growing, batch->recs[seq.n] is a range still
+	 * batch->lines (ranges, effective, bars), runs (ptdump) or for pages
+	 * raw[bpos..]; with have_growing, batch->lines[seq.n] is a range still
 	 * growing
 	 */
 	struct s2p_seq_pos seq;
@@ -1794,7 +1794,7 @@ static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
 }
 
 /*
- * Before new records: only the range still growing (recs[0] then) keeps
+ * Before new records: only the range still growing (lines[0] then) keeps
  * its host entry, moved to the first.
  */
 static void s2p_hosts_reset(struct s2p_rec_state *rs)
@@ -1804,9 +1804,9 @@ static void s2p_hosts_reset(struct s2p_rec_state *rs)
 	rs->nhosts = 0;
 	if (!rs->have_growing)
 		return;
-	if (b->recs[0].host)
-		b->hosts[0] = b->hosts[b->recs[0].host];
-	b->recs[0].host = 0;
+	if (b->lines[0].host)
+		b->hosts[0] = b->hosts[b->lines[0].host];
+	b->lines[0].host = 0;
 	rs->nhosts = 1;
 }
 
@@ -1948,7 +1948,7 @@ static int s2p_refill_pages(struct s2p_iter *it)
 }
 
 /*
- * Join the records just made to the range still growing (recs[seq.n]), or
+ * Join the records just made to the range still growing (lines[seq.n]), or
  * close it and start the next one after it.
  */
 static void s2p_coalesce(struct s2p_iter *it)
@@ -1959,7 +1959,7 @@ static void s2p_coalesce(struct s2p_iter *it)
 
 	for (i = 0; i < rs->nleaves; i++) {
 		struct s2p_rec *r = &b->leaves[i];
-		struct s2p_rec *growing = &b->recs[it->seq.n];
+		struct s2p_rec *growing = &b->lines[it->seq.n];
 
 		if (it->view == S2P_BARS && b->hosts[r->host].f.bar < 0)
 			continue;	/* not a BAR: not in this view */
@@ -1968,14 +1968,14 @@ static void s2p_coalesce(struct s2p_iter *it)
 			continue;
 		}
 		if (rs->have_growing)
-			growing = &b->recs[++it->seq.n];
+			growing = &b->lines[++it->seq.n];
 		*growing = *r;
 		rs->have_growing = true;
 	}
 }
 
 /*
- * ranges', effective's and bars' next lines: records in batch->recs; the
+ * ranges', effective's and bars' next lines: records in batch->lines; the
  * range still growing waits for the next refill, or the end of the walk.
  */
 static int s2p_refill_recs(struct s2p_iter *it)
@@ -1984,7 +1984,7 @@ static int s2p_refill_recs(struct s2p_iter *it)
 	int ret;
 
 	if (rs->have_growing && it->seq.n)
-		rs->batch->recs[0] = rs->batch->recs[it->seq.n];
+		rs->batch->lines[0] = rs->batch->lines[it->seq.n];
 	it->seq.n = 0;
 	while (!it->seq.n) {
 		if (it->rawpos < it->nraw) {
@@ -2293,7 +2293,7 @@ static int s2p_view_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	/* pages shows raw leaves; the other views have records */
-	r = it->view == S2P_PAGES ? NULL : it->rec.batch->recs;
+	r = it->view == S2P_PAGES ? NULL : it->rec.batch->lines;
 	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++) {
 		switch (it->view) {
 		case S2P_PAGES:
