@@ -54,6 +54,7 @@
 #include <linux/kvm.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,17 +65,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUFSZ	(1 << 20)
+#include "s2types.h"
 
-static volatile sig_atomic_t stop;
+#define BUFSZ	(1024 * 1024)
+
+/* set by SIGINT/SIGTERM; read with __atomic builtins, not volatile */
+static int stop_flag;
 
 static void on_stop(int sig)
 {
 	(void)sig;
-	stop = 1;
+	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
 }
 
-static void usage(FILE *f)
+static bool stopped(void)
+{
+	return __atomic_load_n(&stop_flag, __ATOMIC_RELAXED);
+}
+
+static void print_help(FILE *f)
 {
 	fprintf(f,
 		"usage: s2perf read [--rounds N] FILE...\n"
@@ -101,22 +110,28 @@ static long number(const char *s, const char *what)
 	return v;
 }
 
-static uint64_t now_ns(void)
+static u64 now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void print_read(const char *f, long round, u64 ns, u64 bytes, u64 lines)
+{
+	printf("S2PERF read file=%s round=%ld ns=%llu bytes=%llu lines=%llu\n", f, round,
+	       ns, bytes, lines);
 }
 
 /*
  * Read a whole file: 0 and its size, lines and the time spent in open(),
  * read() and close(), or -errno.
  */
-static int read_whole(const char *path, char *buf, uint64_t *bytes, uint64_t *lines,
-		      uint64_t *ns)
+static int read_whole(const char *path, char *buf, u64 *bytes, u64 *lines,
+		      u64 *ns)
 {
-	uint64_t t0 = now_ns();
+	u64 t0 = now_ns();
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
@@ -160,14 +175,14 @@ static int cmd_read(int argc, char **argv)
 		argv += 2;
 	}
 	if (argc < 1 || rounds < 1) {
-		usage(stderr);
+		print_help(stderr);
 		return 2;
 	}
 	nf = argc;
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < nf; i++) {
 			const char *f = argv[(r + i) % nf];
-			uint64_t ns, bytes, lines;
+			u64 ns, bytes, lines;
 			int ret;
 
 			ret = read_whole(f, buf, &bytes, &lines, &ns);
@@ -175,9 +190,7 @@ static int cmd_read(int argc, char **argv)
 				printf("S2PERF read file=%s round=%ld error=%s\n", f, r + 1,
 				       strerror(-ret));
 			else
-				printf("S2PERF read file=%s round=%ld ns=%llu bytes=%llu lines=%llu\n",
-				       f, r + 1, (unsigned long long)ns,
-				       (unsigned long long)bytes, (unsigned long long)lines);
+				print_read(f, r + 1, ns, bytes, lines);
 			fflush(stdout);
 		}
 	free(buf);
@@ -186,21 +199,21 @@ static int cmd_read(int argc, char **argv)
 
 static int cmd_loop(int argc, char **argv)
 {
-	uint64_t reads = 0, errors = 0, sum = 0, max = 0;
+	u64 reads = 0, errors = 0, sum = 0, max = 0;
 	struct sigaction sa = { .sa_handler = on_stop };
 	char *buf = malloc(BUFSZ);
 
 	if (argc != 1 || !buf) {
-		usage(stderr);
+		print_help(stderr);
 		return 2;
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	while (!stop) {
-		uint64_t d, bytes, lines;
+	while (!stopped()) {
+		u64 d, bytes, lines;
 		int ret = read_whole(argv[0], buf, &bytes, &lines, &d);
 
-		if (ret == -EINTR && stop)
+		if (ret == -EINTR && stopped())
 			break;
 		if (ret) {
 			errors++;
@@ -228,7 +241,7 @@ static void wait_for_end(void)
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	while (!stop) {
+	while (!stopped()) {
 		if (poll(&p, 1, 200) > 0 && read(0, c, sizeof(c)) <= 0)
 			break;
 	}
@@ -241,7 +254,7 @@ static int cmd_hold(int argc, char **argv)
 	char *buf;
 
 	if (argc != 3) {
-		usage(stderr);
+		print_help(stderr);
 		return 2;
 	}
 	n = number(argv[0], "N");
@@ -329,7 +342,7 @@ static int cmd_fds(int argc, char **argv)
 	long procs, nfds;
 
 	if (argc != 2) {
-		usage(stderr);
+		print_help(stderr);
 		return 2;
 	}
 	procs = number(argv[0], "PROCS");
@@ -385,7 +398,7 @@ static int cmd_vms(int argc, char **argv)
 	long n;
 
 	if (argc != 1) {
-		usage(stderr);
+		print_help(stderr);
 		return 2;
 	}
 	n = number(argv[0], "N");
@@ -403,6 +416,12 @@ static int cmd_vms(int argc, char **argv)
 
 /* ---- square: make bench's fair rounds ---- */
 
+/* How many rows the Williams design for k items has (k or 2k) */
+static int williams_rows(int k)
+{
+	return k % 2 ? 2 * k : k;
+}
+
 /*
  * Row r (0 <= r < rows) of a Williams design for k items: row[j] is the
  * item at position j. The first row is 0, 1, k-1, 2, k-2, 3, ...; row i adds
@@ -414,7 +433,7 @@ static int cmd_vms(int argc, char **argv)
  */
 static int williams(int k, int r, int *row)
 {
-	int rows = k % 2 ? 2 * k : k, i = r % k, j;
+	int rows = williams_rows(k), i = r % k, j;
 
 	for (j = 0; j < k; j++) {
 		int b = j % 2 ? (j + 1) / 2 : (k - j / 2) % k;
@@ -425,9 +444,9 @@ static int williams(int k, int r, int *row)
 	return rows;
 }
 
-static uint64_t xs_state;
+static u64 xs_state;
 
-static uint64_t xorshift(void)
+static u64 xorshift(void)
 {
 	xs_state ^= xs_state << 13;
 	xs_state ^= xs_state >> 7;
@@ -440,9 +459,9 @@ static uint64_t xorshift(void)
  * (Fisher-Yates, xorshift seeded with @seed) for each block of @rows rounds.
  * order[r * k + j] is the item at position j of round r.
  */
-static int *square_order(int k, long rounds, uint64_t seed, int *nrows)
+static int *square_order(int k, long rounds, u64 seed, int *nrows)
 {
-	int rows = williams(k, 0, (int[64]){ 0 }), *perm, *order;
+	int rows = williams_rows(k), *perm, *order;
 	long r;
 	int i;
 
@@ -457,7 +476,7 @@ static int *square_order(int k, long rounds, uint64_t seed, int *nrows)
 			for (i = 0; i < rows; i++)
 				perm[i] = i;
 			for (i = rows - 1; i > 0; i--) {
-				int j = (int)(xorshift() % (uint64_t)(i + 1)), t = perm[i];
+				int j = (int)(xorshift() % (u64)(i + 1)), t = perm[i];
 
 				perm[i] = perm[j];
 				perm[j] = t;
@@ -480,23 +499,23 @@ static long square_rounds(int rows)
 static int cmd_order(int argc, char **argv)
 {
 	long k, rounds, r;
-	uint64_t seed = 1;
+	u64 seed = 1;
 	int rows, j, *order;
 
 	if (argc < 2 || argc > 3) {
-		usage(stderr);
+		print_help(stderr);
 		return 2;
 	}
 	k = number(argv[0], "K");
 	rounds = number(argv[1], "ROUNDS");
 	if (argc == 3)
-		seed = (uint64_t)number(argv[2], "SEED");
+		seed = (u64)number(argv[2], "SEED");
 	if (k < 1 || k > SQ_MAX_ITEMS) {
 		fprintf(stderr, "s2perf: K must be 1..%d\n", SQ_MAX_ITEMS);
 		return 2;
 	}
 	if (!rounds)
-		rounds = square_rounds(williams((int)k, 0, (int[SQ_MAX_ITEMS]){ 0 }));
+		rounds = square_rounds(williams_rows((int)k));
 	order = square_order((int)k, rounds, seed, &rows);
 	if (!order)
 		return 1;
@@ -508,9 +527,9 @@ static int cmd_order(int argc, char **argv)
 }
 
 /* A fixed amount of integer work (xorshift steps); the result is printed. */
-static uint64_t cpu_loop(long loops)
+static u64 cpu_loop(long loops)
 {
-	uint64_t x = 88172645463325252ULL;
+	u64 x = 88172645463325252ULL;
 	long i;
 
 	for (i = 0; i < loops; i++) {
@@ -549,15 +568,15 @@ static long long stats_hold(const char *stats)
 }
 
 /* Read an open file to its end; size, lines, time of the read()s, first's. */
-static int read_rest(int fd, char *buf, uint64_t *bytes, uint64_t *lines, uint64_t *ns,
-		     uint64_t *first_ns)
+static int read_rest(int fd, char *buf, u64 *bytes, u64 *lines, u64 *ns,
+		     u64 *first_ns)
 {
 	ssize_t n;
 	int first = 1;
 
 	*bytes = *lines = *ns = 0;
 	for (;;) {
-		uint64_t t0 = now_ns(), d;
+		u64 t0 = now_ns(), d;
 
 		n = read(fd, buf, BUFSZ);
 		d = now_ns() - t0;
@@ -585,7 +604,7 @@ struct sq_item {
 static void square_one(const struct sq_item *it, const char *stats, char *buf, long round,
 		       int pos)
 {
-	uint64_t ns, bytes = 0, lines = 0, ns2, b2, l2, first = 0, t0;
+	u64 ns, bytes = 0, lines = 0, ns2, b2, l2, first = 0, t0;
 	long long hold = -1;
 	int fd, ret;
 
@@ -633,10 +652,11 @@ static void square_one(const struct sq_item *it, const char *stats, char *buf, l
 			printf("error=%s\n", strerror(-ret));
 			break;
 		}
-		printf("ns=%llu bytes=%llu lines=%llu pass2_ns=%llu pass2_first_ns=%llu pass2_bytes=%llu\n",
+		printf("ns=%llu bytes=%llu lines=%llu pass2_ns=%llu pass2_first_ns=%llu",
 		       (unsigned long long)ns, (unsigned long long)bytes,
 		       (unsigned long long)lines, (unsigned long long)ns2,
-		       (unsigned long long)first, (unsigned long long)b2);
+		       (unsigned long long)first);
+		printf(" pass2_bytes=%llu\n", (unsigned long long)b2);
 		break;
 	}
 	fflush(stdout);
@@ -647,7 +667,7 @@ static int cmd_square(int argc, char **argv)
 	struct sq_item items[SQ_MAX_ITEMS];
 	const char *stats = NULL;
 	long rounds = 0, r;
-	uint64_t seed = 1;
+	u64 seed = 1;
 	int k = 0, rows, j, *order;
 	char *buf = malloc(BUFSZ);
 
@@ -657,7 +677,7 @@ static int cmd_square(int argc, char **argv)
 		if (!strcmp(argv[0], "--rounds"))
 			rounds = number(argv[1], "--rounds");
 		else if (!strcmp(argv[0], "--seed"))
-			seed = (uint64_t)number(argv[1], "--seed");
+			seed = (u64)number(argv[1], "--seed");
 		else if (!strcmp(argv[0], "--stats"))
 			stats = argv[1];
 		else
@@ -670,7 +690,7 @@ static int cmd_square(int argc, char **argv)
 		struct sq_item *it = &items[k];
 
 		if (!eq || eq == argv[0] || k == SQ_MAX_ITEMS) {
-			usage(stderr);
+			print_help(stderr);
 			return 2;
 		}
 		*eq = 0;
@@ -687,10 +707,10 @@ static int cmd_square(int argc, char **argv)
 		k++;
 	}
 	if (!k) {
-		usage(stderr);
+		print_help(stderr);
 		return 2;
 	}
-	rows = williams(k, 0, (int[SQ_MAX_ITEMS]){ 0 });
+	rows = williams_rows(k);
 	if (!rounds)
 		rounds = square_rounds(rows);
 	order = square_order(k, rounds, seed, &rows);
@@ -709,11 +729,11 @@ static int cmd_square(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		print_help(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(stdout);
+		print_help(stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "read"))
@@ -730,6 +750,6 @@ int main(int argc, char **argv)
 		return cmd_square(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "order"))
 		return cmd_order(argc - 2, argv + 2);
-	usage(stderr);
+	print_help(stderr);
 	return 2;
 }
