@@ -111,8 +111,13 @@ page-fault|hand|arm64-page_fault_test -m M40
 # which both CPUs have; its number in the source's enum vm_guest_mode was
 # read at build time (scripts/lab/selftests). Other granules: the tests'
 # own choice.
+# The page size is the kernel's own: PG comes from s2vmm, which a run by
+# hand may not have built, and without -m the tests ran every guest mode
+# (the page-fault test past 300 s alone on QEMU 10, 2026-12-04).
 m40=$(cat $ST/mode-p40v48-4k 2>/dev/null)
-[ "$PG" = 4096 ] && [ -n "$m40" ] || m40=""
+[ "$(awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps)" = 4096 ] &&
+	[ -n "$m40" ] || m40=""
+[ -n "$m40" ] || echo "note: no 40-bit 4K guest mode: the cases given -m M40 run every mode"
 
 # hugetlb pages for the cases that ask for them: 2M ones now; the 1G one
 # of hugetlb-1g is reserved at boot (scripts/dev/check boots the suites that run
@@ -145,13 +150,100 @@ st_run() {
 	return $rc
 }
 
+# st_tree PID: PID and its descendants
+st_tree() {
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1"); do
+		st_tree "$c"
+	done
+}
+
+# st_stuck NAME PID HOW: a test (under PID) overran its limit, still
+# running: what each of its threads was doing, twice 5 s apart (state,
+# wchan, syscall: 29 is ioctl, then fd and request, e.g. 0xae80 KVM_RUN;
+# kernel stack), its VMs' KVM counters (exits that grow between the two
+# samples: a guest faulting again and again), and the kernel's backtraces
+# of every CPU and blocked task (sysrq l and w), into
+# $OUT/st-NAME.HOW.stuck
+st_stuck() {
+	local name=$1 pid=$2 f=/tmp/st-$1.$3.stuck p t vm s tr
+	{
+		echo "# $name ($3) overran, $(date -u +%FT%TZ), uptime $(cut -d' ' -f1 /proc/uptime)"
+		for s in 1 2; do
+			[ $s = 1 ] || sleep 5
+			echo "## sample $s"
+			for p in $(st_tree "$pid"); do
+				echo "pid $p: $(tr '\0\n' '  ' </proc/"$p"/cmdline 2>/dev/null | cut -c1-100)"
+				for t in /proc/"$p"/task/*; do
+					echo "  tid ${t##*/} $(cat "$t/comm" 2>/dev/null)" \
+						"$(grep '^State:' "$t/status" 2>/dev/null | tr -s '\t ' ' ')" \
+						"wchan=$(cat "$t/wchan" 2>/dev/null) syscall=$(cat "$t/syscall" 2>/dev/null)"
+					sed 's/^/    /' "$t/stack" 2>/dev/null
+				done
+				for vm in $(test_vms "$p"); do
+					echo "  kvm/$vm: $(cd "/sys/kernel/debug/kvm/$vm" 2>/dev/null &&
+						for c in exits mmio_exit_user mmio_exit_kernel hvc_exit_stat \
+							wfe_exit_stat wfi_exit_stat halt_successful_poll \
+							signal_exits remote_tlb_flush; do
+							[ -f "$c" ] && printf '%s=%s ' "$c" "$(cat "$c")"
+						done)"
+				done
+			done
+		done
+		echo "## s2probe vms"
+		cat $DBG/vms 2>&1
+		# KVM's own trace of guest exits and stage-2 faults for 2 s: the
+		# PC, ESR and IPA of a fault taken again and again
+		tr=/sys/kernel/debug/tracing
+		[ -d $tr/events/kvm ] || tr=/sys/kernel/tracing
+		if [ -d $tr/events/kvm ]; then
+			echo "## kvm trace, 2 s"
+			echo >$tr/trace
+			for e in kvm_guest_fault kvm_exit kvm_handle_sys_reg kvm_access_fault; do
+				[ -e $tr/events/kvm/$e/enable ] && echo 1 >$tr/events/kvm/$e/enable
+			done
+			sleep 2
+			echo 0 >$tr/events/kvm/enable
+			grep -v '^#' $tr/trace | sed -E 's/^[^]]*\] [^ ]+ +[0-9]+\.[0-9]+: //' | sort | uniq -c |
+				sort -rn | head -n 20
+			echo "(of $(grep -vc '^#' $tr/trace) events)"
+			echo >$tr/trace
+		fi
+		if [ -w /proc/sysrq-trigger ]; then
+			# (the log is kept whole: st-dmesg reads it at the end)
+			s=$(dmesg | wc -l)
+			echo l >/proc/sysrq-trigger
+			echo w >/proc/sysrq-trigger
+			sleep 1
+			echo "## dmesg after sysrq l and w"
+			dmesg 2>&1 | tail -n +$((s + 1)) | head -n 400
+		else
+			echo "## no /proc/sysrq-trigger"
+		fi
+	} >"$f" 2>&1
+	cp "$f" $OUT/ 2>/dev/null
+	echo "note: $name: overran ($3): $(grep -c '^  tid' "$f") thread samples, sysrq in $OUT/${f##*/}" >&2
+}
+
 # run_plain NAME ARGS...: the test alone; prints its status and seconds
+# (one that overruns LIMIT is described by st_stuck, then killed)
 run_plain() {
-	local name=$1 rc=0 t0
+	local name=$1 rc=0 t0 pid
 	shift
 	t0=$(date +%s)
-	timeout -s KILL "$LIMIT" bash -c "$(declare -f st_run); ST=$ST; st_run \"\$@\"" st "$@" \
-		>"/tmp/st-$name.plain" 2>&1 </dev/null || rc=$?
+	timeout -s KILL "$((LIMIT + 60))" bash -c "$(declare -f st_run); ST=$ST; st_run \"\$@\"" st "$@" \
+		>"/tmp/st-$name.plain" 2>&1 </dev/null &
+	pid=$!
+	while kill -0 $pid 2>/dev/null && [ $(($(date +%s) - t0)) -lt "$LIMIT" ]; do
+		sleep 0.5
+	done
+	if kill -0 $pid 2>/dev/null; then
+		st_stuck "$name" $pid plain
+		# shellcheck disable=SC2046 # one pid a word
+		kill -KILL $(st_tree $pid) 2>/dev/null
+	fi
+	wait $pid || rc=$?
 	echo "$(status_of $rc) $(($(date +%s) - t0))"
 }
 
@@ -274,6 +366,7 @@ run_read() {
 			fi
 		fi
 		if [ $(($(date +%s) - t0 - paused)) -gt "$limit" ]; then
+			st_stuck "$name" $pid read
 			kill -TERM $pid 2>/dev/null
 			break
 		fi
