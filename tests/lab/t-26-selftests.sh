@@ -60,12 +60,13 @@ refkernel && FACTOR=4
 peer=0
 refkernel && peer=1
 
-# The cases: NAME|WHERE|[xN ]BINARY ARGS. Sizes fit emulation: a guest
-# mode (-m) where a test would run every mode it supports, a few
+# The cases: NAME|WHERE|[catch ][xN ]BINARY ARGS. Sizes fit emulation: a
+# guest mode (-m) where a test would run every mode it supports, a few
 # iterations; xN runs a test whose VMs live well under a second N times in
-# a row, so the reader sees some. Seconds alone / beside the reader on
-# Debian's 7.3.4 with -cpu max, 2026-12-03 (two or three L1s on the two
-# cores), and on the reference kernel (dbg):
+# a row, so the reader sees some; catch stops the test at its first VM
+# (st_catch), so at least that one is paused and read. Seconds alone /
+# beside the reader on Debian's 7.3.4 with -cpu max, 2026-12-03 (two or
+# three L1s on the two cores), and on the reference kernel (dbg):
 # - check (make check and check-full): memslot add/delete stress, the test
 #   that reproduced issue 21's vanishing VM (12-30 / 45-98; dbg 35-53 /
 #   82-94); make check's budget has room for no more.
@@ -115,12 +116,12 @@ refkernel && peer=1
 CASES="
 dirty-log-4k|full-deb|dirty_log_test -m M40 -i 2 -I 50
 memslot-stress|check|memslot_modification_stress_test -m M40 -b 16M -i 100
-block-transitions|full-deb|x4 arm64-stage2_block_transitions
+block-transitions|full-deb|catch x4 arm64-stage2_block_transitions
 dirty-log-thp|full-deb|dirty_log_perf_test -m M40 -s anonymous_thp -b 32M -i 2
 dirty-log-hugetlb-2m|full-deb|dirty_log_perf_test -m M40 -s anonymous_hugetlb_2mb -b 32M -i 2
 hugetlb-1g|full-deb|demand_paging_test -m M40 -s anonymous_hugetlb_1gb -b 1G
 memslot-moves|full-deb|memslot_perf_test -s 2048 -f 3 -e 3 -l 1 -r 1 -t 30
-guest-memfd|full-deb|guest_memfd_test
+guest-memfd|full-deb|catch guest_memfd_test
 dirty-log-shmem|full-q10|dirty_log_perf_test -m M40 -s shmem -b 64M -i 2
 many-memslots|full-q10|set_memory_region_test
 memslots-4k|hand|memslot_perf_test -s 4096 -f 3 -e 4 -l 1 -r 1 -t 60
@@ -347,15 +348,45 @@ st_pause() {
 	thaw "$pid"
 }
 
-# run_read NAME LIMIT ARGS...: the test with the reader, and pauses where
+# st_catch FILE STOP [KVMDIR]: until the file STOP exists, stops the first
+# process that creates a VM (a new directory "<tid>-<fd>" in KVM's debugfs,
+# KVMDIR) and writes that name to FILE. A loop of shell builtins, no sleep:
+# it sees a VM that lives a few milliseconds, where the pauses' poll (5 a
+# second) and vms' readers may see none of a test's VMs (guest_memfd_test:
+# none in 2 of 6 runs, and in CI, 2026-12-04). run_read pauses the test.
+st_catch() {
+	local d k=${3:-/sys/kernel/debug/kvm} old=" "
+	for d in "$k"/*-*; do
+		old="$old${d##*/} "
+	done
+	while [ ! -e "$2" ]; do
+		for d in "$k"/*-*; do
+			d=${d##*/}
+			case "$old" in *" $d "*) continue ;; esac
+			if [ -d "$k/$d" ] && kill -STOP "${d%-*}" 2>/dev/null; then
+				echo "$d" >"$1"
+				return
+			fi
+		done
+	done
+}
+
+# run_read NAME LIMIT [catch] ARGS...: the test with the reader, and pauses where
 # upstream's dump exists; prints its status, its seconds and the seconds
 # it spent stopped. LIMIT counts the seconds it was not stopped: the test
 # is stopped with SIGTERM, which timeout passes on to it (an outer limit
-# of half an hour more catches a test that ignores it).
+# of half an hour more catches a test that ignores it). With catch, the
+# test is also stopped when it creates its first VM (st_catch) and paused
+# there, whatever that VM's lifetime.
 run_read() {
-	local name=$1 limit=$2 rc=0 pid rpid next t0 tp tp0 np=0 paused=0
+	local name=$1 limit=$2 rc=0 pid rpid cpid="" next t0 tp tp0 np=0 paused=0 caught=0
 	shift 2
-	rm -f /tmp/st-stop
+	rm -f /tmp/st-stop /tmp/st-caught
+	if [ "$1" = catch ]; then
+		shift
+		st_catch /tmp/st-caught /tmp/st-stop &
+		cpid=$!
+	fi
 	"$LAB/tests/tools/selftest-reader" /tmp/st-stop "/tmp/st-$name.stats" "/tmp/st-$name.events" &
 	rpid=$!
 	# and vms opened ten times a second: each open walks every memslot
@@ -377,6 +408,16 @@ run_read() {
 	# times a second): the first at once, then PAUSE_EVERY apart
 	next=$t0
 	while kill -0 $pid 2>/dev/null; do
+		if [ $caught = 0 ] && [ -s /tmp/st-caught ]; then
+			# the catcher's stop: paused (and let go) by st_pause
+			caught=1
+			tp=$(cut -d- -f1 /tmp/st-caught)
+			tp=$(sed -n 's/^Tgid:[[:space:]]*//p' /proc/"$tp"/status 2>/dev/null)
+			tp0=$(date +%s)
+			st_pause "$name" "$tp" caught >>"/tmp/st-$name.peer"
+			paused=$((paused + $(date +%s) - tp0))
+			next=$(($(date +%s) + PAUSE_EVERY))
+		fi
 		if [ $np -lt "$PAUSE_MAX" ] && [ "$(date +%s)" -ge $next ]; then
 			# the selftest itself (timeout's grandchild) holds the VMs
 			tp=$(pgrep -P "$(pgrep -P $pid | head -n 1)" | head -n 1)
@@ -397,7 +438,7 @@ run_read() {
 	done
 	wait $pid || rc=$?
 	touch /tmp/st-stop
-	wait $rpid $hpid
+	wait $rpid $hpid $cpid
 	echo "$(status_of $rc) $(($(date +%s) - t0)) $paused"
 }
 
@@ -413,6 +454,8 @@ while IFS='|' read -r name where cmd; do
 		t26_runs "$where" "${S2_FULL:-0}" "$ref" "$hand" "${S2_QEMU:-7}" || continue
 	fi
 	if [ -n "$m40" ]; then cmd=${cmd//-m M40/-m $m40}; else cmd=${cmd//-m M40/}; fi
+	catch=""
+	case "$cmd" in "catch "*) catch=catch cmd=${cmd#catch } ;; esac
 	bin=${cmd#x[0-9] }
 	bin=${bin%% *}
 	if [ ! -x "$ST/$bin" ]; then
@@ -455,7 +498,7 @@ while IFS='|' read -r name where cmd; do
 	: >"/tmp/st-$name.seen"
 	rm -f "/tmp/st-$name.diag"
 	# shellcheck disable=SC2086
-	read -r read_st read_s paused_s <<<"$(run_read "$name" $((FACTOR * plain_s + 60)) $cmd)"
+	read -r read_st read_s paused_s <<<"$(run_read "$name" $((FACTOR * plain_s + 60)) $catch $cmd)"
 	cp "/tmp/st-$name.read" $OUT/ 2>/dev/null
 	grep -E 'S2TEST|^note|^peer:' "/tmp/st-$name.peer"
 	pseen=$(grep -c '^seen ' "/tmp/st-$name.seen")
