@@ -2278,41 +2278,71 @@ static void s2p_show_ptd(struct seq_file *m, struct s2p_iter *it)
 }
 
 /*
- * A line that does not fit marks the buffer full (s2p_commit()): seq_file
- * then drops the batch's lines written so far and shows the batch again.
+ * A batch's lines, a loop per view around its line writer: one that does
+ * not fit marks the buffer full (s2p_commit()), and seq_file then drops the
+ * batch's lines written so far and shows the batch again.
  */
-static int s2p_view_show(struct seq_file *m, void *v)
+static void s2p_show_pages(struct seq_file *m, struct s2p_iter *it)
 {
-	struct s2p_iter *it = m->private;
-	const struct s2p_rec *r;
+	const struct s2p_raw *w = &it->raw[it->bpos];
+	unsigned int i;
+
+	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++)
+		s2p_show_page(m, it, &w[i]);
+}
+
+static int s2p_show_ranges(struct seq_file *m, struct s2p_iter *it)
+{
+	const struct s2p_rec *r = it->rec.batch->lines;
 	unsigned int i;
 	int ret;
 
-	if (it->view == S2P_PTDUMP) {
-		s2p_show_ptd(m, it);
-		return 0;
-	}
-	/* pages shows raw leaves; the other views have records */
-	r = it->view == S2P_PAGES ? NULL : it->rec.batch->lines;
 	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++) {
-		switch (it->view) {
-		case S2P_PAGES:
-			s2p_show_page(m, it, &it->raw[it->bpos + i]);
-			break;
-		case S2P_EFFECTIVE:
-			s2p_show_effective(m, it, &r[i]);
-			break;
-		case S2P_BARS:
-			s2p_show_bar(m, it, &r[i]);
-			break;
-		default:
-			ret = s2p_show_range(m, it, &r[i]);
-			if (ret)
-				return ret;
-			break;
-		}
+		ret = s2p_show_range(m, it, &r[i]);
+		if (ret)
+			return ret;
 	}
 	return 0;
+}
+
+static void s2p_show_effectives(struct seq_file *m, struct s2p_iter *it)
+{
+	const struct s2p_rec *r = it->rec.batch->lines;
+	unsigned int i;
+
+	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++)
+		s2p_show_effective(m, it, &r[i]);
+}
+
+static void s2p_show_bars(struct seq_file *m, struct s2p_iter *it)
+{
+	const struct s2p_rec *r = it->rec.batch->lines;
+	unsigned int i;
+
+	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++)
+		s2p_show_bar(m, it, &r[i]);
+}
+
+static int s2p_view_show(struct seq_file *m, void *v)
+{
+	struct s2p_iter *it = m->private;
+
+	switch (it->view) {
+	case S2P_PTDUMP:
+		s2p_show_ptd(m, it);
+		return 0;
+	case S2P_PAGES:
+		s2p_show_pages(m, it);
+		return 0;
+	case S2P_EFFECTIVE:
+		s2p_show_effectives(m, it);
+		return 0;
+	case S2P_BARS:
+		s2p_show_bars(m, it);
+		return 0;
+	default:
+		return s2p_show_ranges(m, it);
+	}
 }
 
 S2P_SEQ_OPS(view);
