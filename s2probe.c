@@ -970,8 +970,10 @@ struct s2p_bar_hit {
  * that pages, summary and ptdump readers do not hold them.
  */
 struct s2p_batch {
-	/* records of runs of raw leaves, then merged into lines: one per line */
-	struct s2p_rec leaves[S2P_BATCH];
+	/*
+	 * the lines: records of runs of raw leaves, each merged into the one
+	 * before it where they make one line, and one more being made
+	 */
 	struct s2p_rec lines[S2P_BATCH + 1];
 	/* what backs them: reset to the growing range's own at each s2p_stage() */
 	struct s2p_host_ent hosts[S2P_HOSTS];
@@ -1013,7 +1015,6 @@ struct s2p_ptdump_state {
 /* ranges, effective and bars: their records, and what backs them */
 struct s2p_rec_state {
 	struct s2p_batch *batch;	/* allocated at the first read */
-	unsigned int nleaves;		/* batch->leaves made */
 	unsigned int nhosts;		/* batch->hosts used */
 	u32 host_gen;			/* the last gen given */
 	bool have_growing;
@@ -1613,8 +1614,8 @@ static bool s2p_same_host(const struct s2p_host_facts *a, const struct s2p_host_
 
 /*
  * A new host entry, facts unknown: no memslot, no BAR, @backing. Room is
- * there: s2p_stage() keeps one entry, s2p_make_recs() adds at most one per
- * record.
+ * there: s2p_stage() keeps one entry, s2p_make_lines() makes a record, which
+ * adds one at most, only while one is left.
  */
 static struct s2p_host_facts *s2p_host_new(struct s2p_iter *it, u8 backing)
 {
@@ -1760,103 +1761,6 @@ static bool s2p_raw_extends(const struct s2p_iter *it, const struct s2p_rec *r,
 }
 
 /*
- * Make batch->leaves from the raw leaves left, a record per run of alike
- * leaves; with @hw, find what backs each in the host (memslot and VMA once
- * per host run); without, they have one entry: no memslot.
- */
-static void s2p_make_recs(struct s2p_iter *it, struct s2p_host_walk *hw)
-{
-	u16 none = 0;
-
-	if (!hw) {
-		s2p_host_new(it, it->no_slot);
-		none = s2p_host_keep(it);
-	}
-	it->rec.nleaves = 0;
-	while (it->rec.nleaves < S2P_BATCH && it->rawpos < it->nraw) {
-		struct s2p_rec *r = &it->rec.batch->leaves[it->rec.nleaves++];
-		u64 limit = U64_MAX;
-
-		s2p_rec_of_raw(it, &it->raw[it->rawpos++], r);
-		r->host = none;
-		if (hw)
-			limit = s2p_rec_host(it, r, hw);
-		while (it->rawpos < it->nraw) {
-			const struct s2p_raw *w = &it->raw[it->rawpos];
-			u64 size = s2p_raw_size(it, w);
-
-			if (!s2p_raw_extends(it, r, w, size, limit))
-				break;
-			r->size += size;
-			it->rawpos++;
-		}
-	}
-}
-
-/*
- * Before new records: only the range still growing (lines[0] then) keeps
- * its host entry, moved to the first.
- */
-static void s2p_hosts_reset(struct s2p_rec_state *rs)
-{
-	struct s2p_batch *b = rs->batch;
-
-	rs->nhosts = 0;
-	if (!rs->have_growing)
-		return;
-	if (b->lines[0].host)
-		b->hosts[0] = b->hosts[b->lines[0].host];
-	b->lines[0].host = 0;
-	rs->nhosts = 1;
-}
-
-/*
- * ranges, effective and bars, after the lock is dropped: the next records
- * (s2p_make_recs()). ranges and bars look up what backs them in the host:
- * memslots inside kvm->srcu, VMAs under mmap_lock (taken in the order of
- * KVM's own faults), BARs only for PFNMAP and IO mappings, leaf by leaf.
- */
-static int s2p_stage(struct s2p_iter *it)
-{
-	struct s2p_host_walk hw = { };
-	struct mm_struct *mm = it->kvm->mm;
-	unsigned int i;
-	int idx, ret = 0;
-
-	s2p_hosts_reset(&it->rec);
-	if (!s2p_wants_backing(it)) {
-		s2p_make_recs(it, NULL);
-		return 0;
-	}
-	idx = srcu_read_lock(&it->kvm->srcu);
-	if (mm && mmget_not_zero(mm)) {
-		/* a VMM stuck in the kernel with mmap_lock held must not hang a reader */
-		if (mmap_read_lock_killable(mm)) {
-			ret = -EINTR;
-		} else {
-			hw.mm = mm;
-			s2p_make_recs(it, &hw);
-			mmap_read_unlock(mm);
-		}
-		mmput(mm);
-	} else {
-		s2p_make_recs(it, &hw);	/* no address space left: no VMA */
-	}
-	srcu_read_unlock(&it->kvm->srcu, idx);
-	if (ret)
-		return ret;
-	/* a PFNMAP or IO leaf is a run of its own, and its entry its own */
-	for (i = 0; i < it->rec.nleaves; i++) {
-		struct s2p_rec *r = &it->rec.batch->leaves[i];
-		struct s2p_host_facts *f = &it->rec.batch->hosts[r->host].f;
-
-		if (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO)
-			s2p_pci_of(it, r, f);
-	}
-	return 0;
-}
-
-/*
  * Two records make one line of the view. effective and bars lines show
  * nothing of the host but a BAR: IPA contiguity and the type decide (a
  * host-physical break would tell which guest pages are contiguous on the
@@ -1886,6 +1790,134 @@ static bool s2p_mergeable(const struct s2p_iter *it, const struct s2p_rec *a,
 	       s2p_range_key(a->pte, a->level, mask[a->level + 1]) ==
 	       s2p_range_key(b->pte, b->level, mask[b->level + 1]) &&
 	       (a->hva ? a->hva + a->size == b->hva : !b->hva) && (same || s2p_same_host(ha, hb));
+}
+
+/*
+ * Record @r: the run of alike raw leaves from the next one on (at most up to
+ * @limit), with @hw what backs it in the host (memslot and VMA once per host
+ * run; a PFNMAP or IO leaf is a run of its own, its entry its own, and its
+ * BAR found here), without it the entry @none.
+ */
+static void s2p_rec_make(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_walk *hw,
+			 u16 none)
+{
+	struct s2p_host_facts *f;
+	u64 limit = U64_MAX;
+
+	s2p_rec_of_raw(it, &it->raw[it->rawpos++], r);
+	r->host = none;
+	if (hw)
+		limit = s2p_rec_host(it, r, hw);
+	while (it->rawpos < it->nraw) {
+		const struct s2p_raw *w = &it->raw[it->rawpos];
+		u64 size = s2p_raw_size(it, w);
+
+		if (!s2p_raw_extends(it, r, w, size, limit))
+			break;
+		r->size += size;
+		it->rawpos++;
+	}
+	f = &it->rec.batch->hosts[r->host].f;
+	if (hw && (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO))
+		s2p_pci_of(it, r, f);
+}
+
+/*
+ * Record @r, made in the slot after the line still growing, joins that line
+ * or closes it and grows itself.
+ */
+static void s2p_line_add(struct s2p_iter *it, struct s2p_rec *r)
+{
+	struct s2p_rec_state *rs = &it->rec;
+	struct s2p_rec *growing = &rs->batch->lines[it->seq.n];
+
+	if (it->view == S2P_BARS && rs->batch->hosts[r->host].f.bar < 0)
+		return;		/* not a BAR: not in this view */
+	if (!rs->have_growing) {
+		rs->have_growing = true;	/* r is lines[seq.n] */
+		return;
+	}
+	if (s2p_mergeable(it, growing, r))
+		growing->size += r->size;
+	else
+		it->seq.n++;
+}
+
+/*
+ * Make lines from the raw leaves left, in one pass: a record per run of
+ * alike leaves, merged into the line before it where they make one. Up to
+ * S2P_BATCH closed lines, while host entries are left (a record takes one
+ * at most).
+ */
+static void s2p_make_lines(struct s2p_iter *it, struct s2p_host_walk *hw)
+{
+	struct s2p_rec_state *rs = &it->rec;
+	u16 none = 0;
+
+	if (!hw) {
+		s2p_host_new(it, it->no_slot);
+		none = s2p_host_keep(it);
+	}
+	while (it->seq.n < S2P_BATCH && rs->nhosts < S2P_HOSTS && it->rawpos < it->nraw) {
+		struct s2p_rec *r = &rs->batch->lines[it->seq.n + rs->have_growing];
+
+		s2p_rec_make(it, r, hw, none);
+		s2p_line_add(it, r);
+	}
+}
+
+/*
+ * Before new records: only the range still growing (lines[0] then) keeps
+ * its host entry, moved to the first.
+ */
+static void s2p_hosts_reset(struct s2p_rec_state *rs)
+{
+	struct s2p_batch *b = rs->batch;
+
+	rs->nhosts = 0;
+	if (!rs->have_growing)
+		return;
+	if (b->lines[0].host)
+		b->hosts[0] = b->hosts[b->lines[0].host];
+	b->lines[0].host = 0;
+	rs->nhosts = 1;
+}
+
+/*
+ * ranges, effective and bars, after the lock is dropped: the next lines
+ * (s2p_make_lines()). ranges and bars look up what backs them in the host:
+ * memslots inside kvm->srcu, VMAs under mmap_lock (taken in the order of
+ * KVM's own faults), BARs only for PFNMAP and IO mappings, leaf by leaf
+ * (pci_get_device() walks the bus's klist under a spinlock: no lock that
+ * mmap_lock could wait for).
+ */
+static int s2p_stage(struct s2p_iter *it)
+{
+	struct s2p_host_walk hw = { };
+	struct mm_struct *mm = it->kvm->mm;
+	int idx, ret = 0;
+
+	s2p_hosts_reset(&it->rec);
+	if (!s2p_wants_backing(it)) {
+		s2p_make_lines(it, NULL);
+		return 0;
+	}
+	idx = srcu_read_lock(&it->kvm->srcu);
+	if (mm && mmget_not_zero(mm)) {
+		/* a VMM stuck in the kernel with mmap_lock held must not hang a reader */
+		if (mmap_read_lock_killable(mm)) {
+			ret = -EINTR;
+		} else {
+			hw.mm = mm;
+			s2p_make_lines(it, &hw);
+			mmap_read_unlock(mm);
+		}
+		mmput(mm);
+	} else {
+		s2p_make_lines(it, &hw);	/* no address space left: no VMA */
+	}
+	srcu_read_unlock(&it->kvm->srcu, idx);
+	return ret;
 }
 
 /*
@@ -1948,33 +1980,6 @@ static int s2p_refill_pages(struct s2p_iter *it)
 }
 
 /*
- * Join the records just made to the range still growing (lines[seq.n]), or
- * close it and start the next one after it.
- */
-static void s2p_coalesce(struct s2p_iter *it)
-{
-	struct s2p_rec_state *rs = &it->rec;
-	struct s2p_batch *b = rs->batch;
-	unsigned int i;
-
-	for (i = 0; i < rs->nleaves; i++) {
-		struct s2p_rec *r = &b->leaves[i];
-		struct s2p_rec *growing = &b->lines[it->seq.n];
-
-		if (it->view == S2P_BARS && b->hosts[r->host].f.bar < 0)
-			continue;	/* not a BAR: not in this view */
-		if (rs->have_growing && s2p_mergeable(it, growing, r)) {
-			growing->size += r->size;
-			continue;
-		}
-		if (rs->have_growing)
-			growing = &b->lines[++it->seq.n];
-		*growing = *r;
-		rs->have_growing = true;
-	}
-}
-
-/*
  * ranges', effective's and bars' next lines: records in batch->lines; the
  * range still growing waits for the next refill, or the end of the walk.
  */
@@ -1991,7 +1996,6 @@ static int s2p_refill_recs(struct s2p_iter *it)
 			ret = s2p_stage(it);
 			if (ret)
 				return ret;
-			s2p_coalesce(it);
 			continue;
 		}
 		if (it->walked) {
