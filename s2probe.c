@@ -2309,22 +2309,18 @@ static int s2p_show_ranges(struct seq_file *m, struct s2p_iter *it)
 	return 0;
 }
 
-static void s2p_show_effectives(struct seq_file *m, struct s2p_iter *it)
+/* effective and bars: few lines (runs of one type, BARs), one loop */
+static void s2p_show_typed(struct seq_file *m, struct s2p_iter *it)
 {
 	const struct s2p_rec *r = it->rec.batch->lines;
 	unsigned int i;
 
-	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++)
-		s2p_show_effective(m, it, &r[i]);
-}
-
-static void s2p_show_bars(struct seq_file *m, struct s2p_iter *it)
-{
-	const struct s2p_rec *r = it->rec.batch->lines;
-	unsigned int i;
-
-	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++)
-		s2p_show_bar(m, it, &r[i]);
+	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++) {
+		if (it->view == S2P_BARS)
+			s2p_show_bar(m, it, &r[i]);
+		else
+			s2p_show_effective(m, it, &r[i]);
+	}
 }
 
 static int s2p_view_show(struct seq_file *m, void *v)
@@ -2339,10 +2335,8 @@ static int s2p_view_show(struct seq_file *m, void *v)
 		s2p_show_pages(m, it);
 		return 0;
 	case S2P_EFFECTIVE:
-		s2p_show_effectives(m, it);
-		return 0;
 	case S2P_BARS:
-		s2p_show_bars(m, it);
+		s2p_show_typed(m, it);
 		return 0;
 	default:
 		return s2p_show_ranges(m, it);
