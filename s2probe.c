@@ -1817,8 +1817,10 @@ static void s2p_rec_make(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host
 		r->size += size;
 		it->rawpos++;
 	}
+	if (!hw)
+		return;
 	f = &it->rec.batch->hosts[r->host].f;
-	if (hw && (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO))
+	if (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO)
 		s2p_pci_of(it, r, f);
 }
 
