@@ -53,6 +53,9 @@ typedef signed char s8;
 #ifndef __maybe_unused
 #define __maybe_unused		/* -Wunused-const-variable=1 spares headers */
 #endif
+#ifndef __always_inline	/* glibc's <sys/cdefs.h> has it */
+#define __always_inline		inline
+#endif
 #endif
 
 /*
@@ -1196,6 +1199,24 @@ struct s2p_piece {
 	char s[S2P_PIECE_MAX];
 };
 
+/*
+ * Copy @len bytes (at most S2P_PIECE_MAX) of a piece at @s, which holds
+ * S2P_PIECE_MAX, to @p, which has room for as many: as one fixed-size copy
+ * (no call) of the first multiple of 16 bytes that holds them, so a short
+ * piece does not cost a long one's loads and stores.
+ */
+static inline void s2p_piece_put(char *p, const char *s, unsigned int len)
+{
+	if (len <= 16)
+		__builtin_memcpy(p, s, 16);
+	else if (len <= 32)
+		__builtin_memcpy(p, s, 32);
+	else if (len <= 48)
+		__builtin_memcpy(p, s, 48);
+	else
+		__builtin_memcpy(p, s, S2P_PIECE_MAX);
+}
+
 /* 16 hex digits of @v as ASCII, the most significant first, in one word pair. */
 static inline void s2p_hex16(char *p, u64 v)
 {
@@ -1218,16 +1239,16 @@ static inline void s2p_hex16(char *p, u64 v)
 	}
 }
 
-/* Hex digits of @v without leading zeros (at least one); returns how many. */
+/*
+ * Hex digits of @v without leading zeros (at least one); returns how many.
+ * @p has room for 16: the digits are those of @v shifted to the top of
+ * the word, written whole, and only the first n count.
+ */
 static inline unsigned int s2p_hexvar(char *p, u64 v)
 {
-	char tmp[32];
 	unsigned int n = v ? (unsigned int)(64 - __builtin_clzll(v) + 3) / 4 : 1;
 
-	s2p_hex16(tmp, v);
-	__builtin_memset(tmp + 16, 0, 16);
-	/* a fixed-size copy (no call); p has room for 16, only n count */
-	__builtin_memcpy(p, tmp + 16 - n, 16);
+	s2p_hex16(p, v << (64 - 4 * n));
 	return n;
 }
 
@@ -1325,13 +1346,13 @@ static inline size_t s2p_fmt_page_fast(char *buf, u64 ipa, u64 pa, u64 raw,
 	__builtin_memcpy(p, "0x", 2);
 	s2p_hex16(p + 2, ipa);
 	p += 18;
-	__builtin_memcpy(p, mid->s, S2P_PIECE_MAX);
+	s2p_piece_put(p, mid->s, mid->len);
 	p += mid->len;
 	s2p_hex16(p, raw);
 	__builtin_memcpy(p + 16, " pa=0x", 6);
 	p += 22;
 	p += s2p_hexvar(p, pa);
-	__builtin_memcpy(p, tail->s, S2P_PIECE_MAX);
+	s2p_piece_put(p, tail->s, tail->len);
 	p += tail->len;
 	return (size_t)(p - buf);
 }
@@ -1430,23 +1451,35 @@ static inline void s2p_range_pieces_init(struct s2p_range_pieces *rp, unsigned i
 	rp->size_len = 0;
 }
 
-/* The leaf part of @raw at @level, from @rp's ways or built into one */
+/* Build the leaf part of @raw at @level into @pc */
+static inline void s2p_range_leaf_build(const struct s2p_range_pieces *rp, struct s2p_piece *pc,
+					u64 raw, int level)
+{
+	struct s2p_leaf l;
+	struct s2p_out o;
+
+	s2p_leaf_decode(raw, level, rp->page_shift, rp->lpa2, &l);
+	s2p_out_init(&o, pc->s, sizeof(pc->s));
+	s2p_out_range_leaf(&o, &l, rp->mt_names[l.memattr]);
+	pc->len = (unsigned int)s2p_out_len(&o, pc->s);
+}
+
+/*
+ * The leaf part of @raw at @level, from @rp's ways or built into one. The
+ * build's structures are its own: a kernel that zeroes a function's
+ * structures at each call (CONFIG_INIT_STACK_ALL_ZERO) then zeroes them
+ * only on a miss.
+ */
 static inline const struct s2p_piece *s2p_range_leaf_piece(struct s2p_range_pieces *rp,
 							   u64 raw, int level)
 {
 	u64 key = s2p_range_key(raw, level, rp->mask[level + 1]);
 	struct s2p_piece *pc;
-	struct s2p_leaf l;
-	struct s2p_out o;
 	bool hit;
 
 	pc = s2p_piece_way(rp->leaf, &rp->victim, key, &hit);
-	if (hit)
-		return pc;
-	s2p_leaf_decode(raw, level, rp->page_shift, rp->lpa2, &l);
-	s2p_out_init(&o, pc->s, sizeof(pc->s));
-	s2p_out_range_leaf(&o, &l, rp->mt_names[l.memattr]);
-	pc->len = (unsigned int)s2p_out_len(&o, pc->s);
+	if (!hit)
+		s2p_range_leaf_build(rp, pc, raw, level);
 	return pc;
 }
 
@@ -1460,9 +1493,9 @@ static inline const struct s2p_piece *s2p_range_leaf_piece(struct s2p_range_piec
  */
 #define S2P_RANGE_LINE_MAX	512
 
-static inline size_t s2p_fmt_range_fast(char *buf, struct s2p_range_pieces *rp, u64 ipa,
-					u64 size, u64 raw, int level,
-					const struct s2p_host_piece *hp, u64 hva)
+static __always_inline size_t s2p_fmt_range_fast(char *buf, struct s2p_range_pieces *rp,
+						 u64 ipa, u64 size, u64 raw, int level,
+						 const struct s2p_host_piece *hp, u64 hva)
 {
 	const struct s2p_piece *leaf = s2p_range_leaf_piece(rp, raw, level);
 	char *p = buf;
@@ -1483,7 +1516,7 @@ static inline size_t s2p_fmt_range_fast(char *buf, struct s2p_range_pieces *rp, 
 	p += 38;
 	__builtin_memcpy(p, rp->size_s, S2P_SIZE_NAME_MAX);
 	p += rp->size_len;
-	__builtin_memcpy(p, leaf->s, S2P_PIECE_MAX);
+	s2p_piece_put(p, leaf->s, leaf->len);
 	p += leaf->len;
 	__builtin_memcpy(p, hp->head, S2P_HOST_HEAD_MAX);
 	p += hp->head_len;
@@ -1491,7 +1524,7 @@ static inline size_t s2p_fmt_range_fast(char *buf, struct s2p_range_pieces *rp, 
 		p += s2p_hexvar(p, hva);
 	/* a short tail (" anon\n") as one fixed-size copy, without a call */
 	if (hp->tail_len <= S2P_PIECE_MAX)
-		__builtin_memcpy(p, hp->tail, S2P_PIECE_MAX);
+		s2p_piece_put(p, hp->tail, hp->tail_len);
 	else
 		__builtin_memcpy(p, hp->tail, hp->tail_len);
 	return (size_t)(p + hp->tail_len - buf);

@@ -1236,6 +1236,22 @@ static void test_hex(void)
 	}
 }
 
+/* s2p_piece_put(): the piece's first len bytes, whatever copy it takes, nothing past 64 */
+static void test_piece_put(void)
+{
+	char src[S2P_PIECE_MAX], dst[S2P_PIECE_MAX + 8];
+	unsigned int len, i;
+
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (char)('A' + i % 26);
+	for (len = 0; len <= S2P_PIECE_MAX; len++) {
+		memset(dst, '#', sizeof(dst));
+		s2p_piece_put(dst, src, len);
+		check(!memcmp(dst, src, len), "piece_put %u: the piece", len);
+		check(!memcmp(dst + S2P_PIECE_MAX, "########", 8), "piece_put %u: within 64", len);
+	}
+}
+
 /*
  * pages' fast path from raw descriptors: for one VM (granule, LPA2, FWB),
  * leaves drawn from a few kinds, so that the piece cache hits, misses and
@@ -2451,6 +2467,7 @@ int main(void)
 	test_leaf_values();
 	test_leaf_rejected();
 	test_hex();
+	test_piece_put();
 	test_lines();
 	test_page_raw();
 	test_size_model();
