@@ -957,7 +957,7 @@ struct s2p_bar_hit {
  * early when a writer waits for the lock.
  */
 #define S2P_HOLD_VISITS	4096
-#define S2P_RAW_MAX	512	/* 12 KiB (kmalloc-16k): a last-level table of 4K pages */
+#define S2P_RAW_MAX	512	/* 16 KiB: a last-level table of 4K pages */
 #define S2P_BATCH	64	/* ranges, effective, bars: records per seq_file batch */
 #define S2P_HOSTS	(S2P_BATCH + 1)	/* host facts: the growing range's, one per record */
 #define S2P_PAGES_BATCH	64	/* pages: lines per seq_file batch */
@@ -992,12 +992,17 @@ static char s2p_mt_names[2][S2P_NR_MEMATTR][S2P_MT_NAME_MAX];
 /*
  * A valid leaf as the walk copied it: its descriptor and level, and the
  * first IPA of it in the window (its own, or the window's start). Nothing
- * else is read under the lock; records are made from these after it.
+ * else is read under the lock; lines are made from these after it. ranges
+ * adds what backs the leaf in the host (s2p_stage_raws()): its host entry
+ * and the hva of its first byte (0: none). 32 bytes: S2P_RAW_MAX of them
+ * fill a kmalloc-16k.
  */
 struct s2p_raw {
 	u64 ipa;
 	u64 pte;
+	u64 hva;
 	s8 level;
+	u16 host;
 };
 
 struct s2p_counts {		/* all leaves and bytes: the sums over levels */
@@ -1017,7 +1022,16 @@ struct s2p_rec_state {
 	struct s2p_batch *batch;	/* allocated at the first read */
 	unsigned int nhosts;		/* batch->hosts used */
 	u32 host_gen;			/* the last gen given */
-	bool have_growing;
+	bool have_growing;		/* effective, bars: lines[seq.n] grows */
+	/*
+	 * ranges: raw[..staged) have their host facts; the line left open by
+	 * the batches before the one held (carry, in carry_open), and by the
+	 * one held (carry_next: s2p_show_ranges() makes it, the next refill
+	 * takes it); flush: the batch held closes carry, the walk is over
+	 */
+	unsigned int staged;
+	struct s2p_rec carry, carry_next;
+	bool carry_open, carry_next_open, flush;
 	/* ranges and bars of a VM's own stage 2: the host's view of it */
 	char *pathbuf;			/* for d_path() */
 	struct s2p_bar_hit bar_hit;	/* the last BAR s2p_pci_of() found */
@@ -1577,6 +1591,13 @@ static unsigned int s2p_rec_memattr(const struct s2p_rec *r)
 	return s2p_field(r->pte, S2P_F_MEMATTR);
 }
 
+/* The host physical address of raw leaf @w's first byte in the window */
+static u64 s2p_raw_pa(const struct s2p_iter *it, const struct s2p_raw *w)
+{
+	return s2p_leaf_oa(w->pte, PAGE_SHIFT, w->level, it->lpa2) +
+	       (w->ipa & (s2p_level_size(PAGE_SHIFT, w->level) - 1));
+}
+
 /* The record of raw leaf @w, nothing of the host known yet */
 static void s2p_rec_of_raw(const struct s2p_iter *it, const struct s2p_raw *w,
 			   struct s2p_rec *r)
@@ -1585,8 +1606,7 @@ static void s2p_rec_of_raw(const struct s2p_iter *it, const struct s2p_raw *w,
 	r->level = w->level;
 	r->ipa = w->ipa;
 	r->size = s2p_raw_size(it, w);
-	r->pa = s2p_leaf_oa(w->pte, PAGE_SHIFT, w->level, it->lpa2) +
-		(w->ipa & (s2p_rec_leaf_size(r) - 1));
+	r->pa = s2p_raw_pa(it, w);
 	r->hva = 0;
 }
 
@@ -1717,15 +1737,26 @@ static u64 s2p_host_lookup(struct s2p_iter *it, struct s2p_rec *r, struct s2p_ho
  * Record @r's host entry and hva: those of the run it is in, or looked up
  * (a new run). Returns the IPA the run ends at.
  */
+/* Is a leaf of @leaf_size at @ipa in @hw's host run? */
+static bool s2p_in_run(const struct s2p_host_walk *hw, u64 ipa, u64 leaf_size)
+{
+	return hw->have_run && ipa >= hw->ipa && ipa < hw->end && leaf_size == hw->leaf_size;
+}
+
+/* The hva of @ipa in @hw's host run, 0 where no userspace address backs it */
+static u64 s2p_run_hva(const struct s2p_host_walk *hw, u64 ipa)
+{
+	return hw->has_hva ? hw->hva + (ipa - hw->ipa) : 0;
+}
+
 static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_walk *hw)
 {
 	struct s2p_host_facts *f;
 	u64 end;
 
-	if (hw->have_run && r->ipa >= hw->ipa && r->ipa < hw->end &&
-	    s2p_rec_leaf_size(r) == hw->leaf_size) {
+	if (s2p_in_run(hw, r->ipa, s2p_rec_leaf_size(r))) {
 		r->host = hw->host;
-		r->hva = hw->has_hva ? hw->hva + (r->ipa - hw->ipa) : 0;
+		r->hva = s2p_run_hva(hw, r->ipa);
 		return hw->end;
 	}
 	f = s2p_host_new(it, it->no_slot);
@@ -1761,35 +1792,24 @@ static bool s2p_raw_extends(const struct s2p_iter *it, const struct s2p_rec *r,
 }
 
 /*
- * Two records make one line of the view. effective and bars lines show
- * nothing of the host but a BAR: IPA contiguity and the type decide (a
+ * Two records make one line of effective or bars. Their lines show nothing
+ * of the host but a BAR: IPA contiguity and the type decide (a
  * host-physical break would tell which guest pages are contiguous on the
- * host). ranges: contiguous in IPA, PA and HVA, and alike.
+ * host).
  */
 static bool s2p_mergeable(const struct s2p_iter *it, const struct s2p_rec *a,
 			  const struct s2p_rec *b)
 {
 	const struct s2p_host_ent *hosts = it->rec.batch->hosts;
 	const struct s2p_host_facts *ha = &hosts[a->host].f, *hb = &hosts[b->host].f;
-	const u64 *mask = it->rec.range_pieces.mask;
-	bool same = a->host == b->host;	/* one entry, the same facts */
 
-	if (a->ipa + a->size != b->ipa)
-		return false;
-	if (it->view != S2P_RANGES && s2p_rec_memattr(a) != s2p_rec_memattr(b))
+	if (a->ipa + a->size != b->ipa || s2p_rec_memattr(a) != s2p_rec_memattr(b))
 		return false;
 	if (it->view == S2P_EFFECTIVE)
 		return true;
-	if (!same && !s2p_same_vma_facts(ha, hb))
-		return false;
-	if (it->view == S2P_BARS)
-		return same ||
-		       (ha->bar == hb->bar && ha->wc == hb->wc && !strcmp(ha->bdf, hb->bdf));
-	/* ranges: the same leaf part (s2p_range_key(), MemAttr too) */
-	return a->pa + a->size == b->pa &&
-	       s2p_range_key(a->pte, a->level, mask[a->level + 1]) ==
-	       s2p_range_key(b->pte, b->level, mask[b->level + 1]) &&
-	       (a->hva ? a->hva + a->size == b->hva : !b->hva) && (same || s2p_same_host(ha, hb));
+	return a->host == b->host ||	/* one entry, the same facts */
+	       (s2p_same_vma_facts(ha, hb) && ha->bar == hb->bar && ha->wc == hb->wc &&
+		!strcmp(ha->bdf, hb->bdf));
 }
 
 /*
@@ -1851,15 +1871,10 @@ static void s2p_line_add(struct s2p_iter *it, struct s2p_rec *r)
  * S2P_BATCH closed lines, while host entries are left (a record takes one
  * at most).
  */
-static void s2p_make_lines(struct s2p_iter *it, struct s2p_host_walk *hw)
+static void s2p_make_lines(struct s2p_iter *it, struct s2p_host_walk *hw, u16 none)
 {
 	struct s2p_rec_state *rs = &it->rec;
-	u16 none = 0;
 
-	if (!hw) {
-		s2p_host_new(it, it->no_slot);
-		none = s2p_host_keep(it);
-	}
 	while (it->seq.n < S2P_BATCH && rs->nhosts < S2P_HOSTS && it->rawpos < it->nraw) {
 		struct s2p_rec *r = &rs->batch->lines[it->seq.n + rs->have_growing];
 
@@ -1869,25 +1884,88 @@ static void s2p_make_lines(struct s2p_iter *it, struct s2p_host_walk *hw)
 }
 
 /*
- * Before new records: only the range still growing (lines[0] then) keeps
- * its host entry, moved to the first.
+ * ranges: the host entry and hva of each raw leaf from it->rawpos on, with
+ * @hw (memslot and VMA once per host run, a PFNMAP or IO leaf's BAR found
+ * here), without it the entry @none; while host entries are left (a leaf
+ * takes one at most). s2p_show_ranges() makes the lines.
  */
-static void s2p_hosts_reset(struct s2p_rec_state *rs)
+/*
+ * Raw leaf @w starts a host run: look up what backs it into a new entry
+ * of @hw's run (a PFNMAP or IO leaf's BAR too). Apart from the loop: its
+ * record is zeroed at each call (CONFIG_INIT_STACK_ALL_ZERO).
+ */
+static noinline void s2p_raw_new_run(struct s2p_iter *it, const struct s2p_raw *w,
+				     struct s2p_host_walk *hw)
+{
+	struct s2p_host_facts *f;
+	struct s2p_rec r;
+
+	s2p_rec_of_raw(it, w, &r);
+	s2p_rec_host(it, &r, hw);
+	f = &it->rec.batch->hosts[r.host].f;
+	if (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO)
+		s2p_pci_of(it, &r, f);
+}
+
+static void s2p_stage_raws(struct s2p_iter *it, struct s2p_host_walk *hw, u16 none)
+{
+	struct s2p_rec_state *rs = &it->rec;
+	unsigned int i;
+
+	if (!hw) {
+		for (i = it->rawpos; i < it->nraw; i++) {
+			it->raw[i].host = none;
+			it->raw[i].hva = 0;
+		}
+		rs->staged = i;
+		return;
+	}
+	for (i = it->rawpos; i < it->nraw && rs->nhosts < S2P_HOSTS; i++) {
+		struct s2p_raw *w = &it->raw[i];
+
+		if (!s2p_in_run(hw, w->ipa, s2p_level_size(PAGE_SHIFT, w->level)))
+			s2p_raw_new_run(it, w, hw);
+		w->host = hw->host;
+		w->hva = s2p_run_hva(hw, w->ipa);
+	}
+	rs->staged = i;
+}
+
+/*
+ * Before new host entries: only the line still open (@keep, NULL: none)
+ * keeps its entry, moved to the first.
+ */
+static void s2p_hosts_reset(struct s2p_rec_state *rs, struct s2p_rec *keep)
 {
 	struct s2p_batch *b = rs->batch;
 
 	rs->nhosts = 0;
-	if (!rs->have_growing)
+	if (!keep)
 		return;
-	if (b->lines[0].host)
-		b->hosts[0] = b->hosts[b->lines[0].host];
-	b->lines[0].host = 0;
+	if (keep->host)
+		b->hosts[0] = b->hosts[keep->host];
+	keep->host = 0;
 	rs->nhosts = 1;
 }
 
+/* ranges makes host facts for raw leaves, effective and bars make records */
+static void s2p_make(struct s2p_iter *it, struct s2p_host_walk *hw)
+{
+	u16 none = 0;
+
+	if (!hw) {
+		s2p_host_new(it, it->no_slot);
+		none = s2p_host_keep(it);
+	}
+	if (it->view == S2P_RANGES)
+		s2p_stage_raws(it, hw, none);
+	else
+		s2p_make_lines(it, hw, none);
+}
+
 /*
- * ranges, effective and bars, after the lock is dropped: the next lines
- * (s2p_make_lines()). ranges and bars look up what backs them in the host:
+ * ranges, effective and bars, after the lock is dropped: what the next
+ * lines need (s2p_make()). ranges and bars look up what backs them in the host:
  * memslots inside kvm->srcu, VMAs under mmap_lock (taken in the order of
  * KVM's own faults), BARs only for PFNMAP and IO mappings, leaf by leaf
  * (pci_get_device() walks the bus's klist under a spinlock: no lock that
@@ -1896,12 +1974,16 @@ static void s2p_hosts_reset(struct s2p_rec_state *rs)
 static int s2p_stage(struct s2p_iter *it)
 {
 	struct s2p_host_walk hw = { };
+	struct s2p_rec_state *rs = &it->rec;
 	struct mm_struct *mm = it->kvm->mm;
 	int idx, ret = 0;
 
-	s2p_hosts_reset(&it->rec);
+	if (it->view == S2P_RANGES)
+		s2p_hosts_reset(rs, rs->carry_open ? &rs->carry : NULL);
+	else
+		s2p_hosts_reset(rs, rs->have_growing ? &rs->batch->lines[0] : NULL);
 	if (!s2p_wants_backing(it)) {
-		s2p_make_lines(it, NULL);
+		s2p_make(it, NULL);
 		return 0;
 	}
 	idx = srcu_read_lock(&it->kvm->srcu);
@@ -1911,12 +1993,12 @@ static int s2p_stage(struct s2p_iter *it)
 			ret = -EINTR;
 		} else {
 			hw.mm = mm;
-			s2p_make_lines(it, &hw);
+			s2p_make(it, &hw);
 			mmap_read_unlock(mm);
 		}
 		mmput(mm);
 	} else {
-		s2p_make_lines(it, &hw);	/* no address space left: no VMA */
+		s2p_make(it, &hw);	/* no address space left: no VMA */
 	}
 	srcu_read_unlock(&it->kvm->srcu, idx);
 	return ret;
@@ -1982,8 +2064,48 @@ static int s2p_refill_pages(struct s2p_iter *it)
 }
 
 /*
- * ranges', effective's and bars' next lines: records in batch->lines; the
- * range still growing waits for the next refill, or the end of the walk.
+ * ranges' next batch: raw[bpos, bpos + seq.n), lines made as they are
+ * shown (s2p_show_ranges()), from the line the batches before left open;
+ * after the last leaf, a batch (seq.n 1) that closes that line. Host facts
+ * are staged for as many leaves as entries allow, usually the whole lock
+ * hold's.
+ */
+static int s2p_refill_ranges(struct s2p_iter *it)
+{
+	struct s2p_rec_state *rs = &it->rec;
+	int ret;
+
+	/* the batch held was shown: the line it left open goes on */
+	rs->carry = rs->carry_next;
+	rs->carry_open = rs->carry_next_open;
+	it->seq.n = 0;
+	while (it->rawpos == it->nraw) {
+		if (it->walked) {
+			if (rs->carry_open && !rs->flush) {
+				rs->flush = true;
+				it->seq.n = 1;
+			}
+			return 0;
+		}
+		ret = s2p_walk_next(it);
+		if (ret)
+			return ret;
+		rs->staged = 0;
+	}
+	if (it->rawpos >= rs->staged) {
+		ret = s2p_stage(it);
+		if (ret)
+			return ret;
+	}
+	it->bpos = it->rawpos;
+	it->seq.n = min(rs->staged - it->rawpos, S2P_PAGES_BATCH);
+	it->rawpos += it->seq.n;
+	return 0;
+}
+
+/*
+ * effective's and bars' next lines: records in batch->lines; the line
+ * still growing waits for the next refill, or the end of the walk.
  */
 static int s2p_refill_recs(struct s2p_iter *it)
 {
@@ -2021,6 +2143,8 @@ static int s2p_refill(struct s2p_iter *it)
 		return s2p_refill_ptd(it);
 	if (it->view == S2P_PAGES)
 		return s2p_refill_pages(it);
+	if (it->view == S2P_RANGES)
+		return s2p_refill_ranges(it);
 	return s2p_refill_recs(it);
 }
 
@@ -2040,6 +2164,10 @@ static void s2p_restart(struct s2p_iter *it)
 		it->ptdump.nruns = 0;
 	} else if (s2p_has_recs(it)) {
 		it->rec.have_growing = false;
+		it->rec.staged = 0;
+		it->rec.carry_open = false;
+		it->rec.carry_next_open = false;
+		it->rec.flush = false;
 		it->rec.piece_gen = 0;
 		it->rec.bar_hit.bar = -1;
 		it->rec.bar_hit.have_miss = false;
@@ -2181,12 +2309,12 @@ static void s2p_commit_line(struct seq_file *m, char *buf, size_t len, const cha
  * bounded (S2P_HOST_PATH_MAX, the tables of names): one that does not fit
  * is a bug, and the read fails rather than print a wrong line.
  */
-static noinline int s2p_range_host_piece(struct s2p_iter *it, const struct s2p_rec *r)
+static noinline int s2p_range_host_piece(struct s2p_iter *it, u16 host)
 {
-	const struct s2p_host_ent *e = &it->rec.batch->hosts[r->host];
+	const struct s2p_host_ent *e = &it->rec.batch->hosts[host];
 	struct s2p_host h;
 
-	s2p_host_of(&e->f, r->hva, &h);
+	s2p_host_of(&e->f, 0, &h);	/* the piece holds no hva digits */
 	s2p_host_piece_make(&it->rec.host_piece, &h);
 	if (!s2p_host_piece_ok(&it->rec.host_piece)) {
 		pr_warn_once("the host part of a ranges line outgrew its %d bytes: please report this\n",
@@ -2198,7 +2326,9 @@ static noinline int s2p_range_host_piece(struct s2p_iter *it, const struct s2p_r
 	return 0;
 }
 
-static int s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct s2p_rec *r)
+/* A ranges line, from its parts (in registers: a line is one call's work) */
+static __always_inline int s2p_show_range(struct seq_file *m, struct s2p_iter *it, u64 ipa,
+					  u64 size, u64 pte, int level, u64 hva, u16 host)
 {
 	char *buf;
 	size_t len = seq_get_buf(m, &buf);
@@ -2206,14 +2336,14 @@ static int s2p_show_range(struct seq_file *m, struct s2p_iter *it, const struct 
 	int ret;
 
 	/* the host part is written once per entry: for the lines of a host run */
-	if (it->rec.piece_gen != it->rec.batch->hosts[r->host].gen) {
-		ret = s2p_range_host_piece(it, r);
+	if (it->rec.piece_gen != it->rec.batch->hosts[host].gen) {
+		ret = s2p_range_host_piece(it, host);
 		if (ret)
 			return ret;
 	}
 	s2p_commit_line(m, buf, len, line,
-			s2p_fmt_range_fast(line, &it->rec.range_pieces, r->ipa, r->size, r->pte,
-					   r->level, &it->rec.host_piece, r->hva));
+			s2p_fmt_range_fast(line, &it->rec.range_pieces, ipa, size, pte, level,
+					   &it->rec.host_piece, hva));
 	return 0;
 }
 
@@ -2297,17 +2427,76 @@ static void s2p_show_pages(struct seq_file *m, struct s2p_iter *it)
 		s2p_show_page(m, it, &w[i]);
 }
 
+/*
+ * ranges: the lines a batch of raw leaves closes, made as they are written
+ * from the line left open before it (it->rec.carry), which it leaves as it
+ * was: seq_file may show a batch again. The line this batch leaves open is
+ * carry_next, which the next refill takes.
+ */
+/*
+ * Does raw leaf @w, its first byte at host physical @pa, continue the
+ * ranges line of @g? Contiguous in IPA, PA and HVA, the same leaf part
+ * (s2p_range_key(): the level and the bits the line shows) and what backs
+ * it in the host the same.
+ */
+static bool s2p_range_extends(const struct s2p_iter *it, const struct s2p_rec *g,
+			      const struct s2p_raw *w, u64 pa)
+{
+	const struct s2p_host_ent *hosts = it->rec.batch->hosts;
+
+	if (w->ipa != g->ipa + g->size || pa != g->pa + g->size || w->level != g->level ||
+	    ((w->pte ^ g->pte) & it->rec.range_pieces.mask[w->level + 1]))
+		return false;
+	if (g->hva ? w->hva != g->hva + g->size : w->hva)
+		return false;
+	return w->host == g->host || s2p_same_host(&hosts[g->host].f, &hosts[w->host].f);
+}
+
+/*
+ * ranges: the lines a batch of raw leaves closes, made as they are written
+ * from the line left open before it (it->rec.carry), which it leaves as it
+ * was: seq_file may show a batch again. The line this batch leaves open is
+ * carry_next, which the next refill takes. The line being made is a local
+ * (in registers), written out only at the end.
+ */
 static int s2p_show_ranges(struct seq_file *m, struct s2p_iter *it)
 {
-	const struct s2p_rec *r = it->rec.batch->lines;
-	unsigned int i;
+	struct s2p_rec_state *rs = &it->rec;
+	const struct s2p_raw *w = &it->raw[it->bpos];
+	unsigned int i, n = rs->flush ? 0 : it->seq.n;
+	struct s2p_rec g = rs->carry;
+	bool open = rs->carry_open;
 	int ret;
 
-	for (i = 0; i < it->seq.n && !seq_has_overflowed(m); i++) {
-		ret = s2p_show_range(m, it, &r[i]);
+	for (i = 0; i < n; i++) {
+		u64 pa = s2p_raw_pa(it, &w[i]);
+
+		if (open && s2p_range_extends(it, &g, &w[i], pa)) {
+			g.size += s2p_raw_size(it, &w[i]);
+			continue;
+		}
+		if (open) {
+			ret = s2p_show_range(m, it, g.ipa, g.size, g.pte, g.level, g.hva, g.host);
+			if (ret || seq_has_overflowed(m))
+				return ret;
+		}
+		g.ipa = w[i].ipa;
+		g.size = s2p_raw_size(it, &w[i]);
+		g.pa = pa;
+		g.hva = w[i].hva;
+		g.pte = w[i].pte;
+		g.level = w[i].level;
+		g.host = w[i].host;
+		open = true;
+	}
+	if (rs->flush && open) {
+		ret = s2p_show_range(m, it, g.ipa, g.size, g.pte, g.level, g.hva, g.host);
 		if (ret)
 			return ret;
+		open = false;
 	}
+	rs->carry_next = g;
+	rs->carry_next_open = open;
 	return 0;
 }
 
