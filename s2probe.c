@@ -1280,6 +1280,43 @@ static const struct s2p_consumer s2p_raw_consumer = {	/* the views of leaves */
 };
 
 /*
+ * At a level-1 table entry: hand the consumer the level-2 entries below it
+ * that are not tables (blocks, invalid entries) in one loop, rather than a
+ * walker callback each, up to the first table entry or the window's end;
+ * then end the walk (s2p_walk_chunk() goes on from the cursor in the same
+ * lock hold). A table entry at the cursor is left to the walker: it
+ * descends, and s2p_visit() reads the last-level table below. Entries are
+ * read once each with READ_ONCE(), inside the walker's RCU section under
+ * the read lock, as s2p_raw_table() reads them.
+ */
+static int s2p_block_table(struct s2p_iter *it, const kvm_pte_t *table, u64 ipa)
+{
+	const unsigned int ptrs = PAGE_SIZE / sizeof(kvm_pte_t);
+	const unsigned int shift = s2p_level_shift(PAGE_SHIFT, 2);
+	u64 to = min(ipa + ((u64)ptrs << shift), it->end);
+	unsigned int first = (max(ipa, it->cursor) - ipa) >> shift, last = (to - 1 - ipa) >> shift;
+	unsigned int i;
+	int ret;
+
+	for (i = first; i <= last; i++) {
+		u64 pte = READ_ONCE(table[i]);
+		u64 at = ipa + ((u64)i << shift), from = max(at, it->cursor);
+
+		if (s2p_is_table_entry(pte))
+			break;
+		it->visits++;
+		it->cursor = at + (1ULL << shift);
+		ret = it->consumer->entry(it, from, 2, pte, min(it->cursor, it->end) - from);
+		if (ret)
+			return ret;	/* the hold is over */
+	}
+	if (i == first)
+		return 0;
+	it->table_counted = true;
+	return -E2BIG;
+}
+
+/*
  * The visitor of every view. It hands the view's consumer what lies in
  * [max(cursor, window start), window end) and moves the cursor to the
  * entry's end, never backwards:
@@ -1305,8 +1342,11 @@ static int s2p_visit(void *arg, const struct s2p_entry *e)
 	it->visits++;
 	if (end <= it->cursor)
 		return 0;	/* below the cursor: already shown */
-	if (e->table_pre)	/* a last-level table: one loop */
-		return level == 2 ? it->consumer->table(it, e->child, ipa) : 0;
+	if (e->table_pre) {	/* the last two levels' tables: a loop each */
+		if (level == 2)
+			return it->consumer->table(it, e->child, ipa);
+		return level == 1 ? s2p_block_table(it, e->child, ipa) : 0;
+	}
 	it->cursor = end;
 	return it->consumer->entry(it, from, level, e->pte, min(end, it->end) - from);
 }

@@ -241,6 +241,12 @@ static inline bool s2p_is_leaf(u64 raw, int level, unsigned int page_shift, bool
 	return s2p_is_leaf_at(raw, level) && s2p_leaf_level_ok(level, page_shift, lpa2);
 }
 
+/* A table descriptor (0b11), at a level above the last */
+static inline bool s2p_is_table_entry(u64 raw)
+{
+	return (raw & S2P_DESC_VALID) && (raw & S2P_DESC_TABLE_OR_PAGE);
+}
+
 /*
  * Count the valid pages among entries [@first, @last] of a last-level
  * table: @per_memattr[MemAttr] grows by one for each (16 counters).

@@ -978,6 +978,31 @@ static void test_leaf_rejected(void)
 	}
 }
 
+/*
+ * s2p_is_table_entry(), which s2p_block_table() stops at: a table exactly
+ * where the low two bits are 0b11, whatever the other bits; never a leaf
+ * above the last level.
+ */
+static void test_table_entry(void)
+{
+	static const unsigned long long others[] = {
+		0, 0x40000000ULL, 0x0040000105400400ULL, ~3ULL, 0x7fcULL,
+	};
+	unsigned int i, low;
+	int level;
+
+	for (i = 0; i < N(others); i++) {
+		for (low = 0; low < 4; low++) {
+			unsigned long long raw = others[i] | low;
+
+			check(s2p_is_table_entry(raw) == (low == 3), "table entry 0x%llx", raw);
+			for (level = -1; level < 3; level++)
+				check(!(s2p_is_table_entry(raw) && s2p_is_leaf_at(raw, level)),
+				      "0x%llx at L%d: a table is no leaf", raw, level);
+		}
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 /*
  * Checked writers of the pages and ranges lines, byte by byte through
@@ -2466,6 +2491,7 @@ int main(void)
 	test_walking_bits();
 	test_leaf_values();
 	test_leaf_rejected();
+	test_table_entry();
 	test_hex();
 	test_piece_put();
 	test_lines();
