@@ -958,9 +958,9 @@ struct s2p_bar_hit {
  */
 #define S2P_HOLD_VISITS	4096
 #define S2P_RAW_MAX	512	/* 16 KiB: a last-level table of 4K pages */
-#define S2P_BATCH	64	/* ranges, effective, bars: records per seq_file batch */
-#define S2P_HOSTS	(S2P_BATCH + 1)	/* host facts: the growing range's, one per record */
-#define S2P_PAGES_BATCH	64	/* pages: lines per seq_file batch */
+#define S2P_BATCH	64	/* effective, bars: records per seq_file batch */
+#define S2P_HOSTS	(S2P_BATCH + 1)	/* host facts: the open line's, one per record or leaf */
+#define S2P_PAGES_BATCH	64	/* pages, ranges: raw copies per seq_file batch */
 #define S2P_CONTENTION_EVERY	64	/* visits between two looks at the lock */
 #define S2P_LINE_MAX	512	/* effective's tail (8 types) fits */
 #define S2P_PTD_BATCH	64	/* ptdump: lines made per lock hold, at most */
@@ -1773,10 +1773,6 @@ static u64 s2p_host_lookup(struct s2p_iter *it, struct s2p_rec *r, struct s2p_ho
 	return min(slot_end, r->ipa + (vma->vm_end - r->hva));
 }
 
-/*
- * Record @r's host entry and hva: those of the run it is in, or looked up
- * (a new run). Returns the IPA the run ends at.
- */
 /* Is a leaf of @leaf_size at @ipa in @hw's host run? */
 static bool s2p_in_run(const struct s2p_host_walk *hw, u64 ipa, u64 leaf_size)
 {
@@ -1789,6 +1785,10 @@ static u64 s2p_run_hva(const struct s2p_host_walk *hw, u64 ipa)
 	return hw->has_hva ? hw->hva + (ipa - hw->ipa) : 0;
 }
 
+/*
+ * Record @r's host entry and hva: those of the run it is in, or looked up
+ * (a new run). Returns the IPA the run ends at.
+ */
 static u64 s2p_rec_host(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host_walk *hw)
 {
 	struct s2p_host_facts *f;
@@ -1924,12 +1924,6 @@ static void s2p_make_lines(struct s2p_iter *it, struct s2p_host_walk *hw, u16 no
 }
 
 /*
- * ranges: the host entry and hva of each raw leaf from it->rawpos on, with
- * @hw (memslot and VMA once per host run, a PFNMAP or IO leaf's BAR found
- * here), without it the entry @none; while host entries are left (a leaf
- * takes one at most). s2p_show_ranges() makes the lines.
- */
-/*
  * Raw leaf @w starts a host run: look up what backs it into a new entry
  * of @hw's run (a PFNMAP or IO leaf's BAR too). Apart from the loop: its
  * record is zeroed at each call (CONFIG_INIT_STACK_ALL_ZERO).
@@ -1947,6 +1941,12 @@ static noinline void s2p_raw_new_run(struct s2p_iter *it, const struct s2p_raw *
 		s2p_pci_of(it, &r, f);
 }
 
+/*
+ * ranges: the host entry and hva of each raw leaf from it->rawpos on, with
+ * @hw (memslot and VMA once per host run, a PFNMAP or IO leaf's BAR found
+ * here), without it the entry @none; while host entries are left (a leaf
+ * takes one at most). s2p_show_ranges() makes the lines.
+ */
 static void s2p_stage_raws(struct s2p_iter *it, struct s2p_host_walk *hw, u16 none)
 {
 	struct s2p_rec_state *rs = &it->rec;
@@ -2467,12 +2467,6 @@ static void s2p_show_pages(struct seq_file *m, struct s2p_iter *it)
 		s2p_show_page(m, it, &w[i]);
 }
 
-/*
- * ranges: the lines a batch of raw leaves closes, made as they are written
- * from the line left open before it (it->rec.carry), which it leaves as it
- * was: seq_file may show a batch again. The line this batch leaves open is
- * carry_next, which the next refill takes.
- */
 /*
  * Does raw leaf @w, its first byte at host physical @pa, continue the
  * ranges line of @g? Contiguous in IPA, PA and HVA, the same leaf part
