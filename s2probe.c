@@ -1024,12 +1024,11 @@ struct s2p_rec_state {
 	u32 host_gen;			/* the last gen given */
 	bool have_growing;		/* effective, bars: lines[seq.n] grows */
 	/*
-	 * ranges: raw[..staged) have their host facts; the line left open by
-	 * the batches before the one held (carry, in carry_open), and by the
-	 * one held (carry_next: s2p_show_ranges() makes it, the next refill
-	 * takes it); flush: the batch held closes carry, the walk is over
+	 * ranges: the line left open by the batches before the one held
+	 * (carry, in carry_open), and by the one held (carry_next:
+	 * s2p_show_ranges() makes it, the next refill takes it); flush: the
+	 * batch held closes carry, the walk is over
 	 */
-	unsigned int staged;
 	struct s2p_rec carry, carry_next;
 	bool carry_open, carry_next_open, flush;
 	/* ranges and bars of a VM's own stage 2: the host's view of it */
@@ -1065,10 +1064,11 @@ struct s2p_iter {
 	bool walked;		/* cursor reached end */
 	/*
 	 * the leaves of the last lock hold (allocated at the first read),
-	 * raw[rawpos..nraw) left; summary copies none, it only counts in nraw
+	 * raw[rawpos..nraw) left; summary copies none, it only counts in nraw;
+	 * ranges: raw[..staged) have their host facts (s2p_stage_raws())
 	 */
 	struct s2p_raw *raw;
-	unsigned int nraw, rawpos, visits;
+	unsigned int nraw, rawpos, staged, visits;
 	u64 attr_mask;		/* descriptor bits that are not the output address */
 	bool table_counted;		/* the walk ended after a whole table */
 	bool leaf_level_ok[S2P_NR_LEVELS];	/* [level + 1]: a leaf may sit there */
@@ -1445,6 +1445,7 @@ static int s2p_walk_chunk(struct s2p_iter *it)
 	}
 	it->nraw = 0;
 	it->rawpos = 0;
+	it->staged = 0;
 	it->visits = 0;
 	s2p_count(S2P_ST_CHUNKS, 1);
 	idx = srcu_read_lock(&kvm->srcu);
@@ -1957,7 +1958,7 @@ static void s2p_stage_raws(struct s2p_iter *it, struct s2p_host_walk *hw, u16 no
 			it->raw[i].host = none;
 			it->raw[i].hva = 0;
 		}
-		rs->staged = i;
+		it->staged = i;
 		return;
 	}
 	for (i = it->rawpos; i < it->nraw && rs->nhosts < S2P_HOSTS; i++) {
@@ -1968,7 +1969,7 @@ static void s2p_stage_raws(struct s2p_iter *it, struct s2p_host_walk *hw, u16 no
 		w->host = hw->host;
 		w->hva = s2p_run_hva(hw, w->ipa);
 	}
-	rs->staged = i;
+	it->staged = i;
 }
 
 /*
@@ -2084,8 +2085,13 @@ static int s2p_refill_ptd(struct s2p_iter *it)
 	return 0;
 }
 
-/* pages' next lines: the raw leaves themselves, raw[bpos, bpos + seq.n) */
-static int s2p_refill_pages(struct s2p_iter *it)
+/*
+ * The next batch of raw copies, raw[bpos, bpos + seq.n) (seq.n 0 at the
+ * walk's end): pages' lines are the copies themselves; ranges' are made
+ * from them as they are shown, once their host facts are staged, for as
+ * many copies as host entries allow (usually the whole lock hold's).
+ */
+static int s2p_refill_raws(struct s2p_iter *it)
 {
 	int ret;
 
@@ -2097,18 +2103,22 @@ static int s2p_refill_pages(struct s2p_iter *it)
 		if (ret)
 			return ret;
 	}
+	if (it->view == S2P_RANGES && it->rawpos >= it->staged) {
+		ret = s2p_stage(it);
+		if (ret)
+			return ret;
+	}
 	it->bpos = it->rawpos;
-	it->seq.n = min(it->nraw - it->rawpos, S2P_PAGES_BATCH);
+	it->seq.n = min((it->view == S2P_RANGES ? it->staged : it->nraw) - it->rawpos,
+			S2P_PAGES_BATCH);
 	it->rawpos += it->seq.n;
 	return 0;
 }
 
 /*
- * ranges' next batch: raw[bpos, bpos + seq.n), lines made as they are
- * shown (s2p_show_ranges()), from the line the batches before left open;
- * after the last leaf, a batch (seq.n 1) that closes that line. Host facts
- * are staged for as many leaves as entries allow, usually the whole lock
- * hold's.
+ * ranges' next batch: the next raw copies (s2p_refill_raws()), whose lines
+ * s2p_show_ranges() makes from the line the batches before left open;
+ * after the last copy, a batch (seq.n 1) that closes that line.
  */
 static int s2p_refill_ranges(struct s2p_iter *it)
 {
@@ -2118,28 +2128,13 @@ static int s2p_refill_ranges(struct s2p_iter *it)
 	/* the batch held was shown: the line it left open goes on */
 	rs->carry = rs->carry_next;
 	rs->carry_open = rs->carry_next_open;
-	it->seq.n = 0;
-	while (it->rawpos == it->nraw) {
-		if (it->walked) {
-			if (rs->carry_open && !rs->flush) {
-				rs->flush = true;
-				it->seq.n = 1;
-			}
-			return 0;
-		}
-		ret = s2p_walk_next(it);
-		if (ret)
-			return ret;
-		rs->staged = 0;
+	ret = s2p_refill_raws(it);
+	if (ret || it->seq.n)
+		return ret;
+	if (rs->carry_open && !rs->flush) {
+		rs->flush = true;
+		it->seq.n = 1;
 	}
-	if (it->rawpos >= rs->staged) {
-		ret = s2p_stage(it);
-		if (ret)
-			return ret;
-	}
-	it->bpos = it->rawpos;
-	it->seq.n = min(rs->staged - it->rawpos, S2P_PAGES_BATCH);
-	it->rawpos += it->seq.n;
 	return 0;
 }
 
@@ -2182,7 +2177,7 @@ static int s2p_refill(struct s2p_iter *it)
 	if (it->view == S2P_PTDUMP)
 		return s2p_refill_ptd(it);
 	if (it->view == S2P_PAGES)
-		return s2p_refill_pages(it);
+		return s2p_refill_raws(it);
 	if (it->view == S2P_RANGES)
 		return s2p_refill_ranges(it);
 	return s2p_refill_recs(it);
@@ -2195,6 +2190,7 @@ static void s2p_restart(struct s2p_iter *it)
 	it->walked = it->start >= it->end || (it->view == S2P_PTDUMP && !it->ctx.valid);
 	it->nraw = 0;
 	it->rawpos = 0;
+	it->staged = 0;
 	it->seq.n = 0;
 	it->seq.base = 0;
 	if (it->view == S2P_SUMMARY) {
@@ -2204,7 +2200,6 @@ static void s2p_restart(struct s2p_iter *it)
 		it->ptdump.nruns = 0;
 	} else if (s2p_has_recs(it)) {
 		it->rec.have_growing = false;
-		it->rec.staged = 0;
 		it->rec.carry_open = false;
 		it->rec.carry_next_open = false;
 		it->rec.flush = false;
