@@ -1639,15 +1639,18 @@ static u64 s2p_raw_pa(const struct s2p_iter *it, const struct s2p_raw *w)
 	       (w->ipa & (s2p_level_size(PAGE_SHIFT, w->level) - 1));
 }
 
-/* The record of raw leaf @w, nothing of the host known yet */
-static void s2p_rec_of_raw(const struct s2p_iter *it, const struct s2p_raw *w,
+/*
+ * The record of raw leaf @w, its first byte at host physical @pa
+ * (s2p_raw_pa()), nothing of the host known yet
+ */
+static void s2p_rec_of_raw(const struct s2p_iter *it, const struct s2p_raw *w, u64 pa,
 			   struct s2p_rec *r)
 {
 	r->pte = w->pte;
 	r->level = w->level;
 	r->ipa = w->ipa;
 	r->size = s2p_raw_size(it, w);
-	r->pa = s2p_raw_pa(it, w);
+	r->pa = pa;
 	r->hva = 0;
 }
 
@@ -1865,7 +1868,8 @@ static void s2p_rec_make(struct s2p_iter *it, struct s2p_rec *r, struct s2p_host
 	struct s2p_host_facts *f;
 	u64 limit = U64_MAX;
 
-	s2p_rec_of_raw(it, &it->raw[it->rawpos++], r);
+	s2p_rec_of_raw(it, &it->raw[it->rawpos], s2p_raw_pa(it, &it->raw[it->rawpos]), r);
+	it->rawpos++;
 	r->host = none;
 	if (hw)
 		limit = s2p_rec_host(it, r, hw);
@@ -1935,7 +1939,7 @@ static noinline void s2p_raw_new_run(struct s2p_iter *it, const struct s2p_raw *
 	struct s2p_host_facts *f;
 	struct s2p_rec r;
 
-	s2p_rec_of_raw(it, w, &r);
+	s2p_rec_of_raw(it, w, s2p_raw_pa(it, w), &r);
 	s2p_rec_host(it, &r, hw);
 	f = &it->rec.batch->hosts[r.host].f;
 	if (f->backing == S2P_B_PFNMAP || f->backing == S2P_B_IO)
@@ -2509,12 +2513,8 @@ static int s2p_show_ranges(struct seq_file *m, struct s2p_iter *it)
 			if (ret || seq_has_overflowed(m))
 				return ret;
 		}
-		g.ipa = w[i].ipa;
-		g.size = s2p_raw_size(it, &w[i]);
-		g.pa = pa;
-		g.hva = w[i].hva;
-		g.pte = w[i].pte;
-		g.level = w[i].level;
+		s2p_rec_of_raw(it, &w[i], pa, &g);
+		g.hva = w[i].hva;	/* staged: s2p_stage_raws() */
 		g.host = w[i].host;
 		open = true;
 	}
